@@ -1,0 +1,234 @@
+//! Stage 4, aggregate: the figures of every unit at every level, for the run's month.
+//!
+//! Measures come from the definition. Sums run over a window of months (the month, the
+//! year to date, the term to date) and add the opening balance of cumulative windows;
+//! they are computed for each unit from its own returns, then rolled up the hierarchy
+//! valid for the month. Reference values (targets) come from the board's tables, a unit
+//! without a row getting the sum of its children. Ratios are computed last, from the
+//! rolled-up counts, never summed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use polars::prelude::*;
+
+use crate::definition::{Definition, Header, MeasureKind, TableSpec, Window};
+use crate::finding::Finding;
+use crate::ingest::{self, workbook::Cell};
+use crate::period::Month;
+use crate::registry::Hierarchy;
+
+/// The board's reference tables, read for one period.
+#[derive(Debug, Default)]
+pub struct References {
+    pub tables: HashMap<String, DataFrame>,
+    /// The cut-off month of the opening balances, when the definition has them.
+    pub cutoff: Option<Month>,
+    pub findings: Vec<Finding>,
+}
+
+/// A table spec with `{year}` in its headers replaced by the period's year.
+fn for_year(spec: &TableSpec, year: i32) -> TableSpec {
+    let mut spec = spec.clone();
+    let replace = |h: &mut Header| match h {
+        Header::One(s) => *s = s.replace("{year}", &year.to_string()),
+        Header::Joined(parts) => parts.iter_mut().for_each(|s| *s = s.replace("{year}", &year.to_string())),
+    };
+    for column in &mut spec.columns {
+        replace(&mut column.header);
+        column.aliases.iter_mut().for_each(replace);
+    }
+    spec
+}
+
+pub fn load_references(def: &Definition, data: &Path, period: Month) -> anyhow::Result<References> {
+    let mut refs = References::default();
+    for spec in &def.references {
+        let path = data.join(&spec.file);
+        let table = for_year(&spec.table, period.year);
+        let (df, cutoff, findings) = ingest::read_reference(def, &path, &table, spec.cutoff.as_ref().map(|c| c.label.as_str()))?;
+        refs.findings.extend(findings);
+        if let Some(label) = &spec.cutoff {
+            let month = match &cutoff {
+                Some(Cell::Date(d)) => Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)),
+                Some(other) => Month::parse_loose(&other.text()),
+                None => None,
+            };
+            let month = month.with_context(|| format!("{}: no month next to `{}`", path.display(), label.label))?;
+            if month >= period {
+                bail!("{}: the opening balances are at {month}, not before {period}", path.display());
+            }
+            refs.cutoff = Some(month);
+        }
+        refs.tables.insert(spec.id.clone(), df);
+    }
+    Ok(refs)
+}
+
+/// The first month a window covers, and whether the opening balance is added to it.
+fn window_start(def: &Definition, window: Window, period: Month, cutoff: Option<Month>) -> anyhow::Result<(Month, bool)> {
+    let base = match window {
+        Window::Month => return Ok((period, false)),
+        Window::Year => period.january(),
+        Window::Term => def.pipeline.term.start.get_ref().parse::<Month>()?,
+    };
+    Ok(match cutoff {
+        Some(c) if c >= base => (c.next(), true),
+        _ => (base, false),
+    })
+}
+
+/// Every month whose returns the figures of `period` need, oldest first.
+pub fn months_needed(def: &Definition, period: Month, cutoff: Option<Month>) -> anyhow::Result<Vec<Month>> {
+    let mut first = period;
+    for m in &def.measures {
+        if let Some(MeasureKind::Sum { window, .. }) = m.kind() {
+            first = first.min(window_start(def, window, period, cutoff)?.0);
+        }
+    }
+    Ok(first.through(period))
+}
+
+/// The figures of every unit of `hierarchy` for `period`: one row per unit, in registry
+/// order, with `code, name, kind, parent, _order`, a column per measure and, for
+/// reference measures, `_summed_<id>` (true where the value is the sum of the children).
+pub fn aggregate(
+    def: &Definition,
+    hierarchy: &Hierarchy,
+    period: Month,
+    history: &BTreeMap<String, DataFrame>,
+    refs: &References,
+) -> anyhow::Result<DataFrame> {
+    let units = hierarchy.frame()?;
+    let mut own = units.clone().lazy().select([col("code"), col("kind").alias("_kind")]);
+    let mut additive = Vec::new();
+    for m in &def.measures {
+        let Some(kind) = m.kind() else { bail!("measure {} is not well defined", m.id) };
+        match kind {
+            MeasureKind::Sum { source, field, filter, window, opening } => {
+                let (first, with_opening) = window_start(def, window, period, refs.cutoff)?;
+                let mut rows = history
+                    .get(source)
+                    .cloned()
+                    .with_context(|| format!("no rows of {source}"))?
+                    .lazy()
+                    .filter(col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string()))));
+                if let Some(filter) = filter {
+                    rows = rows.filter(polars::sql::sql_expr(filter)?);
+                }
+                let value = match field {
+                    Some(f) => col(f).sum(),
+                    None => len(),
+                };
+                let per_unit = rows
+                    .group_by([col("_unit").alias("code")])
+                    .agg([value.cast(DataType::Int64).alias(m.id.as_str())]);
+                own = own
+                    .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
+                    .with_column(col(m.id.as_str()).fill_null(lit(0i64)));
+                if let (true, Some(opening)) = (with_opening, opening) {
+                    let balance = reference_column(def, refs, opening, "_opening")?;
+                    own = own
+                        .join(balance.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
+                        .with_column((col(m.id.as_str()) + col("_opening").fill_null(lit(0i64))).alias(m.id.as_str()))
+                        .drop(Selector::ByName { names: Arc::new(["_opening".into()]), strict: true });
+                }
+                additive.push(m.id.as_str());
+            }
+            MeasureKind::Expr { expr, level } => {
+                let value = polars::sql::sql_expr(expr)?.cast(DataType::Int64);
+                own = own.with_column(
+                    when(col("_kind").eq(lit(level))).then(value).otherwise(lit(0i64)).alias(m.id.as_str()),
+                );
+                additive.push(m.id.as_str());
+            }
+            MeasureKind::Reference(_) | MeasureKind::Ratio { .. } => {}
+        }
+    }
+
+    let rolled = hierarchy
+        .rollup_pairs()?
+        .lazy()
+        .join(own, [col("unit")], [col("code")], JoinArgs::new(JoinType::Inner))
+        .group_by([col("ancestor").alias("code")])
+        .agg(additive.iter().map(|id| col(*id).sum()).collect::<Vec<_>>());
+    let mut figures = units
+        .lazy()
+        .join(rolled, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
+        .with_columns(additive.iter().map(|id| col(*id).fill_null(lit(0i64))).collect::<Vec<_>>())
+        .sort(["_order"], SortMultipleOptions::default())
+        .collect()?;
+
+    for m in &def.measures {
+        match m.kind() {
+            Some(MeasureKind::Reference(reference)) => {
+                let (values, summed) = reference_values(def, refs, hierarchy, reference)?;
+                figures.with_column(Column::new(m.id.as_str().into(), values))?;
+                figures.with_column(Column::new(format!("_summed_{}", m.id).into(), summed))?;
+            }
+            Some(MeasureKind::Ratio { numerator, denominator, scale }) => {
+                figures = figures
+                    .lazy()
+                    .with_column(
+                        when(col(denominator).cast(DataType::Float64).gt(lit(0.0)))
+                            .then(col(numerator).cast(DataType::Float64) * lit(scale) / col(denominator).cast(DataType::Float64))
+                            .otherwise(lit(NULL).cast(DataType::Float64))
+                            .alias(m.id.as_str()),
+                    )
+                    .collect()?;
+            }
+            _ => {}
+        }
+    }
+    Ok(figures)
+}
+
+/// `code` and one field of a reference table, as `alias`.
+fn reference_column(def: &Definition, refs: &References, qualified: &str, alias: &str) -> anyhow::Result<DataFrame> {
+    let (id, field) = qualified.split_once('.').with_context(|| format!("`{qualified}` is not reference.field"))?;
+    let spec = def.reference(id).with_context(|| format!("unknown reference {id}"))?;
+    let df = refs.tables.get(id).with_context(|| format!("reference {id} was not read"))?;
+    Ok(df
+        .clone()
+        .lazy()
+        .select([col(spec.key.get_ref().as_str()).alias("code"), col(field).cast(DataType::Int64).alias(alias)])
+        .filter(col(alias).is_not_null())
+        .group_by([col("code")])
+        .agg([col(alias).sum()])
+        .collect()?)
+}
+
+/// A reference value per unit of the hierarchy (in its order): the unit's own, or else
+/// the sum of its children's, flagged as summed. `None` where neither exists.
+fn reference_values(
+    def: &Definition,
+    refs: &References,
+    hierarchy: &Hierarchy,
+    qualified: &str,
+) -> anyhow::Result<(Vec<Option<i64>>, Vec<bool>)> {
+    let table = reference_column(def, refs, qualified, "_value")?;
+    let codes = crate::validate::text_column(&table, "code")?;
+    let values = table.column("_value")?.i64()?.clone();
+    let own: HashMap<String, i64> = codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for unit in &hierarchy.units {
+        children.entry(unit.parent.as_str()).or_default().push(unit.code.as_str());
+    }
+    fn value(code: &str, own: &HashMap<String, i64>, children: &HashMap<&str, Vec<&str>>, depth: usize) -> (Option<i64>, bool) {
+        if let Some(v) = own.get(code) {
+            return (Some(*v), false);
+        }
+        if depth > 16 {
+            return (None, false);
+        }
+        let sum = children
+            .get(code)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| value(c, own, children, depth + 1).0)
+            .reduce(|a, b| a + b);
+        (sum, sum.is_some())
+    }
+    Ok(hierarchy.units.iter().map(|u| value(&u.code, &own, &children, 0)).unzip())
+}

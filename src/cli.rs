@@ -1,0 +1,64 @@
+//! The command line: clap definitions only; the work lives in the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::period::Month;
+use crate::run::Stage;
+
+/// Consolidate the monthly Excel returns of a reporting hierarchy into one workbook.
+#[derive(Debug, Parser)]
+#[command(name = "tonghop", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Consolidate a period: ingest, validate, merge, aggregate, report.
+    Run(RunArgs),
+    /// Check a pipeline definition; every error is shown with file:line:column.
+    Check(PipelineArg),
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArg {
+    /// The pipeline definition.
+    #[arg(long, default_value = "pipelines/ptdv_monthly.toml")]
+    pub pipeline: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// The data directory, holding `reference/` and `inbox/YYYY-MM/`.
+    #[arg(long, default_value = "sample_data")]
+    pub data: PathBuf,
+    /// The month to consolidate (YYYY-MM); default: the newest month in the inbox.
+    #[arg(long)]
+    pub period: Option<Month>,
+    /// Where the workbook and the work directory go.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Start at this stage (earlier stages' artifacts must exist).
+    #[arg(long, conflicts_with = "only")]
+    pub from: Option<Stage>,
+    /// Stop after this stage.
+    #[arg(long, conflicts_with = "only")]
+    pub to: Option<Stage>,
+    /// Run this stage alone.
+    #[arg(long)]
+    pub only: Option<Stage>,
+    /// Rerun stages even when their inputs are unchanged.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

@@ -1,0 +1,190 @@
+//! Finding a table in a sheet by its header text, and the title-block values above it.
+//!
+//! Units move the title block up or down, add a blank column, reorder columns and retype
+//! headers. So a table is found where a run of rows holds its header labels (folded, see
+//! `text::fold`), wherever that is, and each column is mapped by its label, not its letter.
+
+use super::workbook::{Cell, Grid};
+use crate::definition::{Header, TableSpec};
+use crate::text;
+
+/// How far down a sheet a header may start.
+const HEADER_SEARCH_ROWS: usize = 60;
+
+/// A table found in a sheet.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// 0-based row of the first header row.
+    pub header_row: usize,
+    /// 0-based row of the first row after the header (and numbering row).
+    pub data_row: usize,
+    /// For each column of the spec, its sheet column when present.
+    pub columns: Vec<Option<usize>>,
+    /// How many of the spec's columns were found.
+    pub matched: usize,
+}
+
+impl Located {
+    /// Fields of required columns that the sheet lacks.
+    pub fn missing_required<'a>(&self, spec: &'a TableSpec) -> Vec<&'a crate::definition::ColumnSpec> {
+        spec.columns
+            .iter()
+            .zip(&self.columns)
+            .filter(|(c, at)| c.required && at.is_none())
+            .map(|(c, _)| c)
+            .collect()
+    }
+}
+
+fn folded_header(h: &Header) -> String {
+    text::fold(&h.parts().join(" "))
+}
+
+/// The folded label of every column of a header that starts at `row` and spans `height`
+/// rows. A group header (a cell whose row below has sub-headers) extends rightwards over
+/// blank cells, as its merge does on screen; labels join top to bottom.
+pub fn header_labels(grid: &Grid, row: usize, height: usize) -> Vec<String> {
+    let width = (row..row + height).map(|r| grid.rows.get(r).map_or(0, Vec::len)).max().unwrap_or(0);
+    let mut groups: Vec<Option<String>> = vec![None; height];
+    (0..width)
+        .map(|col| {
+            let mut parts = Vec::new();
+            for level in 0..height {
+                let cell = grid.get(row + level, col);
+                let below_filled = level + 1 < height && !grid.get(row + level + 1, col).is_empty();
+                if !cell.is_empty() {
+                    let label = text::clean(&cell.text());
+                    groups[level] = below_filled.then(|| label.clone());
+                    for g in groups.iter_mut().skip(level + 1) {
+                        *g = None;
+                    }
+                    parts.push(label);
+                } else if let Some(group) = groups[level].as_ref().filter(|_| below_filled) {
+                    parts.push(group.clone());
+                }
+            }
+            text::fold(&parts.join(" "))
+        })
+        .collect()
+}
+
+/// Map the spec's columns onto header labels.
+fn match_columns(spec: &TableSpec, labels: &[String]) -> Vec<Option<usize>> {
+    spec.columns
+        .iter()
+        .map(|c| {
+            let wanted: Vec<String> = std::iter::once(&c.header).chain(&c.aliases).map(folded_header).collect();
+            labels.iter().position(|l| !l.is_empty() && wanted.contains(l))
+        })
+        .collect()
+}
+
+/// Find the table of `spec` in `grid`: the header position that matches the most columns,
+/// if it matches at least half of them (and two at least).
+pub fn locate(grid: &Grid, spec: &TableSpec) -> Option<Located> {
+    let needed = spec.columns.len().div_ceil(2).max(2.min(spec.columns.len()));
+    let mut best: Option<Located> = None;
+    for row in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
+        let labels = header_labels(grid, row, spec.header_rows);
+        let columns = match_columns(spec, &labels);
+        let matched = columns.iter().filter(|c| c.is_some()).count();
+        if matched >= needed && best.as_ref().is_none_or(|b| matched > b.matched) {
+            let mut data_row = row + spec.header_rows;
+            if spec.numbering_row && is_numbering_row(grid, data_row) {
+                data_row += 1;
+            }
+            best = Some(Located { header_row: row, data_row, columns, matched });
+        }
+    }
+    best
+}
+
+/// A row of column numbers: every non-empty cell is a short number or letter, possibly
+/// in parentheses, such as `(1)`, `2`, `A`, `(B)`.
+fn is_numbering_row(grid: &Grid, row: usize) -> bool {
+    let Some(cells) = grid.rows.get(row) else { return false };
+    let filled: Vec<&Cell> = cells.iter().filter(|c| !c.is_empty()).collect();
+    filled.len() >= 2
+        && filled.iter().all(|c| {
+            let t = c.text();
+            let core = t.trim().trim_start_matches('(').trim_end_matches(')');
+            (1..=3).contains(&core.len()) && core.chars().all(|ch| ch.is_ascii_alphanumeric())
+        })
+}
+
+/// The value next to a label in the rows above `before_row`: the rest of the label's cell
+/// after a colon, or else the next non-empty cell to its right. Returns it with its A1 position.
+pub fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Option<(Cell, usize, usize)> {
+    let wanted = text::fold(label);
+    for (r, row) in grid.rows.iter().enumerate().take(before_row) {
+        for (c, cell) in row.iter().enumerate() {
+            let Cell::Text(t) = cell else { continue };
+            if !text::starts_with_folded(t, &wanted) {
+                continue;
+            }
+            if let Some((_, rest)) = t.split_once(':') {
+                if !rest.trim().is_empty() {
+                    return Some((Cell::Text(rest.trim().to_string()), r, c));
+                }
+            }
+            if let Some((offset, next)) = row.iter().enumerate().skip(c + 1).find(|(_, x)| !x.is_empty()) {
+                return Some((next.clone(), r, offset));
+            }
+        }
+    }
+    None
+}
+
+/// Every non-empty text of the rows above `before_row`, for recognising words in a title block.
+pub fn title_texts(grid: &Grid, before_row: usize) -> Vec<String> {
+    grid.rows
+        .iter()
+        .take(before_row)
+        .flat_map(|r| r.iter().filter(|c| !c.is_empty()).map(Cell::text))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(rows: &[&[&str]]) -> Grid {
+        Grid {
+            name: "S".into(),
+            hidden: false,
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|t| if t.is_empty() { Cell::Empty } else { Cell::Text(t.to_string()) }).collect())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn group_headers_join_their_sub_headers() {
+        let g = grid(&[
+            &["STT", "Chi bộ", "Đảng viên kết nạp", "", "Ghi chú"],
+            &["", "", "Tổng số", "Nữ", ""],
+        ]);
+        let labels = header_labels(&g, 0, 2);
+        assert_eq!(labels[0], text::fold("STT"));
+        assert_eq!(labels[2], text::fold("Đảng viên kết nạp Tổng số"));
+        assert_eq!(labels[3], text::fold("Đảng viên kết nạp Nữ"));
+        assert_eq!(labels[4], text::fold("Ghi chú"));
+    }
+
+    #[test]
+    fn labelled_values_beside_or_after_a_colon() {
+        let g = grid(&[&["Mã đơn vị:", "", "13456"], &["Kỳ báo cáo: 10/2023"], &["STT"]]);
+        assert_eq!(labelled_value(&g, "Mã đơn vị", 2).map(|v| v.0.text()), Some("13456".into()));
+        assert_eq!(labelled_value(&g, "Kỳ báo cáo", 2).map(|v| v.0.text()), Some("10/2023".into()));
+        assert!(labelled_value(&g, "Kỳ báo cáo", 1).is_none());
+    }
+
+    #[test]
+    fn numbering_rows_are_recognised() {
+        let g = grid(&[&["(1)", "(2)", "(3)"], &["A", "B", "1"], &["1", "Chi bộ thôn 1", "2"]]);
+        assert!(is_numbering_row(&g, 0));
+        assert!(is_numbering_row(&g, 1));
+        assert!(!is_numbering_row(&g, 2));
+    }
+}

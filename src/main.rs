@@ -1,0 +1,74 @@
+//! `tonghop`: parse the command line, call the library, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tonghop::cli::{Cli, Command, RunArgs};
+use tonghop::definition::{self, DefinitionError};
+use tonghop::run::{self, RunOptions, Stage};
+
+/// Exit codes of DESIGN.md.
+const USAGE: u8 = 2;
+const FAILURE: u8 = 4;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => match definition::load(&args.pipeline) {
+            Ok(_) => {
+                println!("{}: ok", args.pipeline.display());
+                0
+            }
+            Err(e) => report_definition_error(&e),
+        },
+        Command::Run(args) => run_command(args),
+    };
+    ExitCode::from(code)
+}
+
+fn report_definition_error(e: &DefinitionError) -> u8 {
+    eprintln!("{e}");
+    eprintln!("{} error(s) in {}", e.problems.len(), e.path.display());
+    USAGE
+}
+
+fn run_command(args: RunArgs) -> u8 {
+    let def = match definition::load(&args.pipeline.pipeline) {
+        Ok(def) => def,
+        Err(e) => return report_definition_error(&e),
+    };
+    let (from, to) = match args.only {
+        Some(stage) => (stage, stage),
+        None => (args.from.unwrap_or(Stage::Ingest), args.to.unwrap_or(Stage::Report)),
+    };
+    if from > to {
+        eprintln!("error: --from {} comes after --to {}", from.name(), to.name());
+        return USAGE;
+    }
+    let opts = RunOptions {
+        pipeline: args.pipeline.pipeline,
+        data: args.data,
+        period: args.period,
+        out: args.out,
+        from,
+        to,
+        force: args.force,
+    };
+    match run::run(&def, &opts) {
+        Ok(summary) => {
+            if args.json {
+                match serde_json::to_string_pretty(&summary) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            } else if !args.quiet {
+                println!("{}", summary.human());
+            }
+            summary.exit_code
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            FAILURE
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! A run: the five stages for one period, with the months its cumulative figures need.
+//!
+//! Each stage reads the previous stage's artifact from the work directory and writes its
+//! own, with a manifest holding a key over its inputs (the definition, the tool version,
+//! the input files' hashes, the previous stage's key). A stage whose key has not changed
+//! is skipped unless forced, so rerunning after fixing one return redoes only that month.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::aggregate::{self, References};
+use crate::definition::{self, Definition, Severity};
+use crate::ingest::{self, workbook::Caps};
+use crate::period::Month;
+use crate::registry::{Hierarchy, Registry};
+use crate::report::{self, ReportInput};
+use crate::store::{self, stage_dir, Batch, StageDir};
+use crate::{merge, validate};
+
+/// The five stages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Ingest,
+    Validate,
+    Merge,
+    Aggregate,
+    Report,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [Stage::Ingest, Stage::Validate, Stage::Merge, Stage::Aggregate, Stage::Report];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Ingest => "ingest",
+            Stage::Validate => "validate",
+            Stage::Merge => "merge",
+            Stage::Aggregate => "aggregate",
+            Stage::Report => "report",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub pipeline: PathBuf,
+    pub data: PathBuf,
+    pub period: Option<Month>,
+    pub out: PathBuf,
+    pub from: Stage,
+    pub to: Stage,
+    pub force: bool,
+}
+
+/// What a run did, for people and for scripts (`--json`).
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub pipeline: String,
+    pub period: String,
+    pub exit_code: u8,
+    pub files: FileCounts,
+    pub rows: RowCounts,
+    pub findings: BTreeMap<String, usize>,
+    pub returns_missing: usize,
+    pub stages: Vec<StageOutcome>,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct FileCounts {
+    pub read: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub superseded: usize,
+    pub ignored: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RowCounts {
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageOutcome {
+    pub month: String,
+    pub stage: Stage,
+    /// `ran` or `skipped` (inputs unchanged).
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Manifest {
+    stage: String,
+    tool_version: String,
+    key: String,
+}
+
+/// Everything a run reads once.
+struct Context<'a> {
+    def: &'a Definition,
+    definition_hash: String,
+    opts: &'a RunOptions,
+    registry: Registry,
+    registry_hash: String,
+    tables: Vec<String>,
+    stages: Vec<StageOutcome>,
+}
+
+/// The newest `YYYY-MM` folder of the inbox.
+pub fn newest_month(data: &Path) -> anyhow::Result<Month> {
+    let inbox = data.join("inbox");
+    let mut months: Vec<Month> = std::fs::read_dir(&inbox)
+        .with_context(|| format!("cannot list {}", inbox.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .collect();
+    months.sort();
+    months.pop().with_context(|| format!("{} has no YYYY-MM folder", inbox.display()))
+}
+
+fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex(&Sha256::digest(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn key_of(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
+pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
+    let period = match opts.period {
+        Some(p) => p,
+        None => newest_month(&opts.data)?,
+    };
+    let registry_path = opts.data.join(&def.registry.file);
+    let mut ctx = Context {
+        def,
+        definition_hash: sha256_file(&opts.pipeline)?,
+        opts,
+        registry: Registry::load(&registry_path)?,
+        registry_hash: sha256_file(&registry_path)?,
+        tables: definition::table_names(def),
+        stages: Vec::new(),
+    };
+    let refs = aggregate::load_references(def, &opts.data, period)?;
+    let months = aggregate::months_needed(def, period, refs.cutoff)?;
+
+    // Earlier months are brought up to date whatever the stage selection: the figures of
+    // this month need them.
+    let mut month_keys = Vec::new();
+    for &month in &months {
+        let (first, last) = if month == period { (opts.from, opts.to) } else { (Stage::Ingest, Stage::Merge) };
+        month_keys.push(consolidate_month(&mut ctx, month, first, last)?);
+    }
+
+    let mut outputs = Vec::new();
+    let reference_inputs = reference_files(def, &opts.data)?;
+    let aggregate_key = key_of(&[
+        &month_keys.join(","),
+        &reference_inputs.iter().map(|(_, _, h)| h.as_str()).collect::<Vec<_>>().join(","),
+    ]);
+    let hierarchy = ctx.registry.hierarchy(period, &def.registry.levels)?;
+    if (opts.from..=opts.to).contains(&Stage::Aggregate) {
+        let dir = stage_dir(&opts.out, period, "aggregate");
+        if !fresh(&dir, Stage::Aggregate, &aggregate_key, opts.force) {
+            let mut history = BTreeMap::new();
+            for &month in &months {
+                let batch = Batch::load(&stage_dir(&opts.out, month, "merge"), &ctx.tables)?;
+                for (name, df) in batch.tables {
+                    let entry: &mut polars::prelude::DataFrame = history.entry(name).or_default();
+                    if entry.width() == 0 {
+                        *entry = df;
+                    } else {
+                        entry.vstack_mut_owned(df)?;
+                    }
+                }
+            }
+            let mut figures = aggregate::aggregate(def, &hierarchy, period, &history, &refs)?;
+            dir.write_frame("figures", &mut figures)?;
+            seal(&dir, Stage::Aggregate, &aggregate_key)?;
+            ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "ran" });
+        } else {
+            ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "skipped" });
+        }
+    }
+    let merged = Batch::load(&stage_dir(&opts.out, period, "merge"), &ctx.tables)
+        .context("the merge stage of this period has not run yet")?;
+    if (opts.from..=opts.to).contains(&Stage::Report) {
+        let figures = stage_dir(&opts.out, period, "aggregate")
+            .read_frame("figures")
+            .context("the aggregate stage of this period has not run yet")?;
+        let path = write_report(def, &hierarchy, period, &figures, &merged, &refs, &reference_inputs, &opts.out)?;
+        outputs.push(path.display().to_string());
+        ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Report, outcome: "ran" });
+    }
+    Ok(summarise(def, period, &merged, refs, ctx.stages, outputs))
+}
+
+fn reference_files(def: &Definition, data: &Path) -> anyhow::Result<Vec<(String, u64, String)>> {
+    let mut out = Vec::new();
+    let mut paths = vec![def.registry.file.clone()];
+    paths.extend(def.references.iter().map(|r| r.file.clone()));
+    for p in paths {
+        let path = data.join(&p);
+        let size = std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.len();
+        out.push((p, size, sha256_file(&path)?));
+    }
+    Ok(out)
+}
+
+fn fresh(dir: &StageDir, stage: Stage, key: &str, force: bool) -> bool {
+    if force {
+        return false;
+    }
+    let wanted = Manifest { stage: stage.name().into(), tool_version: env!("CARGO_PKG_VERSION").into(), key: key.into() };
+    dir.read_json::<Manifest>("manifest.json").is_ok_and(|m| m == wanted)
+}
+
+fn seal(dir: &StageDir, stage: Stage, key: &str) -> anyhow::Result<()> {
+    let manifest = Manifest { stage: stage.name().into(), tool_version: env!("CARGO_PKG_VERSION").into(), key: key.into() };
+    dir.write_json("manifest.json", &manifest)
+}
+
+/// Ingest, validate and merge one month (the stages from `first` to `last` of them that
+/// are stale); returns the merge stage's key.
+fn consolidate_month(ctx: &mut Context, month: Month, first: Stage, last: Stage) -> anyhow::Result<String> {
+    let inbox = ctx.opts.data.join("inbox").join(month.to_string());
+    if !inbox.is_dir() {
+        bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
+    }
+    let files = ingest::inbox_files(&inbox)?;
+    let mut listing = Vec::new();
+    for f in &files {
+        listing.push(format!("{}={}", f.file_name().unwrap_or_default().to_string_lossy(), sha256_file(f)?));
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let ingest_key = key_of(&[version, &ctx.definition_hash, &month.to_string(), &listing.join(",")]);
+    let validate_key = key_of(&[&ingest_key, &ctx.registry_hash]);
+    let merge_key = key_of(&[&validate_key]);
+    let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
+    let def = ctx.def;
+    let out = &ctx.opts.out;
+    let selected = |s: Stage| (first..=last).contains(&s);
+    let mut force = ctx.opts.force && month_is_period(ctx, month);
+
+    let steps: [(Stage, &str); 3] = [(Stage::Ingest, &ingest_key), (Stage::Validate, &validate_key), (Stage::Merge, &merge_key)];
+    for (stage, key) in steps {
+        let dir = stage_dir(out, month, stage.name());
+        let outcome = if !selected(stage) || fresh(&dir, stage, key, force) {
+            if !selected(stage) && !dir.file("manifest.json").exists() {
+                bail!("stage {} of {month} has never run; run it first", stage.name());
+            }
+            "skipped"
+        } else {
+            let batch = match stage {
+                Stage::Ingest => ingest::ingest(def, &files, Caps::default())?,
+                Stage::Validate => {
+                    let input = Batch::load(&stage_dir(out, month, "ingest"), &ctx.tables)?;
+                    validate::validate(def, &hierarchy, month, input)?
+                }
+                _ => {
+                    let input = Batch::load(&stage_dir(out, month, "validate"), &ctx.tables)?;
+                    merge::merge(def, &hierarchy, month, input)?
+                }
+            };
+            batch.save(&dir)?;
+            seal(&dir, stage, key)?;
+            // A stage that ran makes every later stage stale.
+            force = true;
+            "ran"
+        };
+        ctx.stages.push(StageOutcome { month: month.to_string(), stage, outcome });
+    }
+    Ok(merge_key)
+}
+
+fn month_is_period(ctx: &Context, month: Month) -> bool {
+    ctx.opts.period.is_none_or(|p| p == month)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_report(
+    def: &Definition,
+    hierarchy: &Hierarchy,
+    period: Month,
+    figures: &polars::prelude::DataFrame,
+    merged: &Batch,
+    refs: &References,
+    inputs: &[(String, u64, String)],
+    out: &Path,
+) -> anyhow::Result<PathBuf> {
+    let mut findings = merged.findings.clone();
+    findings.extend(refs.findings.iter().cloned());
+    let now = chrono::Local::now();
+    let input = ReportInput {
+        def,
+        hierarchy,
+        period,
+        figures,
+        tables: &merged.tables,
+        findings: &findings,
+        completeness: &merged.completeness,
+        files: &merged.files,
+        inputs,
+        run_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
+        today: now.date_naive(),
+    };
+    let bytes = report::render(&input)?;
+    let path = out.join(def.workbook.file.replace("{period}", &period.to_string()));
+    store::write_atomic(&path, &bytes)?;
+    Ok(path)
+}
+
+fn summarise(def: &Definition, period: Month, merged: &Batch, refs: References, stages: Vec<StageOutcome>, outputs: Vec<String>) -> Summary {
+    let mut s = Summary { pipeline: def.pipeline.name.clone(), period: period.to_string(), stages, outputs, ..Summary::default() };
+    for f in &merged.files {
+        s.files.read += 1;
+        match f.status.as_str() {
+            "accepted" => s.files.accepted += 1,
+            "rejected" => s.files.rejected += 1,
+            "superseded" => s.files.superseded += 1,
+            _ => s.files.ignored += 1,
+        }
+        s.rows.read += f.rows_read as u64;
+        s.rows.accepted += f.rows_accepted as u64;
+        s.rows.rejected += f.rows_rejected as u64;
+    }
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        s.findings.insert(severity.as_str().into(), 0);
+    }
+    for f in merged.findings.iter().chain(&refs.findings) {
+        *s.findings.entry(f.severity.clone()).or_default() += 1;
+    }
+    s.returns_missing = merged.completeness.iter().filter(|e| e.status == "missing").count();
+    let rejected_anything = s.files.rejected > 0 || s.files.ignored > 0 || s.rows.rejected > 0;
+    s.exit_code = if rejected_anything || s.returns_missing > 0 { 1 } else { 0 };
+    s
+}
+
+impl Summary {
+    /// The short text people read after a run.
+    pub fn human(&self) -> String {
+        let mut lines = vec![format!("tonghop: {} {}", self.pipeline, self.period)];
+        let f = &self.files;
+        lines.push(format!(
+            "  files: {} read, {} accepted, {} rejected, {} superseded, {} not returns",
+            f.read, f.accepted, f.rejected, f.superseded, f.ignored
+        ));
+        let r = &self.rows;
+        lines.push(format!("  rows:  {} read = {} accepted + {} rejected", r.read, r.accepted, r.rejected));
+        let n = |k: &str| self.findings.get(k).copied().unwrap_or(0);
+        lines.push(format!(
+            "  findings: {} errors, {} warnings, {} info; {} returns missing",
+            n("error"),
+            n("warning"),
+            n("info"),
+            self.returns_missing
+        ));
+        let skipped = self.stages.iter().filter(|s| s.outcome == "skipped").count();
+        if skipped > 0 {
+            lines.push(format!("  {skipped} stage(s) skipped: inputs unchanged (--force reruns them)"));
+        }
+        for o in &self.outputs {
+            lines.push(format!("  wrote {o}"));
+        }
+        if self.exit_code == 1 {
+            lines.push("  some returns were rejected or are missing: the workbook lists them".into());
+        }
+        lines.join("\n")
+    }
+}

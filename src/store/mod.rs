@@ -1,0 +1,116 @@
+//! The work directory: stage artifacts as Parquet, written whole or not at all.
+//!
+//! Layout under `--out`: `work/<YYYY-MM>/<stage>/…` for each month consolidated, and the
+//! workbooks themselves directly in `--out`. Every file is written to a temporary name in
+//! its final folder and renamed into place, so a reader never sees half a file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use polars::prelude::*;
+
+use std::collections::BTreeMap;
+
+use crate::finding::{self, Finding};
+use crate::ingest::{FileRecord, Placement};
+use crate::merge::Expectation;
+use crate::period::Month;
+
+/// The artifact folder of one stage of one month.
+#[derive(Debug, Clone)]
+pub struct StageDir {
+    pub path: PathBuf,
+}
+
+pub fn stage_dir(out: &Path, month: Month, stage: &str) -> StageDir {
+    StageDir { path: out.join("work").join(month.to_string()).join(stage) }
+}
+
+impl StageDir {
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    pub fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .finish(df)
+            .map_err(|e| anyhow::anyhow!("cannot encode {name}: {e}"))?;
+        write_atomic(&self.file(&format!("{name}.parquet")), &bytes)
+    }
+
+    pub fn read_frame(&self, name: &str) -> anyhow::Result<DataFrame> {
+        let path = self.file(&format!("{name}.parquet"));
+        let file = fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        ParquetReader::new(file).finish().map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+    }
+
+    pub fn write_json<T: serde::Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
+        let text = serde_json::to_vec_pretty(value)?;
+        write_atomic(&self.file(name), &text)
+    }
+
+    pub fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> anyhow::Result<T> {
+        let path = self.file(name);
+        let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&text).with_context(|| format!("cannot parse {}", path.display()))
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().context("an output path has no folder")?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = path.file_name().context("an output path has no name")?.to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A month's returns as one stage hands them to the next.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub files: Vec<FileRecord>,
+    /// Rows per return table (`return.table`).
+    pub tables: BTreeMap<String, DataFrame>,
+    pub placements: Vec<Placement>,
+    pub findings: Vec<Finding>,
+    /// Who was expected to report and what arrived; filled by merge.
+    pub completeness: Vec<Expectation>,
+}
+
+impl Batch {
+    pub fn save(&self, dir: &StageDir) -> anyhow::Result<()> {
+        for (name, df) in &self.tables {
+            dir.write_frame(&format!("table.{name}"), &mut df.clone())?;
+        }
+        dir.write_frame("findings", &mut finding::to_frame(&self.findings)?)?;
+        dir.write_json("files.json", &self.files)?;
+        dir.write_json("placements.json", &self.placements)?;
+        dir.write_json("completeness.json", &self.completeness)
+    }
+
+    pub fn load(dir: &StageDir, table_names: &[String]) -> anyhow::Result<Batch> {
+        let mut tables = BTreeMap::new();
+        for name in table_names {
+            tables.insert(name.clone(), dir.read_frame(&format!("table.{name}"))?);
+        }
+        Ok(Batch {
+            files: dir.read_json("files.json")?,
+            tables,
+            placements: dir.read_json("placements.json")?,
+            findings: finding::from_frame(&dir.read_frame("findings")?)?,
+            completeness: dir.read_json("completeness.json")?,
+        })
+    }
+}

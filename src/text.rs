@@ -1,0 +1,80 @@
+//! Text as units type it, folded so that the same words compare equal.
+//!
+//! Headers and names arrive in NFC or NFD, with `Ð` (U+00D0) for `Đ`, with the tone mark
+//! on either vowel (`uỷ`/`ủy`, `hoà`/`hòa`), with line breaks, double spaces and any
+//! capitalisation. `fold` maps all of these to one key; `clean` only tidies text for display.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The five Vietnamese tone marks as combining characters (in NFD).
+const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+
+/// NFC, `Ð`/`ð` as `Đ`/`đ`, white space collapsed to single spaces, trimmed.
+pub fn clean(text: &str) -> String {
+    let nfc: String = text
+        .nfc()
+        .map(|c| match c {
+            '\u{D0}' => 'Đ',
+            '\u{F0}' => 'đ',
+            other => other,
+        })
+        .collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The matching key of a text: `clean`, lower case, each word's tone mark moved to the
+/// end of the word, and trailing `:` or `.` dropped.
+pub fn fold(text: &str) -> String {
+    let lowered = clean(text).to_lowercase();
+    let cleaned = lowered.trim_end_matches([':', '.', ' ']);
+    let mut out = String::with_capacity(cleaned.len());
+    for (i, word) in cleaned.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let mut tone = None;
+        for c in word.nfd() {
+            if TONES.contains(&c) {
+                tone = Some(c);
+            } else {
+                out.push(c);
+            }
+        }
+        if let Some(t) = tone {
+            out.push(t);
+        }
+    }
+    out.nfc().collect()
+}
+
+/// Whether `haystack` starts with `needle`, both folded.
+pub fn starts_with_folded(haystack: &str, needle_folded: &str) -> bool {
+    !needle_folded.is_empty() && fold(haystack).starts_with(needle_folded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tone_placement_and_case_fold_together() {
+        assert_eq!(fold("ĐẢNG UỶ XÃ"), fold("Đảng ủy xã"));
+        assert_eq!(fold("Hoà"), fold("hòa"));
+        assert_ne!(fold("Nữ"), fold("Nu"));
+    }
+
+    #[test]
+    fn nfd_and_eth_and_spaces_fold() {
+        let nfd: String = "Đảng viên kết nạp".nfd().collect();
+        assert_eq!(fold(&nfd), fold("Đảng viên kết nạp"));
+        assert_eq!(fold("\u{D0}ảng viên"), fold("Đảng viên"));
+        assert_eq!(fold("  Số học\nviên  "), fold("Số học viên"));
+        assert_eq!(fold("Mã đơn vị:"), fold("Mã đơn vị"));
+    }
+
+    #[test]
+    fn clean_keeps_case_and_marks() {
+        assert_eq!(clean(" Xã  Liêm\nCần "), "Xã Liêm Cần");
+        assert_eq!(clean("\u{D0}ẢNG"), "ĐẢNG");
+    }
+}

@@ -1,0 +1,215 @@
+//! Stage 2, validate: which files and rows of a month can be trusted.
+//!
+//! A file is rejected when it is not a return, lacks a required column, comes from a unit
+//! the registry does not know for the month (or of a kind that does not send this return),
+//! or is for another period. A row is rejected when a cell could not be read or a rule of
+//! severity `error` fails on it. Rules are SQL expressions from the definition, evaluated
+//! by polars; a rule whose operands are missing (null) is not applied to that row.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use polars::prelude::*;
+
+use crate::definition::{Definition, RuleSpec, Severity};
+use crate::finding::{code, fill, Finding};
+use crate::ingest::FileRecord;
+use crate::store::Batch;
+use crate::period::Month;
+use crate::registry::Hierarchy;
+
+/// Keep the trusted part of a month's returns, and say why the rest was refused.
+pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested: Batch) -> anyhow::Result<Batch> {
+    let Batch { mut files, tables, placements, mut findings, completeness } = ingested;
+    for file in &files {
+        findings.extend(check_file(def, hierarchy, month, file));
+    }
+    // Findings made while reading name their file only; the file says whose it is.
+    let unit_of: HashMap<&str, &str> = files.iter().map(|f| (f.file.as_str(), f.unit.as_str())).collect();
+    for f in findings.iter_mut().filter(|f| f.unit.is_empty()) {
+        f.unit = unit_of.get(f.file.as_str()).copied().unwrap_or_default().to_string();
+    }
+    let rejected_files: HashSet<String> = findings
+        .iter()
+        .filter(|f| f.severity() == Severity::Error && f.row == 0)
+        .map(|f| f.file.clone())
+        .collect();
+    let cells: HashMap<(&str, &str, &str), (&str, &str)> = placements
+        .iter()
+        .map(|p| ((p.file.as_str(), p.table.as_str(), p.field.as_str()), (p.sheet.as_str(), p.column.as_str())))
+        .collect();
+
+    let mut accepted = BTreeMap::new();
+    let mut rows_rejected: HashMap<String, u32> = HashMap::new();
+    for (name, df) in tables {
+        let from_good_files: Vec<bool> = text_column(&df, "_file")?.iter().map(|f| !rejected_files.contains(f)).collect();
+        let df = df.filter(&BooleanChunked::from_slice("keep".into(), &from_good_files))?;
+        let mut keep = vec![true; df.height()];
+        for rule in def.rules.iter().filter(|r| r.table.get_ref() == &name) {
+            for failure in apply_rule(def, rule, &df, &cells)? {
+                if rule.severity == Severity::Error && keep[failure.index] {
+                    keep[failure.index] = false;
+                    *rows_rejected.entry(failure.finding.file.clone()).or_default() += 1;
+                }
+                findings.push(failure.finding);
+            }
+        }
+        accepted.insert(name, df.filter(&BooleanChunked::from_slice("keep".into(), &keep))?);
+    }
+
+    for file in &mut files {
+        let rejected_here = rows_rejected.get(&file.file).copied().unwrap_or(0);
+        if file.return_id.is_empty() {
+            file.status = "ignored".into();
+            file.rows_rejected = file.rows_read;
+        } else if rejected_files.contains(&file.file) {
+            file.status = "rejected".into();
+            file.rows_rejected = file.rows_read;
+        } else {
+            file.status = "accepted".into();
+            file.rows_rejected = file.rows_refused + rejected_here;
+            file.rows_accepted = file.rows_read - file.rows_rejected;
+        }
+    }
+    Ok(Batch { files, tables: accepted, placements, findings, completeness })
+}
+
+/// The title-block checks of one recognised file: a known unit of a sending kind, and the period.
+fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &FileRecord) -> Vec<Finding> {
+    let Some(ret) = def.return_spec(&file.return_id) else { return vec![] };
+    let mut findings = Vec::new();
+    let at_unit = |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
+    if file.unit.is_empty() {
+        findings.push(
+            Finding::new(def, code::UNIT_MISSING, Severity::Error, "{file}: the return does not give its unit code")
+                .file(&file.file)
+                .at(&file.title_sheet, "")
+                .build(),
+        );
+    } else {
+        match hierarchy.unit(&file.unit) {
+            None => findings.push(
+                at_unit(Finding::new(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
+                    .value(file.unit.clone())
+                    .var("period", month.to_string())
+                    .build(),
+            ),
+            Some(unit) if !ret.senders.contains(&unit.kind) => findings.push(
+                at_unit(Finding::new(def, code::UNIT_WRONG_KIND, Severity::Error, "{file}: unit {value} ({name}) is a {kind}, which does not send {return}"))
+                    .value(file.unit.clone())
+                    .expected(ret.senders.join(", "))
+                    .var("name", unit.name.clone())
+                    .var("kind", unit.kind.clone())
+                    .var("return", ret.title.clone())
+                    .build(),
+            ),
+            Some(_) => {}
+        }
+    }
+    if file.period.is_empty() {
+        if !file.period_cell.is_empty() {
+            // An unreadable period was reported by ingest already.
+        } else {
+            findings.push(
+                Finding::new(def, code::PERIOD_MISSING, Severity::Error, "{file}: the return does not say which month it reports")
+                    .file(&file.file)
+                    .unit(&file.unit)
+                    .at(&file.title_sheet, "")
+                    .expected(month.to_string())
+                    .build(),
+            );
+        }
+    } else if file.period != month.to_string() {
+        findings.push(
+            Finding::new(def, code::PERIOD_OTHER, Severity::Error, "{file}: the return is for {value}, not for {expected}")
+                .file(&file.file)
+                .unit(&file.unit)
+                .at(&file.title_sheet, &file.period_cell)
+                .value(file.period.clone())
+                .expected(month.to_string())
+                .build(),
+        );
+    }
+    findings
+}
+
+struct Failure {
+    index: usize,
+    finding: Finding,
+}
+
+/// Every row of `df` where the rule's check is false.
+fn apply_rule(
+    def: &Definition,
+    rule: &RuleSpec,
+    df: &DataFrame,
+    cells: &HashMap<(&str, &str, &str), (&str, &str)>,
+) -> anyhow::Result<Vec<Failure>> {
+    let expansions: Vec<(Option<&str>, String)> = if rule.for_each.is_empty() {
+        vec![(None, rule.check.get_ref().clone())]
+    } else {
+        rule.for_each
+            .iter()
+            .map(|f| (Some(f.get_ref().as_str()), rule.check.get_ref().replace("{field}", f.get_ref())))
+            .collect()
+    };
+    let table = rule.table.get_ref();
+    let (_, spec) = def.table(table).ok_or_else(|| anyhow::anyhow!("rule {} names unknown table {table}", rule.id))?;
+    let files = text_column(df, "_file")?;
+    let rows: Vec<u32> = df.column("_row")?.u32()?.iter().map(|r| r.unwrap_or(0)).collect();
+    let units = text_column(df, "_unit")?;
+    let mut failures = Vec::new();
+    for (field, check) in expansions {
+        let expr = polars::sql::sql_expr(&check)?;
+        let flags = df.clone().lazy().select([expr.cast(DataType::Boolean).alias("_ok")]).collect()?;
+        let flags = flags.column("_ok")?.bool()?.clone();
+        let cell_field = rule.cell.as_ref().map(|c| c.get_ref().as_str()).or(field).unwrap_or("");
+        let label = spec.column(cell_field).map(|c| c.header.display()).unwrap_or_default();
+        for (i, ok) in flags.iter().enumerate() {
+            if ok != Some(false) {
+                continue;
+            }
+            let values = row_values(df, i)?;
+            let value = values.iter().find(|(n, _)| n == cell_field).map(|(_, v)| v.clone()).unwrap_or_default();
+            let mut vars = values;
+            vars.push(("label".into(), label.clone()));
+            vars.push(("value".into(), value.clone()));
+            let (sheet, column) = cells.get(&(files[i].as_str(), table.as_str(), cell_field)).copied().unwrap_or(("", ""));
+            let cell = if column.is_empty() { String::new() } else { format!("{column}{}", rows[i]) };
+            let mut finding = Finding::new(def, code::RULE, rule.severity, &rule.message)
+                .rule(&rule.id)
+                .file(&files[i])
+                .unit(&units[i])
+                .at(sheet, &cell)
+                .row(table, rows[i])
+                .value(value)
+                .expected(check.clone())
+                .build();
+            finding.message = fill(&finding.message, &vars);
+            failures.push(Failure { index: i, finding });
+        }
+    }
+    Ok(failures)
+}
+
+/// `(field, value as text)` of every column of row `i`, for message templates.
+fn row_values(df: &DataFrame, i: usize) -> PolarsResult<Vec<(String, String)>> {
+    df.columns()
+        .iter()
+        .map(|c| Ok((c.name().to_string(), any_text(&c.get(i)?))))
+        .collect()
+}
+
+/// A cell value as a person reads it.
+pub fn any_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A string column as owned texts, nulls as empty.
+pub fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+}
