@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 use polars::prelude::*;
 
-use crate::definition::{Definition, Header, MeasureKind, TableSpec, Window};
+use crate::definition::{Definition, Header, MeasureKind, TableSpec, ValueKind, Window};
 use crate::finding::Finding;
 use crate::ingest::{self, workbook::Cell};
 use crate::period::Month;
@@ -117,13 +117,18 @@ pub fn aggregate(
                 if let Some(filter) = filter {
                     rows = rows.filter(polars::sql::sql_expr(filter)?);
                 }
+                // Counts stay whole; `number` fields (areas, tonnes) keep their decimals.
+                let decimal = field.is_some_and(|f| {
+                    def.table(source).and_then(|(_, t)| t.column(f)).is_some_and(|c| c.kind == ValueKind::Number)
+                });
+                let dtype = if decimal { DataType::Float64 } else { DataType::Int64 };
                 let value = match field {
                     Some(f) => col(f).sum(),
                     None => len(),
                 };
                 let per_unit = rows
                     .group_by([col("_unit").alias("code")])
-                    .agg([value.cast(DataType::Int64).alias(m.id.as_str())]);
+                    .agg([value.cast(dtype).alias(m.id.as_str())]);
                 own = own
                     .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
                     .with_column(col(m.id.as_str()).fill_null(lit(0i64)));

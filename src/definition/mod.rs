@@ -452,7 +452,11 @@ pub struct SheetColumn {
 pub enum CellFormat {
     #[default]
     Text,
+    /// A whole number with thousands separators.
     Count,
+    /// A number with one decimal.
+    Decimal,
+    /// A percentage with one decimal (the measure holds percent points).
     Percent,
     Date,
 }

@@ -50,9 +50,11 @@ struct Formats {
     header: Format,
     text: Format,
     count: Format,
+    decimal: Format,
     percent: Format,
     total_text: Format,
     total_count: Format,
+    total_decimal: Format,
     total_percent: Format,
 }
 
@@ -68,9 +70,11 @@ impl Formats {
             header: cell.clone().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter).set_background_color("DDEBF7"),
             text: cell.clone().set_text_wrap(),
             count: cell.clone().set_num_format("#,##0"),
+            decimal: cell.clone().set_num_format("#,##0.0"),
             percent: cell.clone().set_num_format("0.0%"),
             total_text: total.clone(),
             total_count: total.clone().set_num_format("#,##0"),
+            total_decimal: total.clone().set_num_format("#,##0.0"),
             total_percent: total.set_num_format("0.0%"),
         }
     }
@@ -215,6 +219,8 @@ fn write_value(sheet: &mut Worksheet, row: u32, col: u16, value: Written, format
     let (text_f, number_f) = match (format, total) {
         (CellFormat::Percent, false) => (&f.text, &f.percent),
         (CellFormat::Percent, true) => (&f.total_text, &f.total_percent),
+        (CellFormat::Decimal, false) => (&f.text, &f.decimal),
+        (CellFormat::Decimal, true) => (&f.total_text, &f.total_decimal),
         (_, false) => (&f.text, &f.count),
         (_, true) => (&f.total_text, &f.total_count),
     };
@@ -350,7 +356,7 @@ fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
                     let v = df.column(name)?.get(i)?;
                     match (&v, column.format) {
                         (AnyValue::Null, _) => Written::Blank,
-                        (_, CellFormat::Count | CellFormat::Percent) => match v.extract::<f64>() {
+                        (_, CellFormat::Count | CellFormat::Decimal | CellFormat::Percent) => match v.extract::<f64>() {
                             Some(n) => {
                                 sums[k] += n;
                                 Written::Number(n)
@@ -375,7 +381,7 @@ fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
     let total_row = first + df.height() as u32;
     for (k, column) in spec.columns.iter().enumerate() {
         let value = match column.format {
-            CellFormat::Count => Written::Number(sums[k]),
+            CellFormat::Count | CellFormat::Decimal => Written::Number(sums[k]),
             _ if k == 0 => Written::Text(spec.total_label.clone().unwrap_or_default()),
             _ => Written::Blank,
         };

@@ -1,0 +1,103 @@
+//! Helpers for tests that run the real binary and read its workbook back with calamine,
+//! the way a person looks at it: find the row by the unit's code, the column by its headers.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use calamine::{open_workbook, Data, Range, Reader, Xlsx};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run `tonghop` with `args` from the crate root.
+pub fn tonghop(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tonghop"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+pub struct Sheet {
+    pub range: Range<Data>,
+}
+
+pub fn sheet(workbook: &Path, name: &str) -> Sheet {
+    let mut book: Xlsx<_> = open_workbook(workbook).expect("the workbook opens");
+    Sheet { range: book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}")) }
+}
+
+fn text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.trim().to_string(),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl Sheet {
+    pub fn cell(&self, row: usize, col: usize) -> &Data {
+        self.range.get((row, col)).unwrap_or(&Data::Empty)
+    }
+
+    /// The row whose first column holds `code`.
+    pub fn row_of(&self, code: &str) -> usize {
+        (0..self.range.height())
+            .find(|&r| text(self.cell(r, 0)) == code)
+            .unwrap_or_else(|| panic!("no row for unit {code}"))
+    }
+
+    /// The column headed `group` / `sub`, a group label spanning the columns to its right
+    /// until the next one, as a person reads merged headers.
+    pub fn column(&self, group: &str, sub: &str) -> usize {
+        for r in 0..self.range.height().saturating_sub(1) {
+            let mut current = String::new();
+            for c in 0..self.range.width() {
+                let top = text(self.cell(r, c));
+                if !top.is_empty() {
+                    current = top;
+                }
+                if current == group && text(self.cell(r + 1, c)) == sub {
+                    return c;
+                }
+            }
+        }
+        panic!("no column {group} / {sub}")
+    }
+
+    /// The column headed by `label` alone.
+    pub fn column_of(&self, label: &str) -> usize {
+        for r in 0..self.range.height() {
+            for c in 0..self.range.width() {
+                if text(self.cell(r, c)) == label {
+                    return c;
+                }
+            }
+        }
+        panic!("no column {label}")
+    }
+
+    pub fn number(&self, row: usize, col: usize) -> f64 {
+        match self.cell(row, col) {
+            Data::Float(f) => *f,
+            Data::Int(i) => *i as f64,
+            other => panic!("cell ({row}, {col}) holds {other:?}, not a number"),
+        }
+    }
+
+    pub fn text(&self, row: usize, col: usize) -> String {
+        text(self.cell(row, col))
+    }
+
+    /// A percentage cell (a fraction formatted `0.0%`) as the one-decimal percentage shown.
+    pub fn percent(&self, row: usize, col: usize) -> f64 {
+        (self.number(row, col) * 1000.0).round() / 10.0
+    }
+
+    pub fn rows(&self) -> Vec<Vec<String>> {
+        (0..self.range.height()).map(|r| (0..self.range.width()).map(|c| text(self.cell(r, c))).collect()).collect()
+    }
+}
