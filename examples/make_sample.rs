@@ -369,8 +369,10 @@ struct ClassBook {
 }
 
 fn classes(rng: &mut Rng, district: &str, place: &str) -> ClassBook {
-    let pinned: Option<(Vec<i64>, (i64, i64), Vec<i64>, (i64, i64))> = match district {
-        // awareness trainees 2023, awareness opening, new-member trainees 2023, new-member opening
+    // Published: awareness trainees per class in 2023, awareness (classes, trainees)
+    // before 2023, the same for new-member classes.
+    type Plan = (Vec<i64>, (i64, i64), Vec<i64>, (i64, i64));
+    let pinned: Option<Plan> = match district {
         "351" => Some((vec![52, 48, 55, 47, 50, 49], (12, 620), vec![44, 41], (6, 250))),
         "349" => Some((vec![50, 48, 52, 49, 51], (8, 449), vec![45, 44, 46], (5, 210))),
         _ => None,
@@ -535,7 +537,7 @@ fn title_block(
     ws.write_string(r(6), col0, "Mã đơn vị:")?;
     ws.write_string(r(6), col0 + 1, code)?;
     ws.write_string(r(6), col0 + 4, "Kỳ báo cáo:")?;
-    ws.write_string(r(6), col0 + 5, &format!("{month:02}/{YEAR}"))?;
+    ws.write_string(r(6), col0 + 5, format!("{month:02}/{YEAR}"))?;
     Ok((8 + shift) as u32)
 }
 
@@ -576,7 +578,7 @@ fn write_mau01(path: &Path, g: &Grassroots, superior: &str, month: u32, mess: &M
         draft.write_string(1, 1, "(bản nháp cũ, không dùng)")?;
         draft.set_hidden(true);
     }
-    let ws = book.add_worksheet().set_name(&format!("BC T{month}"))?;
+    let ws = book.add_worksheet().set_name(format!("BC T{month}"))?;
     if mess.formula_total {
         // What a script writes: no cached result, so only a recalculating reader sees the sums.
         ws.set_formula_result_default("");
@@ -597,15 +599,15 @@ fn write_mau01(path: &Path, g: &Grassroots, superior: &str, month: u32, mess: &M
     ws.merge_range(top, col0, top + 1, col0, &h("STT"), &s.header)?;
     ws.merge_range(top, col0 + 1, top + 1, col0 + 1, &h("Chi bộ"), &s.header)?;
     ws.merge_range(top, col0 + 2, top, col0 + 3, &h("Quần chúng ưu tú"), &s.header)?;
-    ws.write_string_with_format(top + 1, col0 + 2, &h("Được giới thiệu học lớp nhận thức về Đảng"), &s.header)?;
-    ws.write_string_with_format(top + 1, col0 + 3, &h("Được cấp giấy chứng nhận"), &s.header)?;
+    ws.write_string_with_format(top + 1, col0 + 2, h("Được giới thiệu học lớp nhận thức về Đảng"), &s.header)?;
+    ws.write_string_with_format(top + 1, col0 + 3, h("Được cấp giấy chứng nhận"), &s.header)?;
     ws.merge_range(top, col0 + 4, top, col0 + 11, &h("Đảng viên kết nạp trong tháng"), &s.header)?;
     for (k, (_, label)) in subs.iter().enumerate() {
-        ws.write_string_with_format(top + 1, col0 + 4 + k as u16, &h(label), &s.header)?;
+        ws.write_string_with_format(top + 1, col0 + 4 + k as u16, h(label), &s.header)?;
     }
     ws.merge_range(top, col0 + 12, top + 1, col0 + 12, &h("Ghi chú"), &s.header)?;
     for k in 0..13u16 {
-        ws.write_string_with_format(top + 2, col0 + k, &format!("({})", k + 1), &s.cell)?;
+        ws.write_string_with_format(top + 2, col0 + k, format!("({})", k + 1), &s.cell)?;
         ws.set_column_width(col0 + k, if k == 1 { 26 } else { 11 })?;
     }
 
@@ -633,7 +635,7 @@ fn write_mau01(path: &Path, g: &Grassroots, superior: &str, month: u32, mess: &M
             } else if mess.text_numbers && v == 0 {
                 ws.write_blank(row, col0 + c, &s.cell)?;
             } else if mess.text_numbers {
-                ws.write_string_with_format(row, col0 + c, &format!(" {v} "), &s.cell)?;
+                ws.write_string_with_format(row, col0 + c, format!(" {v} "), &s.cell)?;
             } else {
                 ws.write_number_with_format(row, col0 + c, v as f64, &s.cell)?;
             }
@@ -671,7 +673,7 @@ fn write_mau02(
 ) -> Result<(), XlsxError> {
     let s = styles();
     let mut book = new_workbook();
-    let issuer = upper(&DISTRICTS.iter().find(|d| d.0 == district.code).map(|d| d.2).unwrap_or(&district.name));
+    let issuer = upper(DISTRICTS.iter().find(|d| d.0 == district.code).map(|d| d.2).unwrap_or(&district.name));
     let place = match district.code.as_str() {
         "349" => "Duy Tiên",
         "350" => "Kim Bảng",
@@ -706,7 +708,7 @@ fn write_mau02(
             ws.write_string_with_format(row, 2, kind, &s.cell)?;
             for (k, (d, m)) in [(3u16, c.start), (4, c.end)] {
                 if variants {
-                    ws.write_string_with_format(row, k, &format!("{d:02}/{m:02}/{YEAR}"), &s.cell)?;
+                    ws.write_string_with_format(row, k, format!("{d:02}/{m:02}/{YEAR}"), &s.cell)?;
                 } else {
                     let date = rust_xlsxwriter::ExcelDateTime::from_ymd(YEAR as u16, m as u8, d as u8)?;
                     ws.write_datetime_with_format(row, k, &date, &date_format)?;
@@ -844,7 +846,7 @@ fn write_opening(path: &Path, grassroots: &[Grassroots], books: &BTreeMap<String
 // ---------------------------------------------------------------- the inbox
 
 fn file_name(rng: &mut Rng, name: &str, month: u32, form: u32) -> String {
-    let short = ascii(&place_of(name)).replace(' ', " ");
+    let short = ascii(&place_of(name));
     match (form, rng.below(4)) {
         (1, 0) => format!("BC PTDV T{month} {short}.xlsx"),
         (1, 1) => format!("bao cao thang {month} {}.xlsx", ascii(name).to_lowercase()),

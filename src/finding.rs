@@ -67,7 +67,7 @@ impl Finding {
     /// A finding with its message rendered from the definition's template for `code`
     /// (or `default`), with `{value}`, `{expected}`, `{cell}`, `{sheet}`, `{file}` and
     /// the extra `vars` filled in.
-    pub fn new(def: &Definition, code: &str, severity: Severity, default: &str) -> FindingBuilder {
+    pub fn builder(def: &Definition, code: &str, severity: Severity, default: &str) -> FindingBuilder {
         FindingBuilder {
             finding: Finding {
                 code: code.to_string(),

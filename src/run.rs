@@ -166,7 +166,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
     let mut month_keys = Vec::new();
     for &month in &months {
         let (first, last) = if month == period { (opts.from, opts.to) } else { (Stage::Ingest, Stage::Merge) };
-        month_keys.push(consolidate_month(&mut ctx, month, first, last)?);
+        month_keys.push(consolidate_month(&mut ctx, month, month == period, first, last)?);
     }
 
     let mut outputs = Vec::new();
@@ -239,7 +239,7 @@ fn seal(dir: &StageDir, stage: Stage, key: &str) -> anyhow::Result<()> {
 
 /// Ingest, validate and merge one month (the stages from `first` to `last` of them that
 /// are stale); returns the merge stage's key.
-fn consolidate_month(ctx: &mut Context, month: Month, first: Stage, last: Stage) -> anyhow::Result<String> {
+fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<String> {
     let inbox = ctx.opts.data.join("inbox").join(month.to_string());
     if !inbox.is_dir() {
         bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
@@ -257,7 +257,8 @@ fn consolidate_month(ctx: &mut Context, month: Month, first: Stage, last: Stage)
     let def = ctx.def;
     let out = &ctx.opts.out;
     let selected = |s: Stage| (first..=last).contains(&s);
-    let mut force = ctx.opts.force && month_is_period(ctx, month);
+    // `--force` reruns the selected stages of the run's period, not the earlier months.
+    let mut force = ctx.opts.force && is_period;
 
     let steps: [(Stage, &str); 3] = [(Stage::Ingest, &ingest_key), (Stage::Validate, &validate_key), (Stage::Merge, &merge_key)];
     for (stage, key) in steps {
@@ -288,10 +289,6 @@ fn consolidate_month(ctx: &mut Context, month: Month, first: Stage, last: Stage)
         ctx.stages.push(StageOutcome { month: month.to_string(), stage, outcome });
     }
     Ok(merge_key)
-}
-
-fn month_is_period(ctx: &Context, month: Month) -> bool {
-    ctx.opts.period.is_none_or(|p| p == month)
 }
 
 #[allow(clippy::too_many_arguments)]

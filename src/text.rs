@@ -32,17 +32,21 @@ pub fn fold(text: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
+        // The tone goes after the word's last letter, before any trailing punctuation.
         let mut tone = None;
+        let mut letters = String::new();
         for c in word.nfd() {
             if TONES.contains(&c) {
                 tone = Some(c);
             } else {
-                out.push(c);
+                letters.push(c);
             }
         }
-        if let Some(t) = tone {
-            out.push(t);
-        }
+        let in_word = |c: char| c.is_alphabetic() || ('\u{300}'..='\u{36f}').contains(&c);
+        let end = letters.rfind(in_word).map_or(letters.len(), |i| i + letters[i..].chars().next().map_or(0, char::len_utf8));
+        out.push_str(&letters[..end]);
+        out.extend(tone);
+        out.push_str(&letters[end..]);
     }
     out.nfc().collect()
 }
@@ -61,6 +65,8 @@ mod tests {
         assert_eq!(fold("ĐẢNG UỶ XÃ"), fold("Đảng ủy xã"));
         assert_eq!(fold("Hoà"), fold("hòa"));
         assert_ne!(fold("Nữ"), fold("Nu"));
+        assert_eq!(fold("Thọ"), fold("Thọ"));
+        assert_eq!(fold("cớ:"), fold("cớ"));
     }
 
     #[test]
@@ -70,6 +76,8 @@ mod tests {
         assert_eq!(fold("\u{D0}ảng viên"), fold("Đảng viên"));
         assert_eq!(fold("  Số học\nviên  "), fold("Số học viên"));
         assert_eq!(fold("Mã đơn vị:"), fold("Mã đơn vị"));
+        assert!(fold("Kỳ báo cáo: 10/2023").starts_with(&fold("Kỳ báo cáo")));
+        assert_eq!(fold("Học sinh, sinh viên"), fold("học sinh,  sinh viên"));
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
             .map_or(0, |d| d.as_secs() as i64);
     }
     let unreadable = |record: FileRecord, reason: String| FileRead {
-        findings: vec![Finding::new(def, code::FILE_UNREADABLE, Severity::Error, "The file {file} cannot be read: {value}")
+        findings: vec![Finding::builder(def, code::FILE_UNREADABLE, Severity::Error, "The file {file} cannot be read: {value}")
             .file(&record.file)
             .value(reason)
             .build()],
@@ -147,7 +147,7 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
     record.sha256 = hex(&Sha256::digest(&bytes));
     if name.starts_with("~$") {
         return FileRead {
-            findings: vec![Finding::new(def, code::FILE_LOCK, Severity::Info, "{file} is a temporary lock file left by Excel; it is ignored")
+            findings: vec![Finding::builder(def, code::FILE_LOCK, Severity::Info, "{file} is a temporary lock file left by Excel; it is ignored")
                 .file(&name)
                 .build()],
             record,
@@ -193,7 +193,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
 
     let Some((ret, found)) = recognise(def, &visible) else {
         findings.push(
-            Finding::new(def, code::NOT_A_RETURN, Severity::Error, "{file} is not one of the returns of this pipeline (no known table header found)")
+            Finding::builder(def, code::NOT_A_RETURN, Severity::Error, "{file} is not one of the returns of this pipeline (no known table header found)")
                 .file(&file)
                 .build(),
         );
@@ -218,7 +218,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         match month {
             Some(m) => record.period = m.to_string(),
             None => findings.push(
-                Finding::new(def, code::PERIOD_MISSING, Severity::Error, "{file}: the period `{value}` at {sheet}!{cell} is not a month")
+                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the period `{value}` at {sheet}!{cell} is not a month")
                     .file(&file)
                     .at(&first.grid.name, &a1(r, c))
                     .value(cell.text())
@@ -237,7 +237,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         let name = format!("{}.{}", ret.id, table.id);
         let Some(f) = found.iter().find(|f| std::ptr::eq(f.spec, table)) else {
             findings.push(
-                Finding::new(def, code::COLUMN_MISSING, Severity::Error, "{file}: the table `{value}` was not found in any sheet")
+                Finding::builder(def, code::COLUMN_MISSING, Severity::Error, "{file}: the table `{value}` was not found in any sheet")
                     .file(&file)
                     .value(name.clone())
                     .build(),
@@ -248,7 +248,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|c| c.header.display()).collect();
             findings.push(
-                Finding::new(def, code::COLUMN_MISSING, Severity::Error, "{file}: required column(s) {value} missing in sheet {sheet}")
+                Finding::builder(def, code::COLUMN_MISSING, Severity::Error, "{file}: required column(s) {value} missing in sheet {sheet}")
                     .file(&file)
                     .at(&f.grid.name, &a1(f.at.header_row, 0))
                     .value(names.join("; "))
@@ -368,7 +368,7 @@ fn read_rows(
                     refused = true;
                     let (key, default) = refusal.expected.key();
                     findings.push(
-                        Finding::new(def, refusal.code, Severity::Error, "{sheet}!{cell}: `{value}` in column {column}, expected {expected}")
+                        Finding::builder(def, refusal.code, Severity::Error, "{sheet}!{cell}: `{value}` in column {column}, expected {expected}")
                             .file(file)
                             .at(&grid.name, &a1(r, col))
                             .row(table_name, r as u32 + 1)
@@ -406,7 +406,7 @@ fn check_total(def: &Definition, file: &str, table_name: &str, found: &Found, r:
         };
         if stated != sums[i] {
             findings.push(
-                Finding::new(def, code::TOTAL_MISMATCH, Severity::Warning, "{sheet}!{cell}: the total row says {value} for {column}, the rows add up to {expected}")
+                Finding::builder(def, code::TOTAL_MISMATCH, Severity::Warning, "{sheet}!{cell}: the total row says {value} for {column}, the rows add up to {expected}")
                     .file(file)
                     .at(&found.grid.name, &a1(r, col))
                     .row(table_name, 0)

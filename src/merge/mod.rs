@@ -77,7 +77,7 @@ fn resolve_resubmissions(def: &Definition, files: &mut [FileRecord], findings: &
         for &i in &group[..group.len() - 1] {
             let f = &mut files[i];
             findings.push(
-                Finding::new(def, code::SUPERSEDED, Severity::Info, "{file} is replaced by the newer return {expected} of the same unit")
+                Finding::builder(def, code::SUPERSEDED, Severity::Info, "{file} is replaced by the newer return {expected} of the same unit")
                     .file(&f.file)
                     .unit(&f.unit)
                     .value(f.dated.clone())
@@ -134,7 +134,7 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
                 ("left".to_string(), lv[i].to_string()),
                 ("right".to_string(), rv[i].to_string()),
             ];
-            let mut f = Finding::new(def, code::RECONCILE, spec.severity, &spec.message)
+            let mut f = Finding::builder(def, code::RECONCILE, spec.severity, &spec.message)
                 .rule(&spec.id)
                 .file(&left_files[i])
                 .unit(&units[i])
@@ -161,7 +161,7 @@ fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Month, files: &[
             };
             if status == "missing" {
                 findings.push(
-                    Finding::new(def, code::RETURN_MISSING, Severity::Error, "{unit} has not sent {value} for {expected}")
+                    Finding::builder(def, code::RETURN_MISSING, Severity::Error, "{unit} has not sent {value} for {expected}")
                         .unit(&unit.code)
                         .value(ret.title.clone())
                         .expected(month.to_string())

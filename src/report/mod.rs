@@ -189,16 +189,21 @@ enum Written {
     Blank,
 }
 
+/// `unit:code|name|parent|parent_name` of a unit.
+fn unit_text(hierarchy: &Hierarchy, code: &str, attribute: &str) -> String {
+    let unit = hierarchy.unit(code);
+    match attribute {
+        "code" => code.to_string(),
+        "name" => unit.map(|u| u.name.clone()).unwrap_or_default(),
+        "parent" => unit.map(|u| u.parent.clone()).unwrap_or_default(),
+        _ => unit.and_then(|u| hierarchy.unit(&u.parent)).map(|p| p.name.clone()).unwrap_or_default(),
+    }
+}
+
 fn unit_value(input: &ReportInput, figures: &Figures, code: &str, value: &str, format: CellFormat) -> Written {
     let (source, name) = value.split_once(':').unwrap_or(("", value));
-    let unit = input.hierarchy.unit(code);
     match source {
-        "unit" => Written::Text(match name {
-            "code" => code.to_string(),
-            "name" => unit.map(|u| u.name.clone()).unwrap_or_default(),
-            "parent" => unit.map(|u| u.parent.clone()).unwrap_or_default(),
-            _ => unit.and_then(|u| input.hierarchy.unit(&u.parent)).map(|p| p.name.clone()).unwrap_or_default(),
-        }),
+        "unit" => Written::Text(unit_text(input.hierarchy, code, name)),
         "measure" => match figures.number(code, name) {
             Some(v) if format == CellFormat::Percent => Written::Number(v / 100.0),
             Some(v) => Written::Number(v),
@@ -338,20 +343,12 @@ fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
     };
     let units = if df.height() > 0 { crate::validate::text_column(&df, "_unit")? } else { vec![] };
     let mut sums = vec![0f64; spec.columns.len()];
-    for i in 0..df.height() {
+    for (i, unit) in units.iter().enumerate() {
         let row = first + i as u32;
         for (k, column) in spec.columns.iter().enumerate() {
             let (source, name) = column.value.get_ref().split_once(':').unwrap_or(("", ""));
             let value = match source {
-                "unit" => {
-                    let figures_free = input.hierarchy.unit(&units[i]);
-                    Written::Text(match name {
-                        "code" => units[i].clone(),
-                        "name" => figures_free.map(|u| u.name.clone()).unwrap_or_default(),
-                        "parent" => figures_free.map(|u| u.parent.clone()).unwrap_or_default(),
-                        _ => figures_free.and_then(|u| input.hierarchy.unit(&u.parent)).map(|p| p.name.clone()).unwrap_or_default(),
-                    })
-                }
+                "unit" => Written::Text(unit_text(input.hierarchy, unit, name)),
                 _ => {
                     let v = df.column(name)?.get(i)?;
                     match (&v, column.format) {
@@ -499,7 +496,7 @@ fn completeness_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInp
         row += 1;
         let heads = ["list_group", "list_code", "list_name", "list_return", "list_status", "list_file"];
         for (k, key) in heads.iter().enumerate() {
-            sheet.write_string_with_format(row, k as u16, &label(key), &f.header)?;
+            sheet.write_string_with_format(row, k as u16, label(key), &f.header)?;
         }
         row += 1;
         let mut listed: Vec<&Expectation> = input.completeness.iter().filter(|e| e.status != "accepted").collect();
@@ -542,33 +539,44 @@ fn info_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
     row += 1;
     let heads = ["file", "return", "unit", "status", "rows_read", "rows_accepted", "rows_rejected", "size", "sha256"];
     for (k, key) in heads.iter().enumerate() {
-        sheet.write_string_with_format(row, k as u16, &label(key), &f.header)?;
+        sheet.write_string_with_format(row, k as u16, label(key), &f.header)?;
     }
     sheet.set_column_width(0, 40)?;
     sheet.set_column_width(8, 66)?;
     row += 1;
-    let mut listed: Vec<(String, String, String, String, Option<[u32; 3]>, u64, String)> = input
-        .files
-        .iter()
-        .map(|x| {
-            let ret = input.def.return_spec(&x.return_id).map(|r| r.title.clone()).unwrap_or_default();
-            let status = label(&format!("status_{}", x.status));
-            (x.file.clone(), ret, x.unit.clone(), status, Some([x.rows_read, x.rows_accepted, x.rows_rejected]), x.size, x.sha256.clone())
-        })
-        .collect();
-    for (name, size, sha) in input.inputs {
-        listed.push((name.clone(), label("reference"), String::new(), String::new(), None, *size, sha.clone()));
+    /// One line of the file list; reference files have no row counts.
+    struct Line {
+        texts: [String; 4],
+        counts: Option<[u32; 3]>,
+        size: u64,
+        sha256: String,
     }
-    for (file, ret, unit, status, counts, size, sha) in listed {
-        let texts = [file, ret, unit, status];
-        for (k, t) in texts.iter().enumerate() {
+    let returns = input.files.iter().map(|x| Line {
+        texts: [
+            x.file.clone(),
+            input.def.return_spec(&x.return_id).map(|r| r.title.clone()).unwrap_or_default(),
+            x.unit.clone(),
+            label(&format!("status_{}", x.status)),
+        ],
+        counts: Some([x.rows_read, x.rows_accepted, x.rows_rejected]),
+        size: x.size,
+        sha256: x.sha256.clone(),
+    });
+    let references = input.inputs.iter().map(|(name, size, sha)| Line {
+        texts: [name.clone(), label("reference"), String::new(), String::new()],
+        counts: None,
+        size: *size,
+        sha256: sha.clone(),
+    });
+    for line in returns.chain(references) {
+        for (k, t) in line.texts.iter().enumerate() {
             sheet.write_string_with_format(row, k as u16, t, &f.text)?;
         }
-        for (k, n) in counts.iter().flatten().enumerate() {
+        for (k, n) in line.counts.iter().flatten().enumerate() {
             sheet.write_number_with_format(row, 4 + k as u16, *n as f64, &f.count)?;
         }
-        sheet.write_number_with_format(row, 7, size as f64, &f.count)?;
-        sheet.write_string_with_format(row, 8, &sha, &f.text)?;
+        sheet.write_number_with_format(row, 7, line.size as f64, &f.count)?;
+        sheet.write_string_with_format(row, 8, &line.sha256, &f.text)?;
         row += 1;
     }
     Ok(())

@@ -80,7 +80,7 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &File
     let at_unit = |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
     if file.unit.is_empty() {
         findings.push(
-            Finding::new(def, code::UNIT_MISSING, Severity::Error, "{file}: the return does not give its unit code")
+            Finding::builder(def, code::UNIT_MISSING, Severity::Error, "{file}: the return does not give its unit code")
                 .file(&file.file)
                 .at(&file.title_sheet, "")
                 .build(),
@@ -88,13 +88,13 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &File
     } else {
         match hierarchy.unit(&file.unit) {
             None => findings.push(
-                at_unit(Finding::new(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
+                at_unit(Finding::builder(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
                     .value(file.unit.clone())
                     .var("period", month.to_string())
                     .build(),
             ),
             Some(unit) if !ret.senders.contains(&unit.kind) => findings.push(
-                at_unit(Finding::new(def, code::UNIT_WRONG_KIND, Severity::Error, "{file}: unit {value} ({name}) is a {kind}, which does not send {return}"))
+                at_unit(Finding::builder(def, code::UNIT_WRONG_KIND, Severity::Error, "{file}: unit {value} ({name}) is a {kind}, which does not send {return}"))
                     .value(file.unit.clone())
                     .expected(ret.senders.join(", "))
                     .var("name", unit.name.clone())
@@ -110,7 +110,7 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &File
             // An unreadable period was reported by ingest already.
         } else {
             findings.push(
-                Finding::new(def, code::PERIOD_MISSING, Severity::Error, "{file}: the return does not say which month it reports")
+                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the return does not say which month it reports")
                     .file(&file.file)
                     .unit(&file.unit)
                     .at(&file.title_sheet, "")
@@ -120,7 +120,7 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &File
         }
     } else if file.period != month.to_string() {
         findings.push(
-            Finding::new(def, code::PERIOD_OTHER, Severity::Error, "{file}: the return is for {value}, not for {expected}")
+            Finding::builder(def, code::PERIOD_OTHER, Severity::Error, "{file}: the return is for {value}, not for {expected}")
                 .file(&file.file)
                 .unit(&file.unit)
                 .at(&file.title_sheet, &file.period_cell)
@@ -175,7 +175,7 @@ fn apply_rule(
             vars.push(("value".into(), value.clone()));
             let (sheet, column) = cells.get(&(files[i].as_str(), table.as_str(), cell_field)).copied().unwrap_or(("", ""));
             let cell = if column.is_empty() { String::new() } else { format!("{column}{}", rows[i]) };
-            let mut finding = Finding::new(def, code::RULE, rule.severity, &rule.message)
+            let mut finding = Finding::builder(def, code::RULE, rule.severity, &rule.message)
                 .rule(&rule.id)
                 .file(&files[i])
                 .unit(&units[i])

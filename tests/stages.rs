@@ -1,0 +1,82 @@
+//! Stages and their artifacts: a second run skips what did not change, editing one return
+//! redoes its month and what depends on it, `--only report` redraws from the artifacts.
+
+mod common;
+
+use std::path::Path;
+
+use common::{root, tonghop};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn run_json(args: &[&str]) -> serde_json::Value {
+    let out = tonghop(args);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn ran(summary: &serde_json::Value) -> Vec<String> {
+    summary["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["outcome"] == "ran")
+        .map(|s| format!("{} {}", s["month"].as_str().unwrap(), s["stage"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn unchanged_inputs_are_skipped_and_one_edited_return_redoes_its_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(&root().join("sample_data"), &data);
+    let out = dir.path().join("out");
+    let args = ["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"];
+
+    let first = run_json(&args);
+    assert_eq!(ran(&first).len(), 10 * 3 + 2, "every month's ingest, validate, merge, then aggregate and report");
+
+    let second = run_json(&args);
+    assert_eq!(ran(&second), ["2023-10 report"]);
+    assert_eq!(second["rows"], first["rows"]);
+
+    // A unit resends its September return; September and the figures are redone.
+    let september = data.join("inbox/2023-09");
+    let name = std::fs::read_dir(&september).unwrap().next().unwrap().unwrap().file_name();
+    std::fs::copy(september.join(&name), september.join("gui lai.xlsx")).unwrap();
+    let third = run_json(&args);
+    assert_eq!(
+        ran(&third),
+        ["2023-09 ingest", "2023-09 validate", "2023-09 merge", "2023-10 aggregate", "2023-10 report"]
+    );
+
+    let forced = run_json(&[&args[..], &["--only", "aggregate", "--force"]].concat());
+    assert_eq!(ran(&forced), ["2023-10 aggregate"]);
+
+    let redrawn = run_json(&[&args[..], &["--only", "report"]].concat());
+    assert_eq!(ran(&redrawn), ["2023-10 report"]);
+    assert!(out.join("Tong_hop_PTDV_2023-10.xlsx").exists());
+}
+
+#[test]
+fn a_month_without_its_inbox_is_an_error_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(&root().join("sample_data"), &data);
+    std::fs::remove_dir_all(data.join("inbox/2023-04")).unwrap();
+    let out = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", dir.path().join("out").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2023-04"), "{stderr}");
+}
