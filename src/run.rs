@@ -199,8 +199,10 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
             ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "skipped" });
         }
     }
-    let merged = Batch::load(&stage_dir(&opts.out, period, "merge"), &ctx.tables)
-        .context("the merge stage of this period has not run yet")?;
+    // The summary tells what the last month-level stage of this run knows.
+    let summary_stage = opts.to.min(Stage::Merge);
+    let merged = Batch::load(&stage_dir(&opts.out, period, summary_stage.name()), &ctx.tables)
+        .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?;
     if (opts.from..=opts.to).contains(&Stage::Report) {
         let figures = stage_dir(&opts.out, period, "aggregate")
             .read_frame("figures")
@@ -256,15 +258,18 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
     let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
     let def = ctx.def;
     let out = &ctx.opts.out;
-    let selected = |s: Stage| (first..=last).contains(&s);
     // `--force` reruns the selected stages of the run's period, not the earlier months.
     let mut force = ctx.opts.force && is_period;
 
     let steps: [(Stage, &str); 3] = [(Stage::Ingest, &ingest_key), (Stage::Validate, &validate_key), (Stage::Merge, &merge_key)];
     for (stage, key) in steps {
+        if stage > last {
+            break;
+        }
         let dir = stage_dir(out, month, stage.name());
-        let outcome = if !selected(stage) || fresh(&dir, stage, key, force) {
-            if !selected(stage) && !dir.file("manifest.json").exists() {
+        let outcome = if stage < first || fresh(&dir, stage, key, force) {
+            // A stage before `--from` is not rerun, but what follows needs its artifact.
+            if !dir.file("manifest.json").exists() {
                 bail!("stage {} of {month} has never run; run it first", stage.name());
             }
             "skipped"

@@ -80,3 +80,16 @@ fn a_month_without_its_inbox_is_an_error_that_names_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2023-04"), "{stderr}");
 }
+
+#[test]
+fn a_run_can_stop_after_a_stage() {
+    let out = tempfile::tempdir().unwrap();
+    let result = tonghop(&["run", "--to", "validate", "--out", out.path().to_str().unwrap(), "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(result.status.code(), Some(1), "October has rejected files");
+    assert_eq!(summary["files"]["read"], 138);
+    assert!(summary["outputs"].as_array().unwrap().is_empty());
+    assert!(!out.path().join("Tong_hop_PTDV_2023-10.xlsx").exists());
+    assert!(out.path().join("work/2023-10/validate/manifest.json").exists());
+    assert!(!out.path().join("work/2023-10/merge").exists());
+}

@@ -84,7 +84,12 @@ pub fn ingest(def: &Definition, files: &[PathBuf], caps: Caps) -> anyhow::Result
     let results: Vec<FileRead> = files.par_iter().map(|path| read_file_isolated(def, path, caps)).collect();
     let mut out = Batch::default();
     let mut rows: BTreeMap<String, Vec<TableRows>> = BTreeMap::new();
-    for result in results {
+    for mut result in results {
+        // Provisional until validate judges the file: what reading alone could tell.
+        let record = &mut result.record;
+        record.status = if record.return_id.is_empty() { "ignored" } else { "accepted" }.into();
+        record.rows_rejected = record.rows_refused;
+        record.rows_accepted = record.rows_read - record.rows_refused;
         out.files.push(result.record);
         out.findings.extend(result.findings);
         out.placements.extend(result.placements);
