@@ -153,13 +153,17 @@ fn headers(sheet: &mut Worksheet, columns: &[SheetColumn], row: u32, f: &Formats
         }
     }
     for (k, column) in columns.iter().enumerate() {
-        let width = column.width.unwrap_or(match column.format {
-            CellFormat::Text => 24.0,
-            _ => 11.0,
-        });
-        sheet.set_column_width(k as u16, width)?;
+        sheet.set_column_width(k as u16, column.width.unwrap_or(if column.format == CellFormat::Text { 24.0 } else { 11.0 }))?;
     }
     let data = row + if two_rows { 2 } else { 1 };
+    // Wrapped header text needs room: readers do not grow rows written without a height.
+    let lines = |label: &str, width: f64| (label.chars().count() as f64 * 1.1 / width.max(1.0)).ceil().max(1.0);
+    let width_of = |c: &SheetColumn| c.width.unwrap_or(if c.format == CellFormat::Text { 24.0 } else { 11.0 });
+    let deepest = columns
+        .iter()
+        .map(|c| lines(c.label.parts().last().copied().unwrap_or(""), width_of(c)))
+        .fold(1.0, f64::max);
+    sheet.set_row_height(data - 1, 15.0 * deepest.min(4.0))?;
     sheet.set_repeat_rows(row, data - 1)?;
     Ok(data)
 }
@@ -323,6 +327,10 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
                 .set_name(spec.columns[value_col].label.display().as_str());
             chart.title().set_name(&chart_spec.title);
             chart.legend().set_hidden();
+            if spec.columns[value_col].format == CellFormat::Percent {
+                // A bar chart's values run along its x axis; bars start at zero.
+                chart.x_axis().set_num_format("0%").set_min(0.0);
+            }
             sheet.insert_chart(row + 1, 0, &chart)?;
         }
     }
