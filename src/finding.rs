@@ -15,6 +15,8 @@ pub mod code {
     pub const NOT_A_RETURN: &str = "not-a-return";
     pub const COLUMN_MISSING: &str = "column-missing";
     pub const UNIT_MISSING: &str = "unit-missing";
+    pub const UNIT_BY_NAME: &str = "unit-by-name";
+    pub const UNIT_AMBIGUOUS: &str = "unit-ambiguous";
     pub const UNIT_UNKNOWN: &str = "unit-unknown";
     pub const UNIT_WRONG_KIND: &str = "unit-wrong-kind";
     pub const PERIOD_MISSING: &str = "period-missing";

@@ -45,6 +45,9 @@ pub struct FileRecord {
     pub rows_read: u32,
     /// Rows refused while reading.
     pub rows_refused: u32,
+    /// The texts of the title block, for recognising the unit by its committee's name
+    /// when the code is missing.
+    pub title_lines: Vec<String>,
     /// Where the title block's unit code and period were read (`Sheet!A1`), for findings.
     pub title_sheet: String,
     pub unit_cell: String,
@@ -210,6 +213,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
     let first = &found[0];
     let header = &ret.header;
     record.title_sheet = first.grid.name.clone();
+    record.title_lines = locate::title_texts(first.grid, first.at.header_row);
     if let Some((cell, r, c)) = locate::labelled_value(first.grid, &header.unit.label, first.at.header_row) {
         record.unit = text::clean(&cell.text());
         record.unit_cell = a1(r, c);
@@ -343,6 +347,10 @@ fn read_rows(
     let mut rows = Vec::new();
     let mut sums: Vec<i64> = vec![0; spec.columns.len()];
     for r in found.at.data_row..grid.rows.len() {
+        let row_blank = grid.rows[r].iter().all(Cell::is_empty);
+        if row_blank {
+            continue;
+        }
         let lead: Vec<String> = (first_col..first_col + 3).map(|c| text::fold(&grid.get(r, c).text())).collect();
         if lead.iter().any(|t| stops.iter().any(|s| !s.is_empty() && t.starts_with(s.as_str()))) {
             break;

@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 
-use calamine::{open_workbook_from_rs, Data, Ods, Reader, SheetVisible, Xls, Xlsx};
+use calamine::{open_workbook_from_rs, Data, DataRef, Ods, Reader, SheetVisible, Xls, XlsOptions, Xlsx};
 use chrono::NaiveDate;
 
 /// One cell, reduced to what coercion needs.
@@ -65,16 +65,27 @@ impl Grid {
     }
 }
 
-/// Limits that keep one hostile file from exhausting the machine.
+/// Limits that keep one hostile file from exhausting the machine. A return is a few
+/// hundred cells; these are generous for anything a unit types and stop what is not.
 #[derive(Debug, Clone, Copy)]
 pub struct Caps {
     pub max_file_bytes: u64,
+    /// Cell slots held for one sheet (a row holds slots up to its last used cell).
     pub max_cells: u64,
+    /// Bytes the zip entries of an .xlsx/.ods may inflate to, all together.
+    pub max_unzipped_bytes: u64,
+    /// How much smaller than its content a zip entry may be: a bomb is all repetition.
+    pub max_zip_ratio: u64,
 }
 
 impl Default for Caps {
     fn default() -> Self {
-        Caps { max_file_bytes: 20 * 1024 * 1024, max_cells: 2_000_000 }
+        Caps {
+            max_file_bytes: 20 * 1024 * 1024,
+            max_cells: 4_000_000,
+            max_unzipped_bytes: 200 * 1024 * 1024,
+            max_zip_ratio: 200,
+        }
     }
 }
 
@@ -97,6 +108,8 @@ pub enum Unreadable {
     SheetTooLarge(String, u64),
     #[error("the workbook has no sheet with any content")]
     NoContent,
+    #[error("the compressed file would inflate to {0} bytes")]
+    Bomb(u64),
 }
 
 impl Unreadable {
@@ -112,13 +125,14 @@ impl Unreadable {
             Unreadable::TooLarge(_) => ("reason-too-large", "the file is too large ({detail} bytes)"),
             Unreadable::SheetTooLarge(..) => ("reason-sheet-too-large", "a sheet is too large ({detail})"),
             Unreadable::NoContent => ("reason-no-content", "the workbook has no sheet with any content"),
+            Unreadable::Bomb(_) => ("reason-bomb", "the file would inflate to {detail} bytes, far more than a return"),
         }
     }
 
     pub fn detail(&self) -> String {
         match self {
             Unreadable::Corrupt(d) => d.clone(),
-            Unreadable::TooLarge(n) => n.to_string(),
+            Unreadable::TooLarge(n) | Unreadable::Bomb(n) => n.to_string(),
             Unreadable::SheetTooLarge(name, cells) => format!("{name}: {cells}"),
             _ => String::new(),
         }
@@ -162,7 +176,23 @@ pub fn read(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
     Ok(sheets)
 }
 
+/// Refuse a zip whose entries would inflate beyond the caps, before any reader inflates them.
+fn check_zip(bytes: &[u8], caps: Caps) -> Result<(), Unreadable> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
+        let (size, packed) = (entry.size(), entry.compressed_size().max(1));
+        total = total.saturating_add(size);
+        if total > caps.max_unzipped_bytes || (size > 1024 * 1024 && size / packed > caps.max_zip_ratio) {
+            return Err(Unreadable::Bomb(total.max(size)));
+        }
+    }
+    Ok(())
+}
+
 fn read_zip(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
+    check_zip(bytes, caps)?;
     let is_ods = bytes.windows(39).take(200).any(|w| w == b"mimetypeapplication/vnd.oasis.opendocum");
     if is_ods {
         let mut book: Ods<_> = open_workbook_from_rs(Cursor::new(bytes))
@@ -170,11 +200,52 @@ fn read_zip(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
         return grids(&mut book, caps);
     }
     match open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)) {
-        Ok(mut book) => grids(&mut book, caps),
+        Ok(mut book) => xlsx_grids(&mut book, caps),
         Err(e) => match open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes)) {
             Ok(mut book) => grids(&mut book, caps),
             Err(_) => Err(Unreadable::Corrupt(e.to_string())),
         },
+    }
+}
+
+/// An .xlsx sheet cell by cell: `worksheet_range` would allocate the whole rectangle up
+/// to the last used cell, which one stray cell in XFD1048576 makes ~550 GB.
+fn xlsx_grids<RS: std::io::Read + std::io::Seek>(book: &mut Xlsx<RS>, caps: Caps) -> Result<Vec<Grid>, Unreadable> {
+    let sheets = book.sheets_metadata().to_vec();
+    let mut out = Vec::with_capacity(sheets.len());
+    for sheet in sheets {
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut slots: u64 = 0;
+        let mut reader = book.worksheet_cells_reader(&sheet.name).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
+        while let Some(cell) = reader.next_cell().map_err(|e| Unreadable::Corrupt(e.to_string()))? {
+            let value = convert_ref(cell.get_value());
+            if value == Cell::Empty {
+                continue;
+            }
+            let (r, c) = cell.get_position();
+            let (r, c) = (r as usize, c as usize);
+            if rows.len() <= r {
+                rows.resize_with(r + 1, Vec::new);
+            }
+            let row = &mut rows[r];
+            if row.len() <= c {
+                slots += (c + 1 - row.len()) as u64;
+                if slots > caps.max_cells {
+                    return Err(Unreadable::SheetTooLarge(sheet.name, slots));
+                }
+                row.resize(c + 1, Cell::Empty);
+            }
+            row[c] = value;
+        }
+        out.push(Grid { name: sheet.name, hidden: sheet.visible != SheetVisible::Visible, rows });
+    }
+    Ok(out)
+}
+
+fn convert_ref(data: &DataRef) -> Cell {
+    match data {
+        DataRef::SharedString(s) => Cell::Text(s.to_string()),
+        other => convert(&Data::from(other.clone())),
     }
 }
 
@@ -184,15 +255,27 @@ fn read_ole(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
     if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
         return Err(Unreadable::Encrypted);
     }
-    let mut book: Xls<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsError| {
-        let text = e.to_string();
-        if text.to_lowercase().contains("password") || text.to_lowercase().contains("encrypt") {
-            Unreadable::Encrypted
-        } else {
-            Unreadable::Corrupt(text)
-        }
-    })?;
-    grids(&mut book, caps)
+    let open = |codepage: Option<u16>| -> Result<Vec<Grid>, Unreadable> {
+        let mut options = XlsOptions::default();
+        options.force_codepage = codepage;
+        let mut book = Xls::new_with_options(Cursor::new(bytes), options).map_err(|e| {
+            let text = e.to_string();
+            if text.to_lowercase().contains("password") || text.to_lowercase().contains("encrypt") {
+                Unreadable::Encrypted
+            } else {
+                Unreadable::Corrupt(text)
+            }
+        })?;
+        grids(&mut book, caps)
+    };
+    let sheets = open(None)?;
+    // Files declaring code page 1258 (Vietnamese) can decode as NUL-filled text; their
+    // strings are UTF-16 in fact, so read them again as such.
+    let garbled = sheets.iter().flat_map(|s| s.rows.iter().flatten()).any(|c| matches!(c, Cell::Text(t) if t.contains('\0')));
+    if garbled {
+        return open(Some(1200));
+    }
+    Ok(sheets)
 }
 
 fn grids<R, RS>(book: &mut R, caps: Caps) -> Result<Vec<Grid>, Unreadable>
@@ -209,6 +292,7 @@ where
             .map_err(|e| Unreadable::Corrupt(e.to_string()))?;
         let (height, width) = range.get_size();
         let cells = height as u64 * width as u64;
+        // .xls and .ods are decoded whole on open; the file-size cap bounded that.
         if cells > caps.max_cells {
             return Err(Unreadable::SheetTooLarge(sheet.name, cells));
         }
@@ -279,6 +363,20 @@ mod tests {
         assert_eq!(a1(9, 25), "Z10");
         assert_eq!(a1(0, 26), "AA1");
         assert_eq!(a1(0, 16383), "XFD1");
+    }
+
+    #[test]
+    fn a_stray_cell_far_away_does_not_allocate_the_rectangle() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "STT").unwrap();
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let grids = read(&bytes, Caps::default()).unwrap();
+        assert_eq!(grids[0].get(0, 0), &Cell::Text("STT".into()));
+        assert_eq!(grids[0].get(1_048_575, 16_383), &Cell::Text("x".into()));
+        let tight = Caps { max_cells: 1000, ..Caps::default() };
+        assert!(matches!(read(&bytes, tight), Err(Unreadable::SheetTooLarge(..))));
     }
 
     #[test]

@@ -152,13 +152,24 @@ impl Hierarchy {
         self.units.iter().filter(move |u| u.kind == kind)
     }
 
-    /// Units whose folded name or alias equals `name`.
-    pub fn by_name(&self, name: &str) -> Vec<&Unit> {
-        let wanted = text::fold(name);
-        self.units
-            .iter()
-            .filter(|u| text::fold(&u.name) == wanted || u.aliases.iter().any(|a| text::fold(a) == wanted))
-            .collect()
+    /// The units of `kinds` that a title block names: a line equal to the unit's name or
+    /// alias, or ending with it (`ĐẢNG ỦY XÃ LIÊM CẦN` names `Xã Liêm Cần`). When several
+    /// match, those whose parent the block names too (the superior committee line).
+    pub fn named_in<'a>(&'a self, lines: &[String], kinds: &[String]) -> Vec<&'a Unit> {
+        let folded: Vec<String> = lines.iter().map(|l| text::fold(l)).collect();
+        let named = |unit: &Unit| {
+            std::iter::once(&unit.name).chain(&unit.aliases).map(|n| text::fold(n)).any(|n| {
+                !n.is_empty() && folded.iter().any(|l| *l == n || l.ends_with(&format!(" {n}")))
+            })
+        };
+        let candidates: Vec<&Unit> = self.units.iter().filter(|u| kinds.contains(&u.kind) && named(u)).collect();
+        if candidates.len() > 1 {
+            let narrowed: Vec<&Unit> = candidates.iter().copied().filter(|u| self.unit(&u.parent).is_some_and(|p| named(p))).collect();
+            if !narrowed.is_empty() {
+                return narrowed;
+            }
+        }
+        candidates
     }
 
     /// `code, name, kind, parent, _order`: the units as a frame, in registry order.

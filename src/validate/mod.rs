@@ -20,13 +20,16 @@ use crate::registry::Hierarchy;
 /// Keep the trusted part of a month's returns, and say why the rest was refused.
 pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, tables, placements, mut findings, completeness } = ingested;
-    for file in &files {
+    for file in &mut files {
+        if file.unit.is_empty() && !file.return_id.is_empty() {
+            findings.extend(unit_by_name(def, hierarchy, file));
+        }
         findings.extend(check_file(def, hierarchy, month, file));
     }
     // Findings made while reading name their file only; the file says whose it is.
-    let unit_of: HashMap<&str, &str> = files.iter().map(|f| (f.file.as_str(), f.unit.as_str())).collect();
+    let unit_of: HashMap<String, String> = files.iter().map(|f| (f.file.clone(), f.unit.clone())).collect();
     for f in findings.iter_mut().filter(|f| f.unit.is_empty()) {
-        f.unit = unit_of.get(f.file.as_str()).copied().unwrap_or_default().to_string();
+        f.unit = unit_of.get(&f.file).cloned().unwrap_or_default();
     }
     let rejected_files: HashSet<String> = findings
         .iter()
@@ -40,7 +43,10 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested:
 
     let mut accepted = BTreeMap::new();
     let mut rows_rejected: HashMap<String, u32> = HashMap::new();
-    for (name, df) in tables {
+    for (name, mut df) in tables {
+        // A unit recognised here by name was unknown when the rows were read.
+        let units: Vec<String> = text_column(&df, "_file")?.iter().map(|f| unit_of.get(f).cloned().unwrap_or_default()).collect();
+        df.with_column(Column::new("_unit".into(), units))?;
         let from_good_files: Vec<bool> = text_column(&df, "_file")?.iter().map(|f| !rejected_files.contains(f)).collect();
         let df = df.filter(&BooleanChunked::from_slice("keep".into(), &from_good_files))?;
         let mut keep = vec![true; df.height()];
@@ -58,12 +64,10 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested:
 
     for file in &mut files {
         let rejected_here = rows_rejected.get(&file.file).copied().unwrap_or(0);
-        if file.return_id.is_empty() {
-            file.status = "ignored".into();
+        if file.return_id.is_empty() || rejected_files.contains(&file.file) {
+            file.status = if file.return_id.is_empty() { "ignored" } else { "rejected" }.into();
             file.rows_rejected = file.rows_read;
-        } else if rejected_files.contains(&file.file) {
-            file.status = "rejected".into();
-            file.rows_rejected = file.rows_read;
+            file.rows_accepted = 0;
         } else {
             file.status = "accepted".into();
             file.rows_rejected = file.rows_refused + rejected_here;
@@ -73,12 +77,40 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested:
     Ok(Batch { files, tables: accepted, placements, findings, completeness })
 }
 
+/// A return without a unit code: the unit whose committee its title block names, if
+/// exactly one does. Sets `file.unit` then.
+fn unit_by_name(def: &Definition, hierarchy: &Hierarchy, file: &mut FileRecord) -> Vec<Finding> {
+    let Some(ret) = def.return_spec(&file.return_id) else { return vec![] };
+    let candidates = hierarchy.named_in(&file.title_lines, &ret.senders);
+    match candidates.as_slice() {
+        [unit] => {
+            file.unit = unit.code.clone();
+            vec![Finding::builder(def, code::UNIT_BY_NAME, Severity::Info, "{file} gives no unit code; its title block names {value}")
+                .file(&file.file)
+                .unit(&unit.code)
+                .value(format!("{} {}", unit.code, unit.name))
+                .build()]
+        }
+        [] => vec![],
+        many => {
+            let listed: Vec<String> = many.iter().map(|u| format!("{} {}", u.code, u.name)).collect();
+            vec![Finding::builder(def, code::UNIT_AMBIGUOUS, Severity::Error, "{file} gives no unit code and its title block could be any of: {value}")
+                .file(&file.file)
+                .at(&file.title_sheet, "")
+                .value(listed.join("; "))
+                .build()]
+        }
+    }
+}
+
 /// The title-block checks of one recognised file: a known unit of a sending kind, and the period.
 fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &FileRecord) -> Vec<Finding> {
     let Some(ret) = def.return_spec(&file.return_id) else { return vec![] };
     let mut findings = Vec::new();
     let at_unit = |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
-    if file.unit.is_empty() {
+    if file.unit.is_empty() && hierarchy.named_in(&file.title_lines, &ret.senders).len() > 1 {
+        // Reported as ambiguous already.
+    } else if file.unit.is_empty() {
         findings.push(
             Finding::builder(def, code::UNIT_MISSING, Severity::Error, "{file}: the return does not give its unit code")
                 .file(&file.file)

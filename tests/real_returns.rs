@@ -1,0 +1,251 @@
+//! The catalogue of RETURNS.md, "What real returns look like": one test per item.
+//!
+//! The fixtures (tests/fixtures/returns/files, made by `make.py` with openpyxl,
+//! LibreOffice and msoffcrypto-tool) are one Mẫu 01 of Xã Liêm Cần for 10/2023 in every
+//! shape units send it. A tidy-or-not variant must give exactly the figures of
+//! `clean.xlsx`; a defect must give its finding at its file, sheet and cell, the run going on.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::{root, sheet, tonghop};
+
+struct Run {
+    _dir: tempfile::TempDir,
+    workbook: PathBuf,
+    summary: serde_json::Value,
+}
+
+/// Consolidate 10/2023 with only `files` in the inbox.
+fn run_with(files: &[&str]) -> Run {
+    let fixtures = root().join("tests/fixtures/returns");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let inbox = data.join("inbox/2023-10");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::create_dir_all(data.join("reference")).unwrap();
+    for entry in std::fs::read_dir(fixtures.join("reference")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join("reference").join(entry.file_name())).unwrap();
+    }
+    for file in files {
+        std::fs::copy(fixtures.join("files").join(file), inbox.join(file)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
+    let stderr = String::from_utf8_lossy(&result.stderr).to_string();
+    assert_eq!(result.status.code(), Some(1), "other units are missing, so 1: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let summary = serde_json::from_slice(&result.stdout).expect("a JSON summary");
+    Run { workbook: out.join("Tong_hop_PTDV_2023-10.xlsx"), summary, _dir: dir }
+}
+
+const BREAKDOWN: [&str; 8] = [
+    "Tổng số", "Nữ", "Đoàn viên", "Học sinh, sinh viên", "Người có đạo", "Ở khu dân cư",
+    "Công nhân DN ngoài nhà nước", "Bộ đội xuất ngũ",
+];
+/// The clean return's figures for Liêm Cần, in BREAKDOWN's order.
+const CLEAN: [f64; 8] = [7.0, 4.0, 4.0, 1.0, 1.0, 2.0, 1.0, 0.0];
+
+fn figures(workbook: &Path) -> Vec<f64> {
+    let s = sheet(workbook, "Kết nạp theo cơ sở");
+    let row = s.row_of("13456");
+    BREAKDOWN.iter().map(|sub| s.number(row, s.column("Kết nạp từ đầu nhiệm kỳ", sub))).collect()
+}
+
+fn findings(workbook: &Path) -> Vec<HashMap<String, String>> {
+    let s = sheet(workbook, "Kiểm tra dữ liệu");
+    let rows = s.rows();
+    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
+    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
+}
+
+/// The findings of `file`, as (code, sheet, cell, value).
+fn findings_of(run: &Run, file: &str) -> Vec<(String, String, String, String)> {
+    findings(&run.workbook)
+        .into_iter()
+        .filter(|f| f["Tệp"] == file)
+        .map(|f| (f["Mã lỗi"].clone(), f["Trang tính"].clone(), f["Ô"].clone(), f["Giá trị"].clone()))
+        .collect()
+}
+
+fn reads_like_the_clean_return(file: &str) {
+    let run = run_with(&[file]);
+    assert_eq!(figures(&run.workbook), CLEAN, "{file}");
+    let troubles: Vec<_> = findings(&run.workbook)
+        .into_iter()
+        .filter(|f| f["Mã đơn vị"] == "13456" && f["Mức độ"] != "Thông tin")
+        .collect();
+    assert!(troubles.is_empty(), "{file}: {troubles:#?}");
+    let rows = &run.summary["rows"];
+    assert_eq!(rows["read"], 5, "{file}: the five party cells, not the total row or footer");
+    assert_eq!(rows["rejected"], 0, "{file}");
+}
+
+macro_rules! tidy_or_not {
+    ($($test:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                reads_like_the_clean_return($file);
+            }
+        )*
+    };
+}
+
+tidy_or_not! {
+    clean_return => "clean.xlsx",
+    title_block_two_rows_lower => "title_two_rows_lower.xlsx",
+    title_block_one_row_higher => "title_one_row_higher.xlsx",
+    extra_blank_column_on_the_left => "extra_blank_column.xlsx",
+    columns_in_another_order => "columns_reordered.xlsx",
+    nfd_text_and_eth_for_dj => "nfd_and_eth_headers.xlsx",
+    line_breaks_spaces_case_and_old_tone_marks_in_headers => "untidy_headers.xlsx",
+    numbers_as_text_dashes_and_blanks => "numbers_as_text.xlsx",
+    total_row_as_formulas_without_cached_values => "total_as_uncached_formulas.xlsx",
+    total_row_absent => "no_total_row.xlsx",
+    numbered_column_row_missing => "no_numbering_row.xlsx",
+    an_optional_column_missing => "optional_column_missing.xlsx",
+    blank_rows_inside_and_notes_below => "blank_rows_and_notes.xlsx",
+    return_after_a_hidden_sheet => "after_a_hidden_sheet.xlsx",
+    return_on_the_second_sheet => "on_the_second_sheet.xlsx",
+    period_as_a_date_cell => "period_as_date_cell.xlsx",
+    xls_written_by_libreoffice => "libreoffice.xls",
+    ods_written_by_libreoffice => "libreoffice.ods",
+    xlsx_written_by_libreoffice => "libreoffice.xlsx",
+}
+
+#[test]
+fn unit_code_missing_is_recognised_by_the_committee_line() {
+    reads_like_the_clean_return("no_code_named_by_committee.xlsx");
+    let run = run_with(&["no_code_named_by_committee.xlsx"]);
+    let found = findings_of(&run, "no_code_named_by_committee.xlsx");
+    assert_eq!(found, [("unit-by-name".into(), String::new(), String::new(), "13456 Xã Liêm Cần".into())]);
+}
+
+#[test]
+fn an_ambiguous_committee_name_lists_the_candidates() {
+    let run = run_with(&["ambiguous_committee_name.xlsx"]);
+    let found = findings_of(&run, "ambiguous_committee_name.xlsx");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "unit-ambiguous");
+    assert_eq!(found[0].3, "13426 Xã Tân Sơn; 13555 Xã Tân Sơn");
+    assert_eq!(run.summary["files"]["rejected"], 1);
+}
+
+fn one_cell_finding(file: &str, code: &str, cell: &str, value: &str) {
+    let run = run_with(&[file]);
+    let found = findings_of(&run, file);
+    assert_eq!(found, [(code.to_string(), "BC T10".to_string(), cell.to_string(), value.to_string())], "{file}");
+    // The row is rejected; the others count. The defect sits in a row with no admissions.
+    assert_eq!(figures(&run.workbook), CLEAN, "{file}");
+    assert_eq!(run.summary["rows"]["read"], 5);
+    assert_eq!(run.summary["rows"]["rejected"], 1);
+}
+
+#[test]
+fn text_where_a_count_belongs() {
+    one_cell_finding("text_in_a_count.xlsx", "cell-type", "C13", "3 đv");
+}
+
+#[test]
+fn a_decimal_in_a_count() {
+    one_cell_finding("decimal_in_a_count.xlsx", "cell-not-whole", "F13", "2.5");
+}
+
+#[test]
+fn a_negative_count() {
+    one_cell_finding("negative_count.xlsx", "cell-negative", "G13", "-1");
+}
+
+fn file_rejected(file: &str, code: &str, cell: &str, value: &str) {
+    let run = run_with(&[file]);
+    let found = findings_of(&run, file);
+    let ours: Vec<_> = found.iter().filter(|f| f.0 == code).collect();
+    assert_eq!(ours.len(), 1, "{file}: {found:?}");
+    assert_eq!((ours[0].2.as_str(), ours[0].3.as_str()), (cell, value), "{file}");
+    assert_eq!(run.summary["files"]["accepted"], 0, "{file}");
+    assert_eq!(run.summary["rows"]["accepted"], 0, "{file}");
+}
+
+#[test]
+fn a_required_column_missing_rejects_the_file_naming_the_column() {
+    file_rejected("required_column_missing.xlsx", "column-missing", "A9", "Đảng viên kết nạp trong tháng - Tổng số");
+}
+
+#[test]
+fn a_code_not_in_the_registry() {
+    file_rejected("unknown_code.xlsx", "unit-unknown", "B7", "13999");
+}
+
+#[test]
+fn a_code_of_another_kind_of_unit() {
+    file_rejected("code_of_a_district.xlsx", "unit-wrong-kind", "B7", "351");
+}
+
+#[test]
+fn a_return_for_another_month() {
+    file_rejected("another_month.xlsx", "period-other", "F7", "2023-09");
+}
+
+#[test]
+fn a_resubmission_counts_the_newest_and_lists_the_first() {
+    let run = run_with(&["resubmitted_first.xlsx", "resubmitted_second.xlsx"]);
+    assert_eq!(figures(&run.workbook), CLEAN, "the corrected second return counts");
+    let found = findings_of(&run, "resubmitted_first.xlsx");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, "return-superseded");
+    assert_eq!(found[0].3, "2023-10-25", "its date line");
+    assert_eq!(run.summary["files"]["superseded"], 1);
+}
+
+fn not_a_return(file: &str, code: &str, reason: &str) {
+    let run = run_with(&[file, "clean.xlsx"]);
+    let found = findings_of(&run, file);
+    assert_eq!(found.len(), 1, "{file}: {found:?}");
+    assert_eq!(found[0].0, code, "{file}");
+    assert!(found[0].3.contains(reason), "{file}: {:?}", found[0].3);
+    assert_eq!(figures(&run.workbook), CLEAN, "the run goes on with the other files");
+}
+
+#[test]
+fn an_html_page_saved_as_xls() {
+    not_a_return("web_page.xls", "file-unreadable", "trang web (HTML)");
+}
+
+#[test]
+fn a_password_protected_workbook() {
+    not_a_return("password.xlsx", "file-unreadable", "mật khẩu");
+}
+
+#[test]
+fn a_truncated_workbook() {
+    not_a_return("truncated.xlsx", "file-unreadable", "bị hỏng");
+}
+
+#[test]
+fn an_excel_lock_file() {
+    not_a_return("~$clean.xlsx", "file-lock", "");
+}
+
+#[test]
+fn an_empty_workbook() {
+    not_a_return("empty_workbook.xlsx", "file-unreadable", "không có dữ liệu");
+}
+
+#[test]
+fn a_picture_renamed_xlsx() {
+    not_a_return("picture.xlsx", "file-unreadable", "không phải bảng tính");
+}
+
+#[test]
+fn a_decompression_bomb() {
+    not_a_return("decompression_bomb.xlsx", "file-unreadable", "bung ra");
+}
+
+#[test]
+fn a_cell_in_the_far_corner_neither_aborts_nor_passes_for_a_return() {
+    not_a_return("far_corner_cell.xlsx", "not-a-return", "");
+}
