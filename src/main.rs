@@ -13,6 +13,7 @@ const FAILURE: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tonghop::ingest::quiet_reader_panics();
     let code = match cli.command {
         Command::Check(args) => match definition::load(&args.pipeline) {
             Ok(_) => {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aggregate::{self, References};
 use crate::definition::{self, Definition, Severity};
-use crate::ingest::{self, workbook::Caps};
+use crate::ingest;
 use crate::period::Month;
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
@@ -275,7 +275,7 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
             "skipped"
         } else {
             let batch = match stage {
-                Stage::Ingest => ingest::ingest(def, &files, Caps::default())?,
+                Stage::Ingest => ingest::ingest(def, &files, def.limits.caps())?,
                 Stage::Validate => {
                     let input = Batch::load(&stage_dir(out, month, "ingest"), &ctx.tables)?;
                     validate::validate(def, &hierarchy, month, input)?

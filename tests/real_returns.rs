@@ -20,6 +20,10 @@ struct Run {
 
 /// Consolidate 10/2023 with only `files` in the inbox.
 fn run_with(files: &[&str]) -> Run {
+    run_pipeline("pipelines/ptdv_monthly.toml", files)
+}
+
+fn run_pipeline(pipeline: &str, files: &[&str]) -> Run {
     let fixtures = root().join("tests/fixtures/returns");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -34,7 +38,7 @@ fn run_with(files: &[&str]) -> Run {
         std::fs::copy(fixtures.join("files").join(file), inbox.join(file)).unwrap();
     }
     let out = dir.path().join("out");
-    let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
+    let result = tonghop(&["run", "--pipeline", pipeline, "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
     let stderr = String::from_utf8_lossy(&result.stderr).to_string();
     assert_eq!(result.status.code(), Some(1), "other units are missing, so 1: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -248,4 +252,19 @@ fn a_decompression_bomb() {
 #[test]
 fn a_cell_in_the_far_corner_neither_aborts_nor_passes_for_a_return() {
     not_a_return("far_corner_cell.xlsx", "not-a-return", "");
+}
+
+#[test]
+fn the_caps_come_from_the_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/ptdv_monthly.toml")).unwrap();
+    let tight = text.replacen("max_cells = 4000000", "max_cells = 100", 1);
+    assert_ne!(tight, text);
+    let pipeline = dir.path().join("tight.toml");
+    std::fs::write(&pipeline, tight).unwrap();
+    let run = run_pipeline(pipeline.to_str().unwrap(), &["clean.xlsx"]);
+    let found = findings_of(&run, "clean.xlsx");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "file-unreadable");
+    assert!(found[0].3.contains("trang tính quá lớn"), "{:?}", found[0].3);
 }

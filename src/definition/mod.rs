@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use check::{load, DefinitionError, Problem};
+pub use check::{load, parse, DefinitionError, Problem};
 
 /// A whole pipeline definition.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,6 +33,40 @@ pub struct Definition {
     /// Message templates for the engine's own finding codes, in the clerk's language.
     #[serde(default)]
     pub messages: BTreeMap<String, String>,
+    /// Caps on what one input file may cost to read.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Caps against hostile or broken files; a file past one is a finding, never an
+/// out-of-memory. The defaults are generous for anything a unit types.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_file_mb: u64,
+    /// Cell slots one sheet may hold.
+    pub max_cells: u64,
+    /// What the entries of one .xlsx/.ods may inflate to, all together.
+    pub max_unzipped_mb: u64,
+    /// How many times smaller than its content a zip entry may be.
+    pub max_zip_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_file_mb: 20, max_cells: 4_000_000, max_unzipped_mb: 200, max_zip_ratio: 200 }
+    }
+}
+
+impl Limits {
+    pub fn caps(&self) -> crate::ingest::workbook::Caps {
+        crate::ingest::workbook::Caps {
+            max_file_bytes: self.max_file_mb.saturating_mul(1024 * 1024),
+            max_cells: self.max_cells,
+            max_unzipped_bytes: self.max_unzipped_mb.saturating_mul(1024 * 1024),
+            max_zip_ratio: self.max_zip_ratio,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -68,6 +68,22 @@ pub struct Placement {
     pub column: String,
 }
 
+thread_local! {
+    /// Set while a reader works on one file: its panics become findings, not noise.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keep the default panic message for real bugs, but not for a reader's panic on one
+/// file, which `ingest` turns into a finding for that file.
+pub fn quiet_reader_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !READING.with(|r| r.get()) {
+            default(info);
+        }
+    }));
+}
+
 /// The files of an inbox folder, sorted by name, hidden files left out.
 pub fn inbox_files(inbox: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -163,7 +179,10 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
             placements: vec![],
         };
     }
-    match catch_unwind(AssertUnwindSafe(|| read_return(def, &bytes, caps, record.clone()))) {
+    READING.with(|r| r.set(true));
+    let outcome = catch_unwind(AssertUnwindSafe(|| read_return(def, &bytes, caps, record.clone())));
+    READING.with(|r| r.set(false));
+    match outcome {
         Ok(Ok(read)) => read,
         Ok(Err(reason)) => {
             let (key, default) = reason.key();
@@ -180,6 +199,13 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
             unreadable(record, text)
         }
     }
+}
+
+/// Read one file's bytes as a return without isolating panics: the fuzz target's entry.
+/// Everything else goes through `ingest`, which turns a panic into a finding.
+pub fn read_unisolated(def: &Definition, name: &str, bytes: &[u8], caps: Caps) -> Result<FileRecord, workbook::Unreadable> {
+    let record = FileRecord { file: name.to_string(), ..FileRecord::default() };
+    read_return(def, bytes, caps, record).map(|read| read.record)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -482,7 +508,7 @@ pub fn read_reference(
     cutoff_label: Option<&str>,
 ) -> anyhow::Result<(DataFrame, Option<Cell>, Vec<Finding>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let grids = catch_unwind(AssertUnwindSafe(|| workbook::read(&bytes, Caps::default())))
+    let grids = catch_unwind(AssertUnwindSafe(|| workbook::read(&bytes, def.limits.caps())))
         .map_err(|_| anyhow::anyhow!("the reader failed on {}", path.display()))?
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -80,12 +80,7 @@ pub struct Caps {
 
 impl Default for Caps {
     fn default() -> Self {
-        Caps {
-            max_file_bytes: 20 * 1024 * 1024,
-            max_cells: 4_000_000,
-            max_unzipped_bytes: 200 * 1024 * 1024,
-            max_zip_ratio: 200,
-        }
+        crate::definition::Limits::default().caps()
     }
 }
 
