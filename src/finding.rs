@@ -14,6 +14,7 @@ pub mod code {
     pub const FILE_LOCK: &str = "file-lock";
     pub const NOT_A_RETURN: &str = "not-a-return";
     pub const COLUMN_MISSING: &str = "column-missing";
+    pub const TABLE_MISSING: &str = "table-missing";
     pub const UNIT_MISSING: &str = "unit-missing";
     pub const UNIT_BY_NAME: &str = "unit-by-name";
     pub const UNIT_AMBIGUOUS: &str = "unit-ambiguous";
@@ -30,6 +31,8 @@ pub mod code {
     pub const CELL_VALUE: &str = "cell-value";
     pub const TOTAL_MISMATCH: &str = "total-mismatch";
     pub const RULE: &str = "rule";
+    pub const DUPLICATE: &str = "duplicate-key";
+    pub const UNIT_NOT_UNDER: &str = "unit-not-under";
     pub const RECONCILE: &str = "reconcile";
     pub const RETURN_MISSING: &str = "return-missing";
     pub const REFERENCE: &str = "reference";

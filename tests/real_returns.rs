@@ -268,3 +268,124 @@ fn the_caps_come_from_the_definition() {
     assert_eq!(found[0].0, "file-unreadable");
     assert!(found[0].3.contains("trang tính quá lớn"), "{:?}", found[0].3);
 }
+
+// ------------------------------------------------------------- the rest of the finding codes
+
+/// The one finding of `code` for `file`, as the findings sheet shows it.
+fn the_finding(run: &Run, file: &str, code: &str) -> HashMap<String, String> {
+    let all: Vec<_> = findings(&run.workbook).into_iter().filter(|f| f["Tệp"] == file && f["Mã lỗi"] == code).collect();
+    assert_eq!(all.len(), 1, "{file}: {:#?}", findings(&run.workbook));
+    all.into_iter().next().unwrap()
+}
+
+#[test]
+fn a_party_cell_listed_twice() {
+    let file = "duplicate_party_cell.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "duplicate-key");
+    assert_eq!((f["Trang tính"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str()), ("BC T10", "B14", "Chi bộ thôn 2"));
+    assert!(f["Nội dung"].contains("đã có ở dòng 13"), "{}", f["Nội dung"]);
+    assert_eq!(run.summary["rows"]["rejected"], 1);
+}
+
+#[test]
+fn a_row_without_its_party_cell_name() {
+    let file = "blank_party_cell_name.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "cell-required");
+    assert_eq!(f["Ô"], "B14");
+    assert!(f["Nội dung"].contains("bỏ trống"), "{}", f["Nội dung"]);
+}
+
+#[test]
+fn a_return_without_its_period() {
+    let file = "no_period.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "period-missing");
+    assert_eq!(f["Yêu cầu"], "2023-10");
+    assert_eq!(run.summary["files"]["rejected"], 1);
+}
+
+#[test]
+fn no_code_and_no_committee_the_registry_knows() {
+    let file = "no_code_unknown_committee.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "unit-missing");
+    assert!(f["Nội dung"].contains("không ghi mã đơn vị"), "{}", f["Nội dung"]);
+    assert_eq!(run.summary["files"]["rejected"], 1);
+}
+
+#[test]
+fn a_rule_over_the_whole_return_warns_without_rejecting() {
+    let file = "implausibly_many.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "rule");
+    assert_eq!((f["Mức độ"].as_str(), f["Quy tắc"].as_str()), ("Cảnh báo", "so-ket-nap-hop-ly"));
+    assert_eq!(run.summary["files"]["accepted"], 1);
+    assert_eq!(figures(&run.workbook)[0], 65.0, "60 + the other cells' 5 still count");
+}
+
+#[test]
+fn mau02_clean_has_no_finding() {
+    let run = run_with(&["mau02_clean.xlsx"]);
+    let found = findings_of(&run, "mau02_clean.xlsx");
+    assert!(found.is_empty(), "{found:?}");
+    let s = sheet(&run.workbook, "Lớp bồi dưỡng");
+    assert_eq!(s.rows().iter().filter(|r| r[0] == "Đảng bộ huyện Thanh Liêm").count(), 2);
+}
+
+fn class_defect(file: &str, code: &str, sheet_name: &str, cell: &str, value: &str, words: &str) {
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, code);
+    assert_eq!((f["Trang tính"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str()), (sheet_name, cell, value), "{file}");
+    assert!(f["Nội dung"].contains(words), "{file}: {}", f["Nội dung"]);
+    assert_eq!(run.summary["files"]["accepted"], 1, "{file}: only the row is rejected");
+    assert_eq!(run.summary["rows"]["rejected"], 1, "{file}");
+}
+
+#[test]
+fn a_class_type_not_in_the_list() {
+    class_defect("mau02_unknown_class_type.xlsx", "cell-value", "Lớp bồi dưỡng", "C11", "Lớp tập huấn nghiệp vụ", "không thuộc danh mục");
+}
+
+#[test]
+fn an_impossible_date() {
+    class_defect("mau02_impossible_date.xlsx", "cell-date", "Lớp bồi dưỡng", "D11", "31/02/2023", "không phải ngày hợp lệ");
+}
+
+#[test]
+fn a_required_count_left_blank() {
+    class_defect("mau02_trainees_blank.xlsx", "cell-required", "Lớp bồi dưỡng", "G11", "", "bắt buộc");
+}
+
+#[test]
+fn a_class_that_ends_after_the_month() {
+    class_defect("mau02_class_ends_next_month.xlsx", "rule", "Lớp bồi dưỡng", "E11", "2023-11-03", "không thuộc kỳ báo cáo 2023-10");
+}
+
+#[test]
+fn a_decision_for_a_unit_of_another_district() {
+    class_defect(
+        "mau02_decision_for_another_district.xlsx",
+        "unit-not-under",
+        "Quyết định kết nạp",
+        "C12",
+        "13426",
+        "không phải tổ chức cơ sở đảng trực thuộc Đảng bộ huyện Thanh Liêm",
+    );
+}
+
+#[test]
+fn a_decision_listed_twice() {
+    class_defect("mau02_decision_twice.xlsx", "duplicate-key", "Quyết định kết nạp", "C12", "13456", "đã có ở dòng 10");
+}
+
+#[test]
+fn a_return_without_one_of_its_tables() {
+    let file = "mau02_without_decisions_sheet.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "table-missing");
+    assert_eq!(f["Giá trị"], "mau02.decisions");
+    assert!(f["Nội dung"].contains("không có bảng"), "{}", f["Nội dung"]);
+    assert_eq!(run.summary["files"]["rejected"], 1);
+}

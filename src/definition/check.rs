@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::{
-    table_names, Definition, MeasureKind, SheetKind, TableSpec, ValueKind,
-};
+use super::{table_names, Definition, MeasureKind, RuleScope, SheetKind, TableSpec, ValueKind};
 use crate::period::Month;
 
 /// One thing wrong in a definition, at a place in its text.
@@ -148,6 +146,13 @@ impl Checker {
             }
             for table in &ret.tables {
                 self.table(table);
+                for column in &table.columns {
+                    if let Some(unit_of) = &column.unit_of {
+                        if !def.registry.levels.contains(unit_of.kind.get_ref()) {
+                            self.fail(&unit_of.kind, format!("`{}` is not a registry level", unit_of.kind.get_ref()));
+                        }
+                    }
+                }
             }
         }
         for reference in &def.references {
@@ -177,6 +182,9 @@ impl Checker {
         }
         if let Some(total) = &table.total_row {
             self.field_of(table, &total.column);
+        }
+        for field in &table.unique {
+            self.field_of(table, field);
         }
     }
 
@@ -220,7 +228,7 @@ impl Checker {
             let Some(table) = self.table_ref(def, &rule.table) else { continue };
             if rule.for_each.is_empty() {
                 self.sql(&rule.check, rule.check.get_ref());
-                if rule.cell.is_none() {
+                if rule.cell.is_none() && rule.scope == RuleScope::Row {
                     self.fail(&rule.check, format!("rule `{}` needs `cell` or `for_each` to point at a cell", rule.id));
                 }
             }

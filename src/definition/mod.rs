@@ -36,6 +36,8 @@ pub struct Definition {
     /// Caps on what one input file may cost to read.
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub policy: Policy,
 }
 
 /// Caps against hostile or broken files; a file past one is a finding, never an
@@ -162,6 +164,10 @@ pub struct TableSpec {
     /// Texts that end the table when a row starts with them (the footer).
     #[serde(default)]
     pub stop_at: Vec<String>,
+    /// Fields whose values must not repeat within one return (a second occurrence is
+    /// rejected with a finding).
+    #[serde(default)]
+    pub unique: Vec<Spanned<String>>,
     pub columns: Vec<ColumnSpec>,
 }
 
@@ -209,6 +215,17 @@ pub struct ColumnSpec {
     /// For `category` columns: the allowed values and the texts that mean them.
     #[serde(default)]
     pub values: Vec<CategoryValue>,
+    /// The value is a unit code: of this registry kind, valid in the period, and (with
+    /// `under_sender`) under the unit that sent the return.
+    pub unit_of: Option<UnitOf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitOf {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub under_sender: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -284,7 +301,8 @@ impl Severity {
     }
 }
 
-/// A row-level rule: a SQL expression over the fields of one table that must hold.
+/// A rule: a SQL expression over the fields of one table that must hold, for each row
+/// or for each return as a whole.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
@@ -292,6 +310,10 @@ pub struct RuleSpec {
     /// `return.table`, e.g. `mau01.cells`.
     pub table: Spanned<String>,
     pub severity: Severity,
+    /// `row` (the default): the check holds on every row. `return`: an aggregate check
+    /// (`SUM(…)`, `COUNT(…)`) holds over each return's rows.
+    #[serde(default)]
+    pub scope: RuleScope,
     /// The condition that must be true; `{field}` stands for each field of `for_each`.
     pub check: Spanned<String>,
     /// Apply the rule once per field listed, substituting `{field}` in `check`.
@@ -301,6 +323,30 @@ pub struct RuleSpec {
     pub cell: Option<Spanned<String>>,
     /// Message template: `{field_id}` is the row's value, `{label}` the column's header.
     pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleScope {
+    #[default]
+    Row,
+    Return,
+}
+
+/// Which severities reject what. A finding about one row (a cell, a row rule) rejects
+/// the row when its severity is in `reject_row`; a finding about a whole file rejects
+/// the file when in `reject_file`. Everything else only informs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    pub reject_row: Vec<Severity>,
+    pub reject_file: Vec<Severity>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { reject_row: vec![Severity::Error], reject_file: vec![Severity::Error] }
+    }
 }
 
 /// Reconciliation between two sources: per unit, the sum of one field against another.

@@ -218,6 +218,7 @@ mod tests {
             ignore: false,
             blank,
             values: vec![],
+            unit_of: None,
         }
     }
 

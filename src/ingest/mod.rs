@@ -272,7 +272,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         let name = format!("{}.{}", ret.id, table.id);
         let Some(f) = found.iter().find(|f| std::ptr::eq(f.spec, table)) else {
             findings.push(
-                Finding::builder(def, code::COLUMN_MISSING, Severity::Error, "{file}: the table `{value}` was not found in any sheet")
+                Finding::builder(def, code::TABLE_MISSING, Severity::Error, "{file}: the table `{value}` was not found in any sheet")
                     .file(&file)
                     .value(name.clone())
                     .build(),

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::definition::{Definition, RuleSpec, Severity};
+use crate::definition::{Definition, RuleScope, RuleSpec, Severity, TableSpec};
 use crate::finding::{code, fill, Finding};
 use crate::ingest::FileRecord;
 use crate::store::Batch;
@@ -31,9 +31,15 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested:
     for f in findings.iter_mut().filter(|f| f.unit.is_empty()) {
         f.unit = unit_of.get(&f.file).cloned().unwrap_or_default();
     }
+    for rule in def.rules.iter().filter(|r| r.scope == RuleScope::Return) {
+        if let Some(df) = tables.get(rule.table.get_ref()) {
+            findings.extend(apply_return_rule(def, rule, df)?);
+        }
+    }
+    let policy = &def.policy;
     let rejected_files: HashSet<String> = findings
         .iter()
-        .filter(|f| f.severity() == Severity::Error && f.row == 0)
+        .filter(|f| f.row == 0 && !f.file.is_empty() && policy.reject_file.contains(&f.severity()))
         .map(|f| f.file.clone())
         .collect();
     let cells: HashMap<(&str, &str, &str), (&str, &str)> = placements
@@ -49,15 +55,20 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested:
         df.with_column(Column::new("_unit".into(), units))?;
         let from_good_files: Vec<bool> = text_column(&df, "_file")?.iter().map(|f| !rejected_files.contains(f)).collect();
         let df = df.filter(&BooleanChunked::from_slice("keep".into(), &from_good_files))?;
+        let (_, spec) = def.table(&name).ok_or_else(|| anyhow::anyhow!("unknown table {name}"))?;
+        let mut failures = Vec::new();
+        for rule in def.rules.iter().filter(|r| r.table.get_ref() == &name && r.scope == RuleScope::Row) {
+            failures.extend(apply_rule(def, rule, &df, &cells)?);
+        }
+        failures.extend(duplicate_keys(def, spec, &name, &df, &cells)?);
+        failures.extend(units_named(def, hierarchy, spec, &name, &df, &cells)?);
         let mut keep = vec![true; df.height()];
-        for rule in def.rules.iter().filter(|r| r.table.get_ref() == &name) {
-            for failure in apply_rule(def, rule, &df, &cells)? {
-                if rule.severity == Severity::Error && keep[failure.index] {
-                    keep[failure.index] = false;
-                    *rows_rejected.entry(failure.finding.file.clone()).or_default() += 1;
-                }
-                findings.push(failure.finding);
+        for failure in failures {
+            if policy.reject_row.contains(&failure.finding.severity()) && keep[failure.index] {
+                keep[failure.index] = false;
+                *rows_rejected.entry(failure.finding.file.clone()).or_default() += 1;
             }
+            findings.push(failure.finding);
         }
         accepted.insert(name, df.filter(&BooleanChunked::from_slice("keep".into(), &keep))?);
     }
@@ -169,6 +180,137 @@ struct Failure {
     finding: Finding,
 }
 
+/// Where a field's cell is in the row `i` of `df`: (sheet, A1), empty when unknown.
+fn cell_of(cells: &HashMap<(&str, &str, &str), (&str, &str)>, file: &str, table: &str, field: &str, row: u32) -> (String, String) {
+    match cells.get(&(file, table, field)) {
+        Some((sheet, column)) => (sheet.to_string(), format!("{column}{row}")),
+        None => (String::new(), String::new()),
+    }
+}
+
+/// A return-scope rule: the check, an aggregate, evaluated over each return's rows.
+fn apply_return_rule(def: &Definition, rule: &RuleSpec, df: &DataFrame) -> anyhow::Result<Vec<Finding>> {
+    let expr = polars::sql::sql_expr(rule.check.get_ref())?;
+    let per_file = df
+        .clone()
+        .lazy()
+        .group_by([col("_file"), col("_unit")])
+        .agg([expr.cast(DataType::Boolean).alias("_ok")])
+        .sort(["_file"], SortMultipleOptions::default())
+        .collect()?;
+    let files = text_column(&per_file, "_file")?;
+    let units = text_column(&per_file, "_unit")?;
+    let flags = per_file.column("_ok")?.bool()?.clone();
+    Ok(flags
+        .iter()
+        .enumerate()
+        .filter(|(_, ok)| *ok == Some(false))
+        .map(|(i, _)| {
+            Finding::builder(def, code::RULE, rule.severity, &rule.message)
+                .rule(&rule.id)
+                .file(&files[i])
+                .unit(&units[i])
+                .expected(rule.check.get_ref().clone())
+                .build()
+        })
+        .collect())
+}
+
+/// Rows repeating, within one return, the value of a field the table declares unique.
+fn duplicate_keys(
+    def: &Definition,
+    spec: &TableSpec,
+    table: &str,
+    df: &DataFrame,
+    cells: &HashMap<(&str, &str, &str), (&str, &str)>,
+) -> anyhow::Result<Vec<Failure>> {
+    let files = text_column(df, "_file")?;
+    let rows = row_numbers(df)?;
+    let mut failures = Vec::new();
+    for field in &spec.unique {
+        let field = field.get_ref().as_str();
+        let values: Vec<String> = df.column(field)?.as_materialized_series().iter().map(|v| any_text(&v)).collect();
+        let mut first_seen: HashMap<(&str, &str), u32> = HashMap::new();
+        for i in 0..df.height() {
+            if values[i].is_empty() {
+                continue;
+            }
+            if let Some(first) = first_seen.get(&(files[i].as_str(), values[i].as_str())) {
+                let (sheet, cell) = cell_of(cells, &files[i], table, field, rows[i]);
+                let label = spec.column(field).map(|c| c.header.display()).unwrap_or_default();
+                failures.push(Failure {
+                    index: i,
+                    finding: Finding::builder(def, code::DUPLICATE, Severity::Error, "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}")
+                        .file(&files[i])
+                        .at(&sheet, &cell)
+                        .row(table, rows[i])
+                        .value(values[i].clone())
+                        .var("column", label)
+                        .var("first", first.to_string())
+                        .build(),
+                });
+            } else {
+                first_seen.insert((files[i].as_str(), values[i].as_str()), rows[i]);
+            }
+        }
+    }
+    Ok(failures)
+}
+
+/// Cells that must name a unit of a kind (under the sender): checked against the registry.
+fn units_named(
+    def: &Definition,
+    hierarchy: &Hierarchy,
+    spec: &TableSpec,
+    table: &str,
+    df: &DataFrame,
+    cells: &HashMap<(&str, &str, &str), (&str, &str)>,
+) -> anyhow::Result<Vec<Failure>> {
+    let files = text_column(df, "_file")?;
+    let senders = text_column(df, "_unit")?;
+    let rows = row_numbers(df)?;
+    let mut failures = Vec::new();
+    for column in &spec.columns {
+        let Some(unit_of) = &column.unit_of else { continue };
+        let field = column.field.get_ref().as_str();
+        let kind = unit_of.kind.get_ref();
+        let values = text_column(df, field)?;
+        for i in 0..df.height() {
+            if values[i].is_empty() {
+                continue;
+            }
+            let unit = hierarchy.unit(&values[i]);
+            let fits = unit.is_some_and(|u| {
+                &u.kind == kind && (!unit_of.under_sender || hierarchy.ancestors(&u.code).iter().any(|a| a.code == senders[i]))
+            });
+            if fits {
+                continue;
+            }
+            let (sheet, cell) = cell_of(cells, &files[i], table, field, rows[i]);
+            let sender = hierarchy.unit(&senders[i]).map(|u| u.name.clone()).unwrap_or_else(|| senders[i].clone());
+            let found = unit.map(|u| format!("{} ({})", u.name, u.kind)).unwrap_or_default();
+            failures.push(Failure {
+                index: i,
+                finding: Finding::builder(def, code::UNIT_NOT_UNDER, Severity::Error, "{sheet}!{cell}: `{value}` is not a {kind} under {sender} in the registry for the period {found}")
+                    .file(&files[i])
+                    .at(&sheet, &cell)
+                    .row(table, rows[i])
+                    .value(values[i].clone())
+                    .expected(kind.clone())
+                    .var("kind", kind.clone())
+                    .var("sender", sender)
+                    .var("found", found)
+                    .build(),
+            });
+        }
+    }
+    Ok(failures)
+}
+
+fn row_numbers(df: &DataFrame) -> PolarsResult<Vec<u32>> {
+    Ok(df.column("_row")?.u32()?.iter().map(|r| r.unwrap_or(0)).collect())
+}
+
 /// Every row of `df` where the rule's check is false.
 fn apply_rule(
     def: &Definition,
@@ -187,7 +329,7 @@ fn apply_rule(
     let table = rule.table.get_ref();
     let (_, spec) = def.table(table).ok_or_else(|| anyhow::anyhow!("rule {} names unknown table {table}", rule.id))?;
     let files = text_column(df, "_file")?;
-    let rows: Vec<u32> = df.column("_row")?.u32()?.iter().map(|r| r.unwrap_or(0)).collect();
+    let rows = row_numbers(df)?;
     let units = text_column(df, "_unit")?;
     let mut failures = Vec::new();
     for (field, check) in expansions {
