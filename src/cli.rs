@@ -21,6 +21,20 @@ pub enum Command {
     Run(RunArgs),
     /// Check a pipeline definition; every error is shown with file:line:column.
     Check(PipelineArg),
+    /// Who has sent which return for a period, per group, and who is missing.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    #[arg(long, default_value = "sample_data")]
+    pub data: PathBuf,
+    #[arg(long)]
+    pub period: Option<Month>,
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

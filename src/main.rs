@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tonghop::cli::{Cli, Command, RunArgs};
+use tonghop::cli::{Cli, Command, RunArgs, StatusArgs};
 use tonghop::definition::{self, DefinitionError};
 use tonghop::run::{self, RunOptions, Stage};
 
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             Err(e) => report_definition_error(&e),
         },
         Command::Run(args) => run_command(args),
+        Command::Status(args) => status_command(args),
     };
     ExitCode::from(code)
 }
@@ -66,6 +67,32 @@ fn run_command(args: RunArgs) -> u8 {
                 println!("{}", summary.human());
             }
             summary.exit_code
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            FAILURE
+        }
+    }
+}
+
+fn status_command(args: StatusArgs) -> u8 {
+    let def = match definition::load(&args.pipeline.pipeline) {
+        Ok(def) => def,
+        Err(e) => return report_definition_error(&e),
+    };
+    let opts = RunOptions {
+        pipeline: args.pipeline.pipeline,
+        data: args.data,
+        period: args.period,
+        out: args.out,
+        from: Stage::Ingest,
+        to: Stage::Merge,
+        force: false,
+    };
+    match run::status(&def, &opts) {
+        Ok((text, code)) => {
+            print!("{text}");
+            code
         }
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -208,7 +208,8 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
             .read_frame("figures")
             .context("the aggregate stage of this period has not run yet")?;
         let path = write_report(def, &hierarchy, period, &figures, &merged, &refs, &reference_inputs, &opts.out)?;
-        outputs.push(path.display().to_string());
+        let (json, parquet) = findings_paths(&path);
+        outputs.extend([&path, &json, &parquet].map(|p| p.display().to_string()));
         ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Report, outcome: "ran" });
     }
     Ok(summarise(def, period, &merged, refs, ctx.stages, outputs))
@@ -326,7 +327,97 @@ fn write_report(
     let bytes = report::render(&input)?;
     let path = out.join(def.workbook.file.replace("{period}", &period.to_string()));
     store::write_atomic(&path, &bytes)?;
+    write_findings(def, period, &findings, &path)?;
     Ok(path)
+}
+
+/// Where the findings of a workbook go: beside it, `<stem>.findings.json|parquet`.
+pub fn findings_paths(workbook: &Path) -> (PathBuf, PathBuf) {
+    let stem = workbook.with_extension("");
+    (stem.with_extension("findings.json"), stem.with_extension("findings.parquet"))
+}
+
+/// The version of `findings.json`'s layout; bump it when a field changes meaning.
+pub const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
+
+/// `<workbook>.findings.json` and `.findings.parquet` beside the workbook, for scripts.
+fn write_findings(def: &Definition, period: Month, findings: &[crate::finding::Finding], workbook: &Path) -> anyhow::Result<()> {
+    let mut sorted = findings.to_vec();
+    sorted.sort_by(|a, b| (&a.group, &a.unit, &a.file, a.row, &a.cell).cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell)));
+    let document = serde_json::json!({
+        "schema": FINDINGS_SCHEMA,
+        "pipeline": def.pipeline.name,
+        "period": period.to_string(),
+        "findings": sorted,
+    });
+    let (json, parquet) = findings_paths(workbook);
+    store::write_atomic(&json, &serde_json::to_vec_pretty(&document)?)?;
+    store::write_frame_atomic(&parquet, &mut crate::finding::to_frame(&sorted)?)
+}
+
+/// What `tonghop status` prints: who sent what for the period, per group, and who is missing.
+pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8)> {
+    let upto_merge = RunOptions { from: Stage::Ingest, to: Stage::Merge, force: false, ..opts.clone() };
+    let summary = run(def, &upto_merge)?;
+    let period: Month = summary.period.parse()?;
+    let tables = definition::table_names(def);
+    let merged = Batch::load(&stage_dir(&opts.out, period, "merge"), &tables)?;
+    let registry = Registry::load(&opts.data.join(&def.registry.file))?;
+    let hierarchy = registry.hierarchy(period, &def.registry.levels)?;
+    let sheet = def.workbook.sheets.iter().find(|s| s.kind == crate::definition::SheetKind::Completeness);
+    let level = sheet
+        .and_then(|s| s.group_by.as_ref().map(|g| g.get_ref().clone()))
+        .or_else(|| def.registry.levels.get(1).cloned())
+        .unwrap_or_default();
+    let label = |key: &str| sheet.and_then(|s| s.labels.get(key).cloned()).unwrap_or_else(|| key.to_string());
+    let columns: Vec<(String, String)> = match sheet {
+        Some(s) => s.columns.iter().map(|c| (c.label.display(), c.value.get_ref().trim_start_matches("completeness:").to_string())).collect(),
+        None => crate::report::COMPLETENESS_ATTRIBUTES.iter().map(|a| (a.to_string(), a.to_string())).collect(),
+    };
+    let (groups, total) = crate::merge::tally_by_group(&hierarchy, &merged.completeness, &level);
+    let cell = |tally: &crate::merge::Tally, attribute: &str| match (attribute, tally.value(attribute)) {
+        ("rate", Some(r)) => format!("{:.1}%", r * 100.0),
+        (_, Some(v)) => format!("{v}"),
+        _ => String::new(),
+    };
+    let mut rows = vec![columns.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>()];
+    for (code, tally) in groups.iter().map(|(c, t)| (c.as_str(), t)).chain(std::iter::once(("", &total))) {
+        rows.push(
+            columns
+                .iter()
+                .map(|(_, a)| match a.as_str() {
+                    "group" if code.is_empty() => label("total"),
+                    "group" => hierarchy.unit(code).map(|u| u.name.clone()).unwrap_or_default(),
+                    other => cell(tally, other),
+                })
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = (0..columns.len()).map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0)).collect();
+    let mut text = format!("{} {}\n", def.pipeline.title, period);
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                let pad = " ".repeat(widths[k] - v.chars().count());
+                if k == 0 { format!("{v}{pad}") } else { format!("{pad}{v}") }
+            })
+            .collect();
+        text.push_str(line.join("  ").trim_end());
+        text.push('\n');
+    }
+    let listed: Vec<_> = merged.completeness.iter().filter(|e| e.status != "accepted").collect();
+    if !listed.is_empty() {
+        text.push_str(&format!("\n{}:\n", sheet.and_then(|s| s.missing_title.clone()).unwrap_or_else(|| "missing or rejected".into())));
+        for e in listed {
+            let group = hierarchy.ancestor_of_kind(&e.unit, &level).map(|g| g.name.clone()).unwrap_or_default();
+            let ret = def.return_spec(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
+            text.push_str(&format!("  {group} | {} {} | {ret} | {} {}\n", e.unit, e.name, label(&format!("status_{}", e.status)), e.file).trim_end());
+            text.push('\n');
+        }
+    }
+    Ok((text, summary.exit_code))
 }
 
 fn summarise(def: &Definition, period: Month, merged: &Batch, refs: References, stages: Vec<StageOutcome>, outputs: Vec<String>) -> Summary {

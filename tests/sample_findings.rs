@@ -144,3 +144,35 @@ fn every_row_read_is_accepted_or_rejected() {
     assert!(per_file.iter().all(|(r, a, j)| r == &(a + j)));
     assert_eq!(per_file.iter().map(|p| p.0).sum::<f64>(), rows["read"].as_f64().unwrap());
 }
+
+#[test]
+fn findings_json_has_a_versioned_schema_and_every_finding() {
+    let json = run().workbook.with_extension("findings.json");
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(document["schema"], "tonghop.findings/1");
+    assert_eq!(document["period"], "2023-10");
+    let all = document["findings"].as_array().unwrap();
+    assert_eq!(all.len(), findings().len());
+    let cell_type = all.iter().find(|f| f["code"] == "cell-type").unwrap();
+    assert_eq!(cell_type["cell"], "C12");
+    assert_eq!(cell_type["sheet"], "BC T10");
+    assert_eq!(cell_type["unit"], "13417");
+    assert_eq!(cell_type["severity"], "error");
+    assert!(run().workbook.with_extension("findings.parquet").exists());
+    let outputs = run().summary["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 3, "{outputs:?}");
+}
+
+#[test]
+fn status_prints_the_reporting_rate_and_names_the_missing() {
+    let out = tempfile::tempdir().unwrap();
+    let result = tonghop(&["status", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&result.stdout);
+    let line = |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{text}")).to_string();
+    let words = |l: String| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+    assert_eq!(words(line("Đảng bộ huyện Bình Lục"))[5..], ["19", "18", "18", "0", "0", "1", "94.7%"]);
+    assert_eq!(words(line("Toàn tỉnh"))[2..], ["135", "133", "133", "0", "1", "2", "98.5%"]);
+    assert!(text.contains("13528 Xã An Ninh | Mẫu 01-PTĐV | Chưa nộp"), "{text}");
+    assert!(text.contains("13477 Xã Thanh Tân | Mẫu 01-PTĐV | Chưa nộp"), "{text}");
+}

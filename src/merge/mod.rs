@@ -181,3 +181,58 @@ fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Month, files: &[
     }
     out
 }
+
+/// How many returns a group of units was expected to send, and what became of them.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub expected: u32,
+    pub accepted: u32,
+    pub rejected: u32,
+    pub superseded: u32,
+    pub missing: u32,
+}
+
+impl Tally {
+    fn add(&mut self, e: &Expectation) {
+        self.expected += 1;
+        self.superseded += e.superseded.len() as u32;
+        match e.status.as_str() {
+            "accepted" => self.accepted += 1,
+            "rejected" => self.rejected += 1,
+            _ => self.missing += 1,
+        }
+    }
+
+    /// `expected`, `received`, `accepted`, `rejected`, `superseded`, `missing`, or `rate`
+    /// (accepted / expected, a fraction; none when nothing was expected).
+    pub fn value(&self, attribute: &str) -> Option<f64> {
+        let n = |v: u32| Some(v as f64);
+        match attribute {
+            "expected" => n(self.expected),
+            "received" => n(self.accepted + self.rejected),
+            "accepted" => n(self.accepted),
+            "rejected" => n(self.rejected),
+            "superseded" => n(self.superseded),
+            "missing" => n(self.missing),
+            "rate" if self.expected > 0 => Some(self.accepted as f64 / self.expected as f64),
+            _ => None,
+        }
+    }
+}
+
+/// The tally of each unit of `level` that was expected anything (registry order), and
+/// the total: the reporting rate per district and for the province.
+pub fn tally_by_group(hierarchy: &Hierarchy, completeness: &[Expectation], level: &str) -> (Vec<(String, Tally)>, Tally) {
+    let mut groups: Vec<(String, Tally)> = hierarchy.of_kind(level).map(|g| (g.code.clone(), Tally::default())).collect();
+    let mut total = Tally::default();
+    for e in completeness {
+        total.add(e);
+        if let Some(g) = hierarchy.ancestor_of_kind(&e.unit, level) {
+            if let Some((_, t)) = groups.iter_mut().find(|(c, _)| *c == g.code) {
+                t.add(e);
+            }
+        }
+    }
+    groups.retain(|(_, t)| t.expected > 0);
+    (groups, total)
+}

@@ -16,7 +16,7 @@ use rust_xlsxwriter::{
 use crate::definition::{CellFormat, Definition, SheetColumn, SheetKind, SheetSpec};
 use crate::finding::Finding;
 use crate::ingest::FileRecord;
-use crate::merge::Expectation;
+use crate::merge::{self, Expectation, Tally};
 use crate::period::Month;
 use crate::registry::Hierarchy;
 use crate::validate::any_text;
@@ -426,65 +426,24 @@ fn findings_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, 
     Ok(())
 }
 
-/// Per group unit: how many returns were expected, received, accepted, rejected, missing.
-#[derive(Default, Clone)]
-struct Tally {
-    expected: u32,
-    accepted: u32,
-    rejected: u32,
-    superseded: u32,
-    missing: u32,
-}
-
-impl Tally {
-    fn add(&mut self, e: &Expectation) {
-        self.expected += 1;
-        self.superseded += e.superseded.len() as u32;
-        match e.status.as_str() {
-            "accepted" => self.accepted += 1,
-            "rejected" => self.rejected += 1,
-            _ => self.missing += 1,
-        }
-    }
-
-    fn get(&self, attribute: &str) -> Written {
-        let n = |v: u32| Written::Number(v as f64);
-        match attribute {
-            "expected" => n(self.expected),
-            "received" => n(self.accepted + self.rejected),
-            "accepted" => n(self.accepted),
-            "rejected" => n(self.rejected),
-            "superseded" => n(self.superseded),
-            "missing" => n(self.missing),
-            "rate" if self.expected > 0 => Written::Number(self.accepted as f64 / self.expected as f64),
-            _ => Written::Blank,
-        }
-    }
-}
-
 fn completeness_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
     let h = input.hierarchy;
     let group_level = spec.group_by.as_ref().map(|g| g.get_ref().as_str()).unwrap_or("");
     let top = title_block(sheet, spec, input, spec.columns.len().max(6) as u16, f)?;
     let first = headers(sheet, &spec.columns, top, f)?;
-    let mut tallies: Vec<(String, Tally)> = h.of_kind(group_level).map(|g| (g.code.clone(), Tally::default())).collect();
-    let mut total = Tally::default();
-    for e in input.completeness {
-        total.add(e);
-        if let Some(g) = h.ancestor_of_kind(&e.unit, group_level) {
-            if let Some((_, t)) = tallies.iter_mut().find(|(c, _)| *c == g.code) {
-                t.add(e);
-            }
-        }
-    }
+    let (tallies, total) = merge::tally_by_group(h, input.completeness, group_level);
+    let counted = |tally: &Tally, attribute: &str| match tally.value(attribute) {
+        Some(v) => Written::Number(v),
+        None => Written::Blank,
+    };
     let mut row = first;
     let label = |key: &str| spec.labels.get(key).cloned().unwrap_or_else(|| key.to_string());
-    for (code, tally) in tallies.iter().filter(|(_, t)| t.expected > 0) {
+    for (code, tally) in &tallies {
         for (k, column) in spec.columns.iter().enumerate() {
             let attribute = column.value.get_ref().trim_start_matches("completeness:");
             let value = match attribute {
                 "group" => Written::Text(h.unit(code).map(|u| u.name.clone()).unwrap_or_default()),
-                other => tally.get(other),
+                other => counted(tally, other),
             };
             write_value(sheet, row, k as u16, value, column.format, false, f)?;
         }
@@ -494,7 +453,7 @@ fn completeness_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInp
         let attribute = column.value.get_ref().trim_start_matches("completeness:");
         let value = match attribute {
             "group" => Written::Text(label("total")),
-            other => total.get(other),
+            other => counted(&total, other),
         };
         write_value(sheet, row, k as u16, value, column.format, true, f)?;
     }

@@ -34,11 +34,7 @@ impl StageDir {
     }
 
     pub fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
-        let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes)
-            .finish(df)
-            .map_err(|e| anyhow::anyhow!("cannot encode {name}: {e}"))?;
-        write_atomic(&self.file(&format!("{name}.parquet")), &bytes)
+        write_frame_atomic(&self.file(&format!("{name}.parquet")), df)
     }
 
     pub fn read_frame(&self, name: &str) -> anyhow::Result<DataFrame> {
@@ -57,6 +53,15 @@ impl StageDir {
         let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         serde_json::from_slice(&text).with_context(|| format!("cannot parse {}", path.display()))
     }
+}
+
+/// A frame as Parquet at `path`, whole or not at all.
+pub fn write_frame_atomic(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .finish(df)
+        .map_err(|e| anyhow::anyhow!("cannot encode {}: {e}", path.display()))?;
+    write_atomic(path, &bytes)
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename.
