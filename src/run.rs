@@ -413,7 +413,7 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
         for e in listed {
             let group = hierarchy.ancestor_of_kind(&e.unit, &level).map(|g| g.name.clone()).unwrap_or_default();
             let ret = def.return_spec(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
-            text.push_str(&format!("  {group} | {} {} | {ret} | {} {}\n", e.unit, e.name, label(&format!("status_{}", e.status)), e.file).trim_end());
+            text.push_str(format!("  {group} | {} {} | {ret} | {} {}\n", e.unit, e.name, label(&format!("status_{}", e.status)), e.file).trim_end());
             text.push('\n');
         }
     }

@@ -164,7 +164,7 @@ impl Hierarchy {
         };
         let candidates: Vec<&Unit> = self.units.iter().filter(|u| kinds.contains(&u.kind) && named(u)).collect();
         if candidates.len() > 1 {
-            let narrowed: Vec<&Unit> = candidates.iter().copied().filter(|u| self.unit(&u.parent).is_some_and(|p| named(p))).collect();
+            let narrowed: Vec<&Unit> = candidates.iter().copied().filter(|u| self.unit(&u.parent).is_some_and(&named)).collect();
             if !narrowed.is_empty() {
                 return narrowed;
             }
