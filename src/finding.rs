@@ -34,8 +34,8 @@ pub mod code {
     pub const DUPLICATE: &str = "duplicate-key";
     pub const UNIT_NOT_UNDER: &str = "unit-not-under";
     pub const RECONCILE: &str = "reconcile";
+    pub const RECONCILE_MISSING: &str = "reconcile-missing";
     pub const RETURN_MISSING: &str = "return-missing";
-    pub const REFERENCE: &str = "reference";
 }
 
 /// What a sheet of findings can show (`finding:NAME`).

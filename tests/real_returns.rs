@@ -326,8 +326,16 @@ fn a_rule_over_the_whole_return_warns_without_rejecting() {
 }
 
 #[test]
-fn mau02_clean_has_no_finding() {
+fn a_decision_for_a_unit_without_its_return() {
     let run = run_with(&["mau02_clean.xlsx"]);
+    let f = the_finding(&run, "mau02_clean.xlsx", "reconcile-missing");
+    assert_eq!((f["Mã đơn vị"].as_str(), f["Giá trị"].as_str()), ("13456", "7"));
+    assert!(f["Nội dung"].contains("chưa gửi Mẫu 01-PTĐV"), "{}", f["Nội dung"]);
+}
+
+#[test]
+fn mau02_clean_with_its_units_return_has_no_finding() {
+    let run = run_with(&["mau02_clean.xlsx", "clean.xlsx"]);
     let found = findings_of(&run, "mau02_clean.xlsx");
     assert!(found.is_empty(), "{found:?}");
     let s = sheet(&run.workbook, "Lớp bồi dưỡng");

@@ -111,35 +111,62 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
             .collect()?)
     };
     let (left, right) = (side(&spec.left, "left")?, side(&spec.right, "right")?);
-    if left.height() == 0 || right.height() == 0 {
+    if left.height() == 0 {
         return Ok(vec![]);
     }
+    let right = if right.height() == 0 {
+        DataFrame::new_infer_height(vec![
+            Column::new("unit".into(), Vec::<String>::new()),
+            Column::new("right_value".into(), Vec::<i64>::new()),
+            Column::new("right_file".into(), Vec::<String>::new()),
+        ])?
+    } else {
+        right
+    };
+    // Every unit the left side names: either the right side disagrees, or it has no
+    // return of that unit at all (a decision for a unit that did not report).
     let joined = left
         .lazy()
-        .join(right.lazy(), [col("unit")], [col("unit")], JoinArgs::new(JoinType::Inner))
-        .filter(col("left_value").neq(col("right_value")))
+        .join(right.lazy(), [col("unit")], [col("unit")], JoinArgs::new(JoinType::Left))
+        .filter(
+            col("right_value")
+                .is_null()
+                .and(col("left_value").cast(DataType::Float64).neq(lit(0.0)))
+                .or(col("left_value").cast(DataType::Float64).neq(col("right_value").cast(DataType::Float64))),
+        )
         .sort(["unit"], SortMultipleOptions::default())
         .collect()?;
     let units = text_column(&joined, "unit")?;
     let (left_files, right_files) = (text_column(&joined, "left_file")?, text_column(&joined, "right_file")?);
-    let number = |name: &str| -> PolarsResult<Vec<i64>> {
-        Ok(joined.column(name)?.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+    let number = |name: &str| -> PolarsResult<Vec<Option<i64>>> {
+        Ok(joined.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
     };
     let (lv, rv) = (number("left_value")?, number("right_value")?);
+    let right_title = def.table(spec.right.table.get_ref()).map(|(r, _)| r.title.clone()).unwrap_or_default();
     Ok((0..joined.height())
         .map(|i| {
+            let left = lv[i].unwrap_or(0).to_string();
+            let Some(right) = rv[i] else {
+                return Finding::builder(def, code::RECONCILE_MISSING, spec.severity, "{file} records {value} for unit {unit}, which sent no {return}")
+                    .rule(&spec.id)
+                    .file(&left_files[i])
+                    .unit(&units[i])
+                    .value(left)
+                    .var("return", right_title.clone())
+                    .build();
+            };
             let vars = [
                 ("left_file".to_string(), left_files[i].clone()),
                 ("right_file".to_string(), right_files[i].clone()),
-                ("left".to_string(), lv[i].to_string()),
-                ("right".to_string(), rv[i].to_string()),
+                ("left".to_string(), left.clone()),
+                ("right".to_string(), right.to_string()),
             ];
             let mut f = Finding::builder(def, code::RECONCILE, spec.severity, &spec.message)
                 .rule(&spec.id)
                 .file(&left_files[i])
                 .unit(&units[i])
-                .value(lv[i].to_string())
-                .expected(rv[i].to_string())
+                .value(left)
+                .expected(right.to_string())
                 .build();
             f.message = fill(&f.message, &vars);
             f
