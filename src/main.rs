@@ -9,7 +9,18 @@ use tonghop::run::{self, RunOptions, Stage};
 
 /// Exit codes of DESIGN.md.
 const USAGE: u8 = 2;
+const LOCKED: u8 = 3;
 const FAILURE: u8 = 4;
+
+/// The exit code of a failed run: 3 when another run holds the lock.
+fn failure(e: &anyhow::Error) -> u8 {
+    eprintln!("error: {e:#}");
+    if e.downcast_ref::<tonghop::store::lock::Locked>().is_some() {
+        LOCKED
+    } else {
+        FAILURE
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -68,10 +79,7 @@ fn run_command(args: RunArgs) -> u8 {
             }
             summary.exit_code
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            FAILURE
-        }
+        Err(e) => failure(&e),
     }
 }
 
@@ -94,9 +102,6 @@ fn status_command(args: StatusArgs) -> u8 {
             print!("{text}");
             code
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            FAILURE
-        }
+        Err(e) => failure(&e),
     }
 }

@@ -144,6 +144,8 @@ fn key_of(parts: &[&str]) -> String {
 }
 
 pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
+    let _lock = store::lock::acquire(&opts.out.join("work"))??;
+    store::remove_leftovers(&opts.out)?;
     let period = match opts.period {
         Some(p) => p,
         None => newest_month(&opts.data)?,
@@ -192,6 +194,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
                 }
             }
             let mut figures = aggregate::aggregate(def, &hierarchy, period, &history, &refs)?;
+            let _ = std::fs::remove_file(dir.file("manifest.json"));
             dir.write_frame("figures", &mut figures)?;
             seal(&dir, Stage::Aggregate, &aggregate_key)?;
             ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "ran" });
@@ -286,6 +289,8 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
                     merge::merge(def, &hierarchy, month, input)?
                 }
             };
+            // The old manifest goes first: artifacts half rewritten must not pass for fresh.
+            let _ = std::fs::remove_file(dir.file("manifest.json"));
             batch.save(&dir)?;
             seal(&dir, stage, key)?;
             // A stage that ran makes every later stage stale.

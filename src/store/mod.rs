@@ -4,8 +4,11 @@
 //! workbooks themselves directly in `--out`. Every file is written to a temporary name in
 //! its final folder and renamed into place, so a reader never sees half a file.
 
+pub mod lock;
+
 use std::fs;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -74,6 +77,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        failpoint(path);
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -117,5 +121,36 @@ impl Batch {
             findings: finding::from_frame(&dir.read_frame("findings")?)?,
             completeness: dir.read_json("completeness.json")?,
         })
+    }
+}
+
+/// Remove the temporary files a killed run left behind (`.<name>.<pid>.tmp`). Call it
+/// holding the work directory's lock, so no live writer owns them.
+pub fn remove_leftovers(dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_dir() {
+            remove_leftovers(&entry.path())?;
+        } else if name.starts_with('.') && name.ends_with(".tmp") {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Crash tests set `TONGHOP_FAILPOINT` to a stage name: the process then kills itself
+/// with SIGKILL in the middle of that stage (its second file, or the workbook, written
+/// to its temporary name but not renamed), as a power cut or the OOM killer would.
+fn failpoint(path: &Path) {
+    static WRITES: AtomicUsize = AtomicUsize::new(0);
+    let Ok(stage) = std::env::var("TONGHOP_FAILPOINT") else { return };
+    let text = path.to_string_lossy();
+    let in_stage = text.contains(&format!("/{stage}/"));
+    let is_report = stage == "report" && text.ends_with(".xlsx");
+    if (in_stage && WRITES.fetch_add(1, Ordering::SeqCst) >= 1) || is_report {
+        let _ = std::process::Command::new("kill").args(["-9", &std::process::id().to_string()]).status();
+        std::thread::sleep(std::time::Duration::from_secs(5));
     }
 }

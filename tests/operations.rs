@@ -1,0 +1,113 @@
+//! Running unattended: the lock's exit 3, recovery after SIGKILL in every stage, and
+//! byte-identical artifacts from the same inputs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{root, sheet, tonghop};
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn province_term_total(workbook: &Path) -> f64 {
+    let s = sheet(workbook, "Tổng hợp");
+    s.number(s.row_of("35"), s.column("Kết nạp đảng viên", "Từ đầu nhiệm kỳ"))
+}
+
+#[test]
+fn a_second_run_exits_3_naming_the_holder_and_a_dead_holder_is_replaced() {
+    let out = tempfile::tempdir().unwrap();
+    let work = out.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut holder = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    let lock = format!("{{\"pid\":{},\"started\":\"2023-11-01 02:00:00\"}}", holder.id());
+    std::fs::write(work.join(".lock"), &lock).unwrap();
+    let result = tonghop(&["run", "--out", out.path().to_str().unwrap()]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(result.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains(&format!("process {} started 2023-11-01 02:00:00", holder.id())), "{stderr}");
+    assert!(!out.path().join("Tong_hop_PTDV_2023-10.xlsx").exists(), "nothing written");
+
+    // The holder is gone now: its lock is stale and the run takes it over.
+    let result = tonghop(&["run", "--out", out.path().to_str().unwrap(), "--quiet"]);
+    assert_eq!(result.status.code(), Some(1), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(!work.join(".lock").exists(), "released at the end");
+}
+
+fn killed_in(stage: &str) {
+    let out = tempfile::tempdir().unwrap();
+    let workbook = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_tonghop"))
+        .args(["run", "--quiet", "--out", out.path().to_str().unwrap()])
+        .current_dir(root())
+        .env("TONGHOP_FAILPOINT", stage)
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), None, "{stage}: killed by a signal");
+    assert!(!workbook.exists(), "{stage}: no workbook appears from a killed run");
+
+    let again = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1), "{stage}: {}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(province_term_total(&workbook), 3335.0, "{stage}");
+    let leftovers: Vec<_> = files_under(out.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
+    assert!(leftovers.is_empty(), "{stage}: {leftovers:?}");
+}
+
+#[test]
+fn killed_while_ingesting() {
+    killed_in("ingest");
+}
+
+#[test]
+fn killed_while_validating() {
+    killed_in("validate");
+}
+
+#[test]
+fn killed_while_merging() {
+    killed_in("merge");
+}
+
+#[test]
+fn killed_while_aggregating() {
+    killed_in("aggregate");
+}
+
+#[test]
+fn killed_while_writing_the_report() {
+    killed_in("report");
+}
+
+#[test]
+fn the_same_inputs_give_byte_identical_artifacts() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for out in [&a, &b] {
+        let result = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
+        assert_eq!(result.status.code(), Some(1));
+    }
+    let (files_a, files_b) = (files_under(&a.path().join("work")), files_under(&b.path().join("work")));
+    assert_eq!(files_a.len(), files_b.len());
+    assert!(files_a.iter().any(|p| p.extension().is_some_and(|e| e == "parquet")));
+    for (fa, fb) in files_a.iter().zip(&files_b) {
+        assert_eq!(fa.strip_prefix(a.path()).unwrap(), fb.strip_prefix(b.path()).unwrap());
+        assert!(std::fs::read(fa).unwrap() == std::fs::read(fb).unwrap(), "{} differs", fa.display());
+    }
+    let findings = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("Tong_hop_PTDV_2023-10.findings.parquet")).unwrap();
+    assert!(findings(&a) == findings(&b));
+    let workbook = |dir: &tempfile::TempDir| dir.path().join("Tong_hop_PTDV_2023-10.xlsx");
+    assert_eq!(province_term_total(&workbook(&a)), province_term_total(&workbook(&b)));
+}
