@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::period::Month;
+use crate::period::{Month, MonthRange};
 use crate::run::Stage;
 
 /// Consolidate the monthly Excel returns of a reporting hierarchy into one workbook.
@@ -51,9 +51,10 @@ pub struct RunArgs {
     /// The data directory, holding `reference/` and `inbox/YYYY-MM/`.
     #[arg(long, default_value = "sample_data")]
     pub data: PathBuf,
-    /// The month to consolidate (YYYY-MM); default: the newest month in the inbox.
+    /// The month to consolidate (YYYY-MM), or months in order (YYYY-MM..YYYY-MM);
+    /// default: the newest month in the inbox.
     #[arg(long)]
-    pub period: Option<Month>,
+    pub period: Option<MonthRange>,
     /// Where the workbook and the work directory go.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tonghop::cli::{Cli, Command, RunArgs, StatusArgs};
 use tonghop::definition::{self, DefinitionError};
+use tonghop::period::Month;
 use tonghop::run::{self, RunOptions, Stage};
 
 /// Exit codes of DESIGN.md.
@@ -58,29 +59,42 @@ fn run_command(args: RunArgs) -> u8 {
         eprintln!("error: --from {} comes after --to {}", from.name(), to.name());
         return USAGE;
     }
-    let opts = RunOptions {
-        pipeline: args.pipeline.pipeline,
-        data: args.data,
-        period: args.period,
-        out: args.out,
-        from,
-        to,
-        force: args.force,
+    let months: Vec<Option<Month>> = match args.period {
+        Some(range) => range.first.through(range.last).into_iter().map(Some).collect(),
+        None => vec![None],
     };
-    match run::run(&def, &opts) {
-        Ok(summary) => {
-            if args.json {
-                match serde_json::to_string_pretty(&summary) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => eprintln!("error: {e}"),
+    let mut summaries = Vec::new();
+    for period in months {
+        let opts = RunOptions {
+            pipeline: args.pipeline.pipeline.clone(),
+            data: args.data.clone(),
+            period,
+            out: args.out.clone(),
+            from,
+            to,
+            force: args.force,
+        };
+        match run::run(&def, &opts) {
+            Ok(summary) => {
+                if !args.json && !args.quiet {
+                    println!("{}", summary.human());
                 }
-            } else if !args.quiet {
-                println!("{}", summary.human());
+                summaries.push(summary);
             }
-            summary.exit_code
+            Err(e) => return failure(&e),
         }
-        Err(e) => failure(&e),
     }
+    if args.json {
+        let text = match summaries.as_slice() {
+            [one] => serde_json::to_string_pretty(one),
+            many => serde_json::to_string_pretty(many),
+        };
+        match text {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
+    summaries.iter().map(|s| s.exit_code).max().unwrap_or(0)
 }
 
 fn status_command(args: StatusArgs) -> u8 {

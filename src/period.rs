@@ -56,6 +56,30 @@ impl Month {
     }
 }
 
+/// `YYYY-MM` or `YYYY-MM..YYYY-MM`: the months a command runs for, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthRange {
+    pub first: Month,
+    pub last: Month,
+}
+
+impl FromStr for MonthRange {
+    type Err = BadMonth;
+    fn from_str(s: &str) -> Result<MonthRange, BadMonth> {
+        let (first, last) = match s.split_once("..") {
+            Some((a, b)) => (a.parse()?, b.parse()?),
+            None => {
+                let m: Month = s.parse()?;
+                (m, m)
+            }
+        };
+        if first > last {
+            return Err(BadMonth(s.to_string()));
+        }
+        Ok(MonthRange { first, last })
+    }
+}
+
 impl FromStr for Month {
     type Err = BadMonth;
     fn from_str(s: &str) -> Result<Month, BadMonth> {
@@ -87,6 +111,15 @@ mod tests {
         assert_eq!(Month::parse_loose("1/2023"), Month::new(2023, 1));
         assert_eq!(Month::parse_loose("13/2023"), None);
         assert_eq!(Month::parse_loose("tháng 10"), None);
+    }
+
+    #[test]
+    fn month_ranges() {
+        let r: MonthRange = "2023-01..2023-10".parse().unwrap();
+        assert_eq!(r.first.through(r.last).len(), 10);
+        let one: MonthRange = "2023-10".parse().unwrap();
+        assert_eq!(one.first, one.last);
+        assert!("2023-10..2023-01".parse::<MonthRange>().is_err());
     }
 
     #[test]

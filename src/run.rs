@@ -160,23 +160,17 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         tables: definition::table_names(def),
         stages: Vec::new(),
     };
-    let refs = aggregate::load_references(def, &opts.data, period)?;
-    let months = aggregate::months_needed(def, period, refs.cutoff)?;
+    let (aggregate_key, months, refs) = period_key(&ctx, period)?;
 
     // Earlier months are brought up to date whatever the stage selection: the figures of
     // this month need them.
-    let mut month_keys = Vec::new();
     for &month in &months {
         let (first, last) = if month == period { (opts.from, opts.to) } else { (Stage::Ingest, Stage::Merge) };
-        month_keys.push(consolidate_month(&mut ctx, month, month == period, first, last)?);
+        consolidate_month(&mut ctx, month, month == period, first, last)?;
     }
 
     let mut outputs = Vec::new();
     let reference_inputs = reference_files(def, &opts.data)?;
-    let aggregate_key = key_of(&[
-        &month_keys.join(","),
-        &reference_inputs.iter().map(|(_, _, h)| h.as_str()).collect::<Vec<_>>().join(","),
-    ]);
     let hierarchy = ctx.registry.hierarchy(period, &def.registry.levels)?;
     if (opts.from..=opts.to).contains(&Stage::Aggregate) {
         let dir = stage_dir(&opts.out, period, "aggregate");
@@ -245,7 +239,16 @@ fn seal(dir: &StageDir, stage: Stage, key: &str) -> anyhow::Result<()> {
 
 /// Ingest, validate and merge one month (the stages from `first` to `last` of them that
 /// are stale); returns the merge stage's key.
-fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<String> {
+/// A month's inbox files and the keys of its three month-level stages: each key covers
+/// the stage's inputs (the tool version, the definition, the files' hashes, the registry).
+struct MonthKeys {
+    files: Vec<PathBuf>,
+    ingest: String,
+    validate: String,
+    merge: String,
+}
+
+fn month_keys(ctx: &Context, month: Month) -> anyhow::Result<MonthKeys> {
     let inbox = ctx.opts.data.join("inbox").join(month.to_string());
     if !inbox.is_dir() {
         bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
@@ -256,9 +259,28 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
         listing.push(format!("{}={}", f.file_name().unwrap_or_default().to_string_lossy(), sha256_file(f)?));
     }
     let version = env!("CARGO_PKG_VERSION");
-    let ingest_key = key_of(&[version, &ctx.definition_hash, &month.to_string(), &listing.join(",")]);
-    let validate_key = key_of(&[&ingest_key, &ctx.registry_hash]);
-    let merge_key = key_of(&[&validate_key]);
+    let ingest = key_of(&[version, &ctx.definition_hash, &month.to_string(), &listing.join(",")]);
+    let validate = key_of(&[&ingest, &ctx.registry_hash]);
+    let merge = key_of(&[&validate]);
+    Ok(MonthKeys { files, ingest, validate, merge })
+}
+
+/// The aggregate key of a period: the merge keys of every month its figures add up, and
+/// the reference files.
+fn period_key(ctx: &Context, period: Month) -> anyhow::Result<(String, Vec<Month>, References)> {
+    let refs = aggregate::load_references(ctx.def, &ctx.opts.data, period)?;
+    let months = aggregate::months_needed(ctx.def, period, refs.cutoff)?;
+    let mut keys = Vec::new();
+    for &m in &months {
+        keys.push(month_keys(ctx, m)?.merge);
+    }
+    let references = reference_files(ctx.def, &ctx.opts.data)?;
+    let key = key_of(&[&keys.join(","), &references.iter().map(|(_, _, h)| h.as_str()).collect::<Vec<_>>().join(",")]);
+    Ok((key, months, refs))
+}
+
+fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
+    let MonthKeys { files, ingest: ingest_key, validate: validate_key, merge: merge_key } = month_keys(ctx, month)?;
     let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
     let def = ctx.def;
     let out = &ctx.opts.out;
@@ -299,7 +321,7 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
         };
         ctx.stages.push(StageOutcome { month: month.to_string(), stage, outcome });
     }
-    Ok(merge_key)
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -358,6 +380,37 @@ fn write_findings(def: &Definition, period: Month, findings: &[crate::finding::F
     let (json, parquet) = findings_paths(workbook);
     store::write_atomic(&json, &serde_json::to_vec_pretty(&document)?)?;
     store::write_frame_atomic(&parquet, &mut crate::finding::to_frame(&sorted)?)
+}
+
+/// Consolidated periods (an aggregate in the work directory) whose inputs changed since:
+/// a corrected return of an earlier month makes every later period that adds it up stale.
+pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<Month>> {
+    let registry_path = opts.data.join(&def.registry.file);
+    let ctx = Context {
+        def,
+        definition_hash: sha256_file(&opts.pipeline)?,
+        opts,
+        registry: Registry::load(&registry_path)?,
+        registry_hash: sha256_file(&registry_path)?,
+        tables: definition::table_names(def),
+        stages: Vec::new(),
+    };
+    let mut periods: Vec<Month> = std::fs::read_dir(opts.out.join("work"))
+        .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok())).collect())
+        .unwrap_or_default();
+    periods.sort();
+    let mut stale = Vec::new();
+    for period in periods {
+        let dir = stage_dir(&opts.out, period, "aggregate");
+        if !dir.file("manifest.json").exists() {
+            continue;
+        }
+        let fresh_now = period_key(&ctx, period).is_ok_and(|(key, _, _)| fresh(&dir, Stage::Aggregate, &key, false));
+        if !fresh_now {
+            stale.push(period);
+        }
+    }
+    Ok(stale)
 }
 
 /// What `tonghop status` prints: who sent what for the period, per group, and who is missing.
@@ -421,6 +474,16 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
             text.push_str(format!("  {group} | {} {} | {ret} | {} {}\n", e.unit, e.name, label(&format!("status_{}", e.status)), e.file).trim_end());
             text.push('\n');
         }
+    }
+    let stale = stale_periods(def, opts)?;
+    if !stale.is_empty() {
+        let list: Vec<String> = stale.iter().map(Month::to_string).collect();
+        text.push_str(&format!(
+            "\nstale: {} (their inputs changed since they were consolidated; tonghop run --period {}..{})\n",
+            list.join(", "),
+            list[0],
+            list[list.len() - 1]
+        ));
     }
     Ok((text, summary.exit_code))
 }

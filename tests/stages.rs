@@ -93,3 +93,30 @@ fn a_run_can_stop_after_a_stage() {
     assert!(out.path().join("work/2023-10/validate/manifest.json").exists());
     assert!(!out.path().join("work/2023-10/merge").exists());
 }
+
+#[test]
+fn a_corrected_earlier_month_makes_later_months_stale_until_a_range_reruns_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(&root().join("sample_data"), &data);
+    let out = dir.path().join("out");
+    let (data_arg, out_arg) = (data.to_str().unwrap(), out.to_str().unwrap());
+
+    let both = run_json(&["run", "--data", data_arg, "--out", out_arg, "--period", "2023-09..2023-10", "--json"]);
+    let periods: Vec<&str> = both.as_array().unwrap().iter().map(|s| s["period"].as_str().unwrap()).collect();
+    assert_eq!(periods, ["2023-09", "2023-10"]);
+    assert!(out.join("Tong_hop_PTDV_2023-09.xlsx").exists() && out.join("Tong_hop_PTDV_2023-10.xlsx").exists());
+
+    let status = || String::from_utf8_lossy(&tonghop(&["status", "--data", data_arg, "--out", out_arg]).stdout).to_string();
+    assert!(!status().contains("stale:"), "{}", status());
+
+    // A unit of May sends a corrected return: September and October add May up.
+    let may = data.join("inbox/2023-05");
+    let name = std::fs::read_dir(&may).unwrap().next().unwrap().unwrap().file_name();
+    std::fs::copy(may.join(&name), may.join("ban sua.xlsx")).unwrap();
+    let text = status();
+    assert!(text.contains("stale: 2023-09, 2023-10"), "{text}");
+
+    run_json(&["run", "--data", data_arg, "--out", out_arg, "--period", "2023-09..2023-10", "--json"]);
+    assert!(!status().contains("stale:"), "{}", status());
+}
