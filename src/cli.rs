@@ -74,6 +74,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Print nothing but errors.
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Log what the stages do on stderr (-v: stages, -vv: every file); RUST_LOG overrides.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }

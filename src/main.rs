@@ -46,7 +46,27 @@ fn report_definition_error(e: &DefinitionError) -> u8 {
     USAGE
 }
 
+/// Logs on stderr: errors only with --quiet, warnings by default, more with -v; RUST_LOG
+/// (e.g. `RUST_LOG=tonghop=debug`) overrides all of these.
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tonghop={level}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
 fn run_command(args: RunArgs) -> u8 {
+    init_logging(args.quiet, args.verbose);
     let def = match definition::load(&args.pipeline.pipeline) {
         Ok(def) => def,
         Err(e) => return report_definition_error(&e),
@@ -73,6 +93,7 @@ fn run_command(args: RunArgs) -> u8 {
             from,
             to,
             force: args.force,
+            progress: !args.quiet && !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
         match run::run(&def, &opts) {
             Ok(summary) => {
@@ -110,6 +131,7 @@ fn status_command(args: StatusArgs) -> u8 {
         from: Stage::Ingest,
         to: Stage::Merge,
         force: false,
+        progress: false,
     };
     match run::status(&def, &opts) {
         Ok((text, code)) => {

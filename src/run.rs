@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub from: Stage,
     pub to: Stage,
     pub force: bool,
+    /// Show a progress bar while reading files (for a person at a terminal).
+    pub progress: bool,
 }
 
 /// What a run did, for people and for scripts (`--json`).
@@ -191,6 +193,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
             let _ = std::fs::remove_file(dir.file("manifest.json"));
             dir.write_frame("figures", &mut figures)?;
             seal(&dir, Stage::Aggregate, &aggregate_key)?;
+            tracing::info!(%period, stage = "aggregate", units = figures.height(), months = months.len(), "stage ran");
             ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "ran" });
         } else {
             ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "skipped" });
@@ -205,6 +208,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
             .read_frame("figures")
             .context("the aggregate stage of this period has not run yet")?;
         let path = write_report(def, &hierarchy, period, &figures, &merged, &refs, &reference_inputs, &opts.out)?;
+        tracing::info!(%period, stage = "report", workbook = %path.display(), "stage ran");
         let (json, parquet) = findings_paths(&path);
         outputs.extend([&path, &json, &parquet].map(|p| p.display().to_string()));
         ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Report, outcome: "ran" });
@@ -239,6 +243,19 @@ fn seal(dir: &StageDir, stage: Stage, key: &str) -> anyhow::Result<()> {
 
 /// Ingest, validate and merge one month (the stages from `first` to `last` of them that
 /// are stale); returns the merge stage's key.
+/// A progress bar on stderr when asked for, else one that draws nothing.
+fn progress_bar(show: bool, len: usize, message: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:>16} [{bar:30}] {pos}/{len} files") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar
+}
+
 /// A month's inbox files and the keys of its three month-level stages: each key covers
 /// the stage's inputs (the tool version, the definition, the files' hashes, the registry).
 struct MonthKeys {
@@ -300,8 +317,14 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
             }
             "skipped"
         } else {
+            let started = std::time::Instant::now();
             let batch = match stage {
-                Stage::Ingest => ingest::ingest(def, &files, def.limits.caps())?,
+                Stage::Ingest => {
+                    let bar = progress_bar(ctx.opts.progress, files.len(), &format!("{month} ingest"));
+                    let batch = ingest::ingest(def, &files, def.limits.caps(), &|| bar.inc(1))?;
+                    bar.finish_and_clear();
+                    batch
+                }
                 Stage::Validate => {
                     let input = Batch::load(&stage_dir(out, month, "ingest"), &ctx.tables)?;
                     validate::validate(def, &hierarchy, month, input)?
@@ -315,6 +338,7 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
             let _ = std::fs::remove_file(dir.file("manifest.json"));
             batch.save(&dir)?;
             seal(&dir, stage, key)?;
+            tracing::info!(%month, stage = stage.name(), files = batch.files.len(), findings = batch.findings.len(), elapsed_ms = started.elapsed().as_millis() as u64, "stage ran");
             // A stage that ran makes every later stage stale.
             force = true;
             "ran"

@@ -111,3 +111,16 @@ fn the_same_inputs_give_byte_identical_artifacts() {
     let workbook = |dir: &tempfile::TempDir| dir.path().join("Tong_hop_PTDV_2023-10.xlsx");
     assert_eq!(province_term_total(&workbook(&a)), province_term_total(&workbook(&b)));
 }
+
+#[test]
+fn quiet_prints_nothing_and_verbose_logs_the_stages() {
+    let out = tempfile::tempdir().unwrap();
+    let quiet = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(quiet.status.code(), Some(1));
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "{quiet:?}");
+
+    let verbose = tonghop(&["run", "-v", "--force", "--only", "aggregate", "--out", out.path().to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(stderr.contains("stage ran") && stderr.contains("stage=\"aggregate\""), "{stderr}");
+    assert!(!stderr.contains("files ["), "no progress bar when stderr is not a terminal: {stderr}");
+}

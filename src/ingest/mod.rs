@@ -98,9 +98,17 @@ pub fn inbox_files(inbox: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Read every file of an inbox.
-pub fn ingest(def: &Definition, files: &[PathBuf], caps: Caps) -> anyhow::Result<Batch> {
-    let results: Vec<FileRead> = files.par_iter().map(|path| read_file_isolated(def, path, caps)).collect();
+/// Read every file of an inbox, in parallel; `tick` is called once per file read.
+pub fn ingest(def: &Definition, files: &[PathBuf], caps: Caps, tick: &(dyn Fn() + Sync)) -> anyhow::Result<Batch> {
+    let results: Vec<FileRead> = files
+        .par_iter()
+        .map(|path| {
+            let read = read_file_isolated(def, path, caps);
+            tracing::debug!(file = %read.record.file, r#return = %read.record.return_id, unit = %read.record.unit, rows = read.record.rows_read, findings = read.findings.len(), "read");
+            tick();
+            read
+        })
+        .collect();
     let mut out = Batch::default();
     let mut rows: BTreeMap<String, Vec<TableRows>> = BTreeMap::new();
     for mut result in results {
