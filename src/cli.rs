@@ -23,6 +23,27 @@ pub enum Command {
     Check(PipelineArg),
     /// Who has sent which return for a period, per group, and who is missing.
     Status(StatusArgs),
+    /// Blank returns, ready to fill in, for one unit or every expected unit.
+    Template(TemplateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    #[arg(long, default_value = "sample_data")]
+    pub data: PathBuf,
+    /// The unit's code.
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    pub unit: Option<String>,
+    /// Every unit expected to report in the period.
+    #[arg(long)]
+    pub all: bool,
+    /// The month the returns are for; default: the newest month in the inbox.
+    #[arg(long)]
+    pub period: Option<Month>,
+    #[arg(long, default_value = "out/templates")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

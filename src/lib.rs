@@ -16,5 +16,6 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod store;
+pub mod template;
 pub mod text;
 pub mod validate;

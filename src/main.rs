@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tonghop::cli::{Cli, Command, RunArgs, StatusArgs};
+use tonghop::cli::{Cli, Command, RunArgs, StatusArgs, TemplateArgs};
 use tonghop::definition::{self, DefinitionError};
 use tonghop::period::Month;
 use tonghop::run::{self, RunOptions, Stage};
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         },
         Command::Run(args) => run_command(args),
         Command::Status(args) => status_command(args),
+        Command::Template(args) => template_command(args),
     };
     ExitCode::from(code)
 }
@@ -137,6 +138,34 @@ fn status_command(args: StatusArgs) -> u8 {
         Ok((text, code)) => {
             print!("{text}");
             code
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+fn template_command(args: TemplateArgs) -> u8 {
+    let def = match definition::load(&args.pipeline.pipeline) {
+        Ok(def) => def,
+        Err(e) => return report_definition_error(&e),
+    };
+    let written = (|| -> anyhow::Result<Vec<std::path::PathBuf>> {
+        let period = match args.period {
+            Some(p) => p,
+            None => run::newest_month(&args.data)?,
+        };
+        let registry = tonghop::registry::Registry::load(&args.data.join(&def.registry.file))?;
+        let hierarchy = registry.hierarchy(period, &def.registry.levels)?;
+        match &args.unit {
+            Some(code) => tonghop::template::write_unit(&def, &hierarchy, code, period, &args.out),
+            None => tonghop::template::write_all(&def, &hierarchy, period, &args.out),
+        }
+    })();
+    match written {
+        Ok(paths) => {
+            for p in &paths {
+                println!("{}", p.display());
+            }
+            0
         }
         Err(e) => failure(&e),
     }

@@ -128,6 +128,36 @@ pub struct ReturnSpec {
     pub senders: Vec<String>,
     pub header: TitleBlock,
     pub tables: Vec<TableSpec>,
+    /// How `tonghop template` lays out a blank return of this type.
+    pub template: Option<TemplateSpec>,
+}
+
+/// The parts of a blank return that reading it does not need but people do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    /// The title of the form, over the table.
+    pub heading: String,
+    /// The right-hand line over the date line.
+    pub motto: String,
+    /// `{month}` and `{year}` are replaced.
+    pub period_line: String,
+    /// The place/date line; `{month}` and `{year}` are replaced, the rest left to fill.
+    pub date_line: String,
+    /// Blank data rows per table.
+    #[serde(default = "TemplateSpec::fifteen")]
+    pub rows: usize,
+    /// Lines under the table, left (recipients) and right (signature).
+    #[serde(default)]
+    pub footer_left: Vec<String>,
+    #[serde(default)]
+    pub footer_right: Vec<String>,
+}
+
+impl TemplateSpec {
+    fn fifteen() -> usize {
+        15
+    }
 }
 
 /// Where the title block of a return says who sent it and for which period.
@@ -153,6 +183,8 @@ pub struct LabelledField {
 pub struct TableSpec {
     #[serde(default = "TableSpec::default_id")]
     pub id: String,
+    /// The sheet name a template gives this table (reading finds it on any sheet).
+    pub sheet: Option<String>,
     /// How many rows the header spans; group headers of the upper rows join the ones below.
     #[serde(default = "TableSpec::one")]
     pub header_rows: usize,
