@@ -397,3 +397,16 @@ fn a_return_without_one_of_its_tables() {
     assert!(f["Nội dung"].contains("không có bảng"), "{}", f["Nội dung"]);
     assert_eq!(run.summary["files"]["rejected"], 1);
 }
+
+#[test]
+fn a_file_that_made_the_reader_panic_is_one_finding() {
+    // Found by the fuzz target: calamine's OLE reader panics on it (docs/fuzzing.md); the
+    // container check now refuses it first, and a panic would be caught all the same.
+    not_a_return("fuzz_cfb_panic.xls", "file-unreadable", "bị hỏng");
+}
+
+#[test]
+fn an_xls_claiming_billions_of_rows_is_refused_before_decoding() {
+    // Found by the fuzz target: calamine would reserve gigabytes for this 9 KB file.
+    not_a_return("fuzz_xls_claims_billions_of_rows.xls", "file-unreadable", "bị hỏng");
+}

@@ -6,6 +6,7 @@
 //! `_file`, `_sheet`, `_row`, `_unit`, `_period`), the files read, where each field was
 //! found (for findings at later stages), and the findings of reading.
 
+mod biff;
 pub mod coerce;
 pub mod locate;
 pub mod workbook;
@@ -163,7 +164,16 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs() as i64);
     }
-    let unreadable = |record: FileRecord, reason: String| FileRead {
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => return unreadable(def, record, e.to_string()),
+    };
+    read_bytes_isolated(def, &bytes, caps, record)
+}
+
+/// A file that yields nothing but the finding saying why.
+fn unreadable(def: &Definition, record: FileRecord, reason: String) -> FileRead {
+    FileRead {
         findings: vec![Finding::builder(def, code::FILE_UNREADABLE, Severity::Error, "The file {file} cannot be read: {value}")
             .file(&record.file)
             .value(reason)
@@ -171,12 +181,13 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
         record,
         tables: vec![],
         placements: vec![],
-    };
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(e) => return unreadable(record, e.to_string()),
-    };
-    record.sha256 = hex(&Sha256::digest(&bytes));
+    }
+}
+
+/// One file's bytes as a return, a panic inside a reader turned into a finding.
+fn read_bytes_isolated(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecord) -> FileRead {
+    let name = record.file.clone();
+    record.sha256 = hex(&Sha256::digest(bytes));
     if name.starts_with("~$") {
         return FileRead {
             findings: vec![Finding::builder(def, code::FILE_LOCK, Severity::Info, "{file} is a temporary lock file left by Excel; it is ignored")
@@ -188,14 +199,14 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
         };
     }
     READING.with(|r| r.set(true));
-    let outcome = catch_unwind(AssertUnwindSafe(|| read_return(def, &bytes, caps, record.clone())));
+    let outcome = catch_unwind(AssertUnwindSafe(|| read_return(def, bytes, caps, record.clone())));
     READING.with(|r| r.set(false));
     match outcome {
         Ok(Ok(read)) => read,
         Ok(Err(reason)) => {
             let (key, default) = reason.key();
             let text = def.message(key, default).replace("{detail}", &reason.detail());
-            unreadable(record, text)
+            unreadable(def, record, text)
         }
         Err(panic) => {
             let why = panic
@@ -204,16 +215,16 @@ fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
             let text = def.message("reason-panic", "the reader failed on this file ({detail})").replace("{detail}", &why);
-            unreadable(record, text)
+            unreadable(def, record, text)
         }
     }
 }
 
-/// Read one file's bytes as a return without isolating panics: the fuzz target's entry.
-/// Everything else goes through `ingest`, which turns a panic into a finding.
-pub fn read_unisolated(def: &Definition, name: &str, bytes: &[u8], caps: Caps) -> Result<FileRecord, workbook::Unreadable> {
-    let record = FileRecord { file: name.to_string(), ..FileRecord::default() };
-    read_return(def, bytes, caps, record).map(|read| read.record)
+/// One file's bytes as ingest reads them, isolated: the fuzz target's entry. Returns the
+/// record and the findings.
+pub fn read_isolated(def: &Definition, name: &str, bytes: &[u8], caps: Caps) -> (FileRecord, Vec<Finding>) {
+    let read = read_bytes_isolated(def, bytes, caps, FileRecord { file: name.to_string(), ..FileRecord::default() });
+    (read.record, read.findings)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -250,6 +250,7 @@ fn read_ole(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
     if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
         return Err(Unreadable::Encrypted);
     }
+    super::biff::check(bytes, caps)?;
     let open = |codepage: Option<u16>| -> Result<Vec<Grid>, Unreadable> {
         let mut options = XlsOptions::default();
         options.force_codepage = codepage;
