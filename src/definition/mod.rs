@@ -497,7 +497,19 @@ pub struct WorkbookSpec {
     pub period_line: String,
     /// Severity names as the clerk reads them.
     pub severities: BTreeMap<String, String>,
+    /// Under the tables people sign: recipients on the left, the signatory on the right.
+    #[serde(default)]
+    pub signature: Signature,
     pub sheets: Vec<SheetSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    #[serde(default)]
+    pub left: Vec<String>,
+    #[serde(default)]
+    pub right: Vec<String>,
 }
 
 /// One sheet of the consolidated workbook. `kind` says what fills it; the other keys

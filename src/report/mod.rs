@@ -44,6 +44,8 @@ pub struct ReportInput<'a> {
 
 struct Formats {
     title: Format,
+    bold_left: Format,
+    small: Format,
     subtitle: Format,
     bold: Format,
     italic: Format,
@@ -63,6 +65,8 @@ impl Formats {
         let cell = Format::new().set_border(FormatBorder::Thin).set_font_name("Times New Roman").set_font_size(11);
         let total = cell.clone().set_bold().set_background_color("F2F2F2");
         Formats {
+            bold_left: Format::new().set_bold().set_italic().set_font_name("Times New Roman"),
+            small: Format::new().set_font_name("Times New Roman").set_font_size(10),
             title: Format::new().set_bold().set_font_size(14).set_font_name("Times New Roman").set_align(FormatAlign::Center),
             subtitle: Format::new().set_italic().set_font_name("Times New Roman").set_align(FormatAlign::Center),
             bold: Format::new().set_bold().set_font_name("Times New Roman").set_align(FormatAlign::Center),
@@ -118,6 +122,20 @@ fn title_block(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, wid
     let period_line = wb.period_line.replace("{month}", &input.period.month.to_string()).replace("{year}", &input.period.year.to_string());
     sheet.merge_range(row, 0, row, last, &period_line, &f.subtitle)?;
     Ok(row + 2)
+}
+
+/// Recipients on the left and the signatory on the right, two rows under `row`.
+fn signature_block(sheet: &mut Worksheet, input: &ReportInput, row: u32, width: u16, f: &Formats) -> anyhow::Result<()> {
+    let signature = &input.def.workbook.signature;
+    let right = width.saturating_sub(width / 3).max(1);
+    for (i, line) in signature.left.iter().enumerate() {
+        let format = if i == 0 { &f.bold_left } else { &f.small };
+        sheet.write_string_with_format(row + 2 + i as u32, 0, line, format)?;
+    }
+    for (i, line) in signature.right.iter().enumerate() {
+        sheet.merge_range(row + 2 + i as u32, right, row + 2 + i as u32, width.max(right + 1) - 1, line, &f.bold)?;
+    }
+    Ok(())
 }
 
 /// Column headers of one or two rows (a group label over its sub-labels); returns the first data row.
@@ -294,6 +312,8 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
     }
     let last = row.saturating_sub(1).max(first);
     sheet.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
+    sheet.autofilter(first - 1, 0, last, spec.columns.len().max(1) as u16 - 1)?;
+    let mut below = row;
 
     if let Some(attainment) = &spec.attainment {
         let red = Format::new().set_background_color("F8CBAD").set_font_color("9C0006");
@@ -332,9 +352,11 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
                 chart.x_axis().set_num_format("0%").set_min(0.0);
             }
             sheet.insert_chart(row + 1, 0, &chart)?;
+            // The chart takes about fifteen rows.
+            below = row + 16;
         }
     }
-    Ok(())
+    signature_block(sheet, input, below, spec.columns.len() as u16, f)
 }
 
 fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
@@ -393,7 +415,8 @@ fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
         write_value(sheet, total_row, k as u16, value, column.format, true, f)?;
     }
     sheet.set_freeze_panes(first, 0)?;
-    Ok(())
+    sheet.autofilter(first - 1, 0, total_row.saturating_sub(1).max(first), spec.columns.len().max(1) as u16 - 1)?;
+    signature_block(sheet, input, total_row, spec.columns.len() as u16, f)
 }
 
 fn iso_to_vn(iso: &str) -> String {

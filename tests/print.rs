@@ -1,0 +1,40 @@
+//! The consolidated report prints: LibreOffice turns it into a PDF whose first page holds
+//! the title and the province total. Skipped, saying so, where LibreOffice or pdftotext
+//! is not installed (`apt-get install libreoffice-calc-nogui poppler-utils`).
+
+mod common;
+
+use std::process::Command;
+
+use common::tonghop;
+
+fn have(program: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_consolidated_workbook_converts_to_pdf_with_title_and_total_on_page_one() {
+    if !have("soffice") || !have("pdftotext") {
+        eprintln!("skipped: soffice or pdftotext is not installed");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let workbook = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
+    let profile = format!("-env:UserInstallation=file://{}/profile", out.path().display());
+    let converted = Command::new("soffice")
+        .args([profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(out.path())
+        .arg(&workbook)
+        .output()
+        .unwrap();
+    assert!(converted.status.success(), "{converted:?}");
+    let pdf = out.path().join("Tong_hop_PTDV_2023-10.pdf");
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&converted.stderr));
+    let text = Command::new("pdftotext").args(["-f", "1", "-l", "1", "-layout"]).arg(&pdf).arg("-").output().unwrap();
+    let page = String::from_utf8_lossy(&text.stdout);
+    assert!(page.contains("TỔNG HỢP KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN"), "{page}");
+    let total = page.lines().find(|l| l.contains("Toàn Đảng bộ tỉnh")).unwrap_or_else(|| panic!("{page}"));
+    assert!(total.contains("3,335") || total.contains("3.335"), "{total}");
+}
