@@ -410,3 +410,9 @@ fn an_xls_claiming_billions_of_rows_is_refused_before_decoding() {
     // Found by the fuzz target: calamine would reserve gigabytes for this 9 KB file.
     not_a_return("fuzz_xls_claims_billions_of_rows.xls", "file-unreadable", "bị hỏng");
 }
+
+#[test]
+fn an_xls_whose_dimensions_run_backwards_is_refused_before_decoding() {
+    // Found by the fuzz target: calamine's arithmetic wraps to 2 TB for this file.
+    not_a_return("fuzz_xls_backwards_dimensions.xls", "file-unreadable", "trang tính quá lớn");
+}

@@ -14,6 +14,7 @@ const CELL_RECORDS: [u16; 8] = [0x0203, 0x0204, 0x00FD, 0x027E, 0x00BD, 0x0006, 
 const BOF: u16 = 0x0809;
 const DIMENSIONS: u16 = 0x0200;
 const MULRK: u16 = 0x00BD;
+const BOUNDSHEET: u16 = 0x0085;
 
 fn u16_at(data: &[u8], at: usize) -> Option<u64> {
     data.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u64)
@@ -55,24 +56,53 @@ pub fn check(bytes: &[u8], caps: Caps) -> Result<(), Unreadable> {
     book.open_stream(name)
         .and_then(|mut s| s.read_to_end(&mut stream))
         .map_err(|e| Unreadable::Corrupt(e.to_string()))?;
+    // calamine reads each sheet from the offset its BOUNDSHEET record gives, so walk the
+    // stream from the start and again from every such offset.
+    for offset in walk(&stream, 0, caps)? {
+        walk(&stream, offset, caps)?;
+    }
+    Ok(())
+}
+
+/// The cells a DIMENSIONS record makes calamine reserve, computed as calamine does
+/// (`xls.rs`, `parse_dimensions`): u32 rows and u16 columns, end inclusive, wrapping.
+fn reserved_by_dimensions(data: &[u8]) -> u64 {
+    let (first_row, last_row, first_col, last_col) = match data.len() {
+        10 => (u16_at(data, 0), u16_at(data, 2), u16_at(data, 4), u16_at(data, 6)),
+        14 | 16 => (u32_at(data, 0), u32_at(data, 4), u16_at(data, 8), u16_at(data, 10)),
+        _ => return 0,
+    };
+    let (Some(rf), Some(rl), Some(cf), Some(cl)) = (first_row, last_row, first_col, last_col) else { return 0 };
+    let (rf, rl, mut cf, cl) = (rf as u32, rl as u32, cf as u32, cl as u32);
+    if 0xFF < cf || cl < cf {
+        cf = 0;
+    }
+    if rl < 1 || cl < 1 {
+        return 1;
+    }
+    let rows = (rl - 1).wrapping_sub(rf).wrapping_add(1) as u64;
+    let cols = (cl - 1).wrapping_sub(cf).wrapping_add(1) as u64;
+    rows.saturating_mul(cols)
+}
+
+/// Walk the records from `at` to the end of the stream (or an EOF record after a BOF),
+/// refusing what passes the cap; returns the sheet offsets of BOUNDSHEET records.
+fn walk(stream: &[u8], mut at: usize, caps: Caps) -> Result<Vec<usize>, Unreadable> {
     let too_large = |n: u64| Unreadable::SheetTooLarge(String::new(), n);
+    let mut offsets = Vec::new();
     let mut extent = Extent::default();
-    let mut at = 0usize;
-    while let (Some(kind), Some(len)) = (u16_at(&stream, at), u16_at(&stream, at + 2)) {
+    while let (Some(kind), Some(len)) = (u16_at(stream, at), u16_at(stream, at + 2)) {
         let start = at + 4;
         let end = (start + len as usize).min(stream.len());
         let data = &stream[start..end];
         at = end;
         match kind as u16 {
             BOF => extent = Extent::default(),
+            BOUNDSHEET => offsets.extend(u32_at(data, 0).map(|o| o as usize).filter(|&o| o < stream.len())),
             DIMENSIONS => {
-                // BIFF8: first row, last row + 1 (u32), first col, last col + 1 (u16).
-                let declared = match (u32_at(data, 0), u32_at(data, 4), u16_at(data, 8), u16_at(data, 10)) {
-                    (Some(r0), Some(r1), Some(c0), Some(c1)) if data.len() >= 14 => r1.saturating_sub(r0).saturating_mul(c1.saturating_sub(c0)),
-                    _ => 0,
-                };
-                if declared > caps.max_cells {
-                    return Err(too_large(declared));
+                let reserved = reserved_by_dimensions(data);
+                if reserved > caps.max_cells {
+                    return Err(too_large(reserved));
                 }
             }
             kind if CELL_RECORDS.contains(&kind) => {
@@ -86,7 +116,8 @@ pub fn check(bytes: &[u8], caps: Caps) -> Result<(), Unreadable> {
             _ => {}
         }
     }
-    Ok(())
+    offsets.truncate(1024);
+    Ok(offsets)
 }
 
 #[cfg(test)]
@@ -131,6 +162,11 @@ mod tests {
         assert_eq!(check(&small, caps), Ok(()));
         let claims = xls(&[(BOF, vec![0; 16]), (DIMENSIONS, dimensions(u32::MAX, 256))]);
         assert!(matches!(check(&claims, caps), Err(Unreadable::SheetTooLarge(..))));
+        // A first row after the last: calamine's arithmetic wraps to four billion rows.
+        let mut backwards = dimensions(1, 10);
+        backwards[0..4].copy_from_slice(&100u32.to_le_bytes());
+        let wraps = xls(&[(BOF, vec![0; 16]), (DIMENSIONS, backwards)]);
+        assert!(matches!(check(&wraps, caps), Err(Unreadable::SheetTooLarge(..))));
         let spread = xls(&[(BOF, vec![0; 16]), (0x0203, number(0, 0)), (0x0203, number(65_535, 255))]);
         assert!(matches!(check(&spread, caps), Err(Unreadable::SheetTooLarge(..))));
     }
