@@ -40,53 +40,74 @@ fn folded_header(h: &Header) -> String {
     text::fold(&h.parts().join(" "))
 }
 
+/// The folded text of the top of a sheet, where headers can be: folded once per sheet,
+/// not once per candidate row and table.
+pub struct FoldedTop {
+    rows: Vec<Vec<String>>,
+}
+
+impl FoldedTop {
+    pub fn of(grid: &Grid, deepest_header: usize) -> FoldedTop {
+        let depth = (HEADER_SEARCH_ROWS + deepest_header).min(grid.rows.len());
+        FoldedTop {
+            rows: grid.rows[..depth]
+                .iter()
+                .map(|row| row.iter().map(|c| if c.is_empty() { String::new() } else { text::fold(&c.text()) }).collect())
+                .collect(),
+        }
+    }
+
+    fn get(&self, row: usize, col: usize) -> &str {
+        self.rows.get(row).and_then(|r| r.get(col)).map_or("", String::as_str)
+    }
+}
+
 /// The folded label of every column of a header that starts at `row` and spans `height`
 /// rows. A group header (a cell whose row below has sub-headers) extends rightwards over
 /// blank cells, as its merge does on screen; labels join top to bottom.
-pub fn header_labels(grid: &Grid, row: usize, height: usize) -> Vec<String> {
-    let width = (row..row + height).map(|r| grid.rows.get(r).map_or(0, Vec::len)).max().unwrap_or(0);
-    let mut groups: Vec<Option<String>> = vec![None; height];
+fn header_labels(top: &FoldedTop, row: usize, height: usize) -> Vec<String> {
+    let width = (row..row + height).map(|r| top.rows.get(r).map_or(0, Vec::len)).max().unwrap_or(0);
+    let mut groups: Vec<Option<&str>> = vec![None; height];
     (0..width)
         .map(|col| {
-            let mut parts = Vec::new();
+            let mut parts: Vec<&str> = Vec::new();
             for level in 0..height {
-                let cell = grid.get(row + level, col);
-                let below_filled = level + 1 < height && !grid.get(row + level + 1, col).is_empty();
+                let cell = top.get(row + level, col);
+                let below_filled = level + 1 < height && !top.get(row + level + 1, col).is_empty();
                 if !cell.is_empty() {
-                    let label = text::clean(&cell.text());
-                    groups[level] = below_filled.then(|| label.clone());
+                    groups[level] = below_filled.then_some(cell);
                     for g in groups.iter_mut().skip(level + 1) {
                         *g = None;
                     }
-                    parts.push(label);
-                } else if let Some(group) = groups[level].as_ref().filter(|_| below_filled) {
-                    parts.push(group.clone());
+                    parts.push(cell);
+                } else if let Some(group) = groups[level].filter(|_| below_filled) {
+                    parts.push(group);
                 }
             }
-            text::fold(&parts.join(" "))
+            parts.join(" ")
         })
         .collect()
 }
 
-/// Map the spec's columns onto header labels.
-fn match_columns(spec: &TableSpec, labels: &[String]) -> Vec<Option<usize>> {
-    spec.columns
-        .iter()
-        .map(|c| {
-            let wanted: Vec<String> = std::iter::once(&c.header).chain(&c.aliases).map(folded_header).collect();
-            labels.iter().position(|l| !l.is_empty() && wanted.contains(l))
-        })
-        .collect()
+/// Map the spec's columns onto header labels; `wanted` are each column's folded headers.
+fn match_columns(wanted: &[Vec<String>], labels: &[String]) -> Vec<Option<usize>> {
+    wanted.iter().map(|w| labels.iter().position(|l| !l.is_empty() && w.contains(l))).collect()
 }
 
-/// Find the table of `spec` in `grid`: the header position that matches the most columns,
-/// if it matches at least half of them (and two at least).
-pub fn locate(grid: &Grid, spec: &TableSpec) -> Option<Located> {
+/// Find the table of `spec` in `grid` (whose top `top` holds, folded): the header
+/// position that matches the most columns, if it matches at least half of them (and two
+/// at least).
+pub fn locate(grid: &Grid, top: &FoldedTop, spec: &TableSpec) -> Option<Located> {
     let needed = spec.columns.len().div_ceil(2).max(2.min(spec.columns.len()));
+    let wanted: Vec<Vec<String>> = spec
+        .columns
+        .iter()
+        .map(|c| std::iter::once(&c.header).chain(&c.aliases).map(folded_header).collect())
+        .collect();
     let mut best: Option<Located> = None;
     for row in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
-        let labels = header_labels(grid, row, spec.header_rows);
-        let columns = match_columns(spec, &labels);
+        let labels = header_labels(top, row, spec.header_rows);
+        let columns = match_columns(&wanted, &labels);
         let matched = columns.iter().filter(|c| c.is_some()).count();
         if matched >= needed && best.as_ref().is_none_or(|b| matched > b.matched) {
             let mut data_row = row + spec.header_rows;
@@ -165,7 +186,7 @@ mod tests {
             &["STT", "Chi bộ", "Đảng viên kết nạp", "", "Ghi chú"],
             &["", "", "Tổng số", "Nữ", ""],
         ]);
-        let labels = header_labels(&g, 0, 2);
+        let labels = header_labels(&FoldedTop::of(&g, 2), 0, 2);
         assert_eq!(labels[0], text::fold("STT"));
         assert_eq!(labels[2], text::fold("Đảng viên kết nạp Tổng số"));
         assert_eq!(labels[3], text::fold("Đảng viên kết nạp Nữ"));

@@ -336,13 +336,16 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
 
 /// The return type whose tables the sheets hold: the one with the most tables found.
 fn recognise<'a>(def: &'a Definition, sheets: &[&'a Grid]) -> Option<(&'a ReturnSpec, Vec<Found<'a>>)> {
+    let deepest = def.returns.iter().flat_map(|r| &r.tables).map(|t| t.header_rows).max().unwrap_or(1);
+    let tops: Vec<locate::FoldedTop> = sheets.iter().map(|g| locate::FoldedTop::of(g, deepest)).collect();
     let mut best: Option<(&ReturnSpec, Vec<Found>)> = None;
     for ret in &def.returns {
         let mut found = Vec::new();
         for table in &ret.tables {
             let hit = sheets
                 .iter()
-                .filter_map(|g| locate(g, table).map(|at| Found { spec: table, grid: g, at }))
+                .zip(&tops)
+                .filter_map(|(g, top)| locate(g, top, table).map(|at| Found { spec: table, grid: g, at }))
                 .max_by_key(|f| f.at.matched);
             found.extend(hit);
         }
@@ -534,7 +537,7 @@ pub fn read_reference(
     let found = grids
         .iter()
         .filter(|g| !g.hidden)
-        .find_map(|g| locate(g, spec).map(|at| Found { spec, grid: g, at }))
+        .find_map(|g| locate(g, &locate::FoldedTop::of(g, spec.header_rows), spec).map(|at| Found { spec, grid: g, at }))
         .ok_or_else(|| anyhow::anyhow!("{}: no sheet holds the table the definition describes", path.display()))?;
     let missing = found.at.missing_required(spec);
     if !missing.is_empty() {

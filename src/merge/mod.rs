@@ -176,10 +176,14 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
 
 /// Every unit valid for the month that must send each return, and what it sent.
 fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Month, files: &[FileRecord], findings: &mut Vec<Finding>) -> Vec<Expectation> {
+    let mut by_sender: HashMap<(&str, &str), Vec<&FileRecord>> = HashMap::new();
+    for f in files {
+        by_sender.entry((f.return_id.as_str(), f.unit.as_str())).or_default().push(f);
+    }
     let mut out = Vec::new();
     for ret in &def.returns {
         for unit in hierarchy.units.iter().filter(|u| ret.senders.contains(&u.kind)) {
-            let theirs: Vec<&FileRecord> = files.iter().filter(|f| f.return_id == ret.id && f.unit == unit.code).collect();
+            let theirs: Vec<&FileRecord> = by_sender.get(&(ret.id.as_str(), unit.code.as_str())).cloned().unwrap_or_default();
             let counting = theirs.iter().find(|f| f.status == "accepted");
             let status = match (counting, theirs.is_empty()) {
                 (Some(_), _) => "accepted",
