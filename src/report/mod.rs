@@ -319,8 +319,7 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
         let red = Format::new().set_background_color("F8CBAD").set_font_color("9C0006");
         let amber = Format::new().set_background_color("FFE699").set_font_color("7F6000");
         let green = Format::new().set_background_color("C6EFCE").set_font_color("006100");
-        for (k, column) in spec.columns.iter().enumerate().filter(|(_, c)| c.format == CellFormat::Percent) {
-            let _ = column;
+        for (k, _) in spec.columns.iter().enumerate().filter(|(_, c)| c.format == CellFormat::Percent) {
             let k = k as u16;
             let rules = [
                 (ConditionalFormatCellRule::LessThan(attainment.low / 100.0), red.clone()),

@@ -68,7 +68,7 @@ fn fill_period(text: &str, period: Month) -> String {
 }
 
 /// One blank (or filled) return of type `ret` for `unit`, as workbook bytes.
-pub fn render(def: &Definition, ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Month, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
+pub fn render(ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Month, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
     let template = ret
         .template
         .as_ref()
@@ -81,7 +81,7 @@ pub fn render(def: &Definition, ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &
     for table in &ret.tables {
         let sheet = book.add_worksheet();
         sheet.set_name(table.sheet.as_deref().unwrap_or(&table.id))?;
-        table_sheet(sheet, def, ret, template, table, hierarchy, unit, period, fill, &mut lists, &s)?;
+        table_sheet(sheet, ret, template, table, hierarchy, unit, period, fill, &mut lists, &s)?;
     }
     if !lists.is_empty() {
         let sheet = book.add_worksheet();
@@ -99,7 +99,6 @@ pub fn render(def: &Definition, ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &
 #[allow(clippy::too_many_arguments)]
 fn table_sheet(
     sheet: &mut Worksheet,
-    def: &Definition,
     ret: &ReturnSpec,
     template: &TemplateSpec,
     table: &TableSpec,
@@ -220,7 +219,6 @@ fn table_sheet(
     }
     sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
     sheet.protect();
-    let _ = def;
     Ok(())
 }
 
@@ -252,7 +250,7 @@ pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: M
     let unit = hierarchy.unit(code).with_context(|| format!("unit {code} is not in the registry for {period}"))?;
     let mut written = Vec::new();
     for ret in def.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
-        let bytes = render(def, ret, hierarchy, unit, period, None)?;
+        let bytes = render(ret, hierarchy, unit, period, None)?;
         let name = format!("{}_{}_{}.xlsx", ret.id, unit.code.replace(['/', '\\'], "-"), period);
         let path = out.join(name);
         store::write_atomic(&path, &bytes)?;
