@@ -101,6 +101,11 @@ pub struct StageOutcome {
 struct Manifest {
     stage: String,
     tool_version: String,
+    /// SHA-256 of the definition file.
+    definition: String,
+    /// What the stage read: file names or earlier stages, with their SHA-256 or key.
+    inputs: BTreeMap<String, String>,
+    /// One hash over all of the above: the stage is fresh while it is unchanged.
     key: String,
 }
 
@@ -162,7 +167,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         tables: definition::table_names(def),
         stages: Vec::new(),
     };
-    let (aggregate_key, months, refs) = period_key(&ctx, period)?;
+    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, refs } = period_key(&ctx, period)?;
 
     // Earlier months are brought up to date whatever the stage selection: the figures of
     // this month need them.
@@ -192,7 +197,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
             let mut figures = aggregate::aggregate(def, &hierarchy, period, &history, &refs)?;
             let _ = std::fs::remove_file(dir.file("manifest.json"));
             dir.write_frame("figures", &mut figures)?;
-            seal(&dir, Stage::Aggregate, &aggregate_key)?;
+            seal(&dir, Stage::Aggregate, &aggregate_key, &ctx.definition_hash, aggregate_inputs)?;
             tracing::info!(%period, stage = "aggregate", units = figures.height(), months = months.len(), "stage ran");
             ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "ran" });
         } else {
@@ -229,15 +234,20 @@ fn reference_files(def: &Definition, data: &Path) -> anyhow::Result<Vec<(String,
 }
 
 fn fresh(dir: &StageDir, stage: Stage, key: &str, force: bool) -> bool {
-    if force {
-        return false;
-    }
-    let wanted = Manifest { stage: stage.name().into(), tool_version: env!("CARGO_PKG_VERSION").into(), key: key.into() };
-    dir.read_json::<Manifest>("manifest.json").is_ok_and(|m| m == wanted)
+    !force
+        && dir
+            .read_json::<Manifest>("manifest.json")
+            .is_ok_and(|m| m.stage == stage.name() && m.tool_version == env!("CARGO_PKG_VERSION") && m.key == key)
 }
 
-fn seal(dir: &StageDir, stage: Stage, key: &str) -> anyhow::Result<()> {
-    let manifest = Manifest { stage: stage.name().into(), tool_version: env!("CARGO_PKG_VERSION").into(), key: key.into() };
+fn seal(dir: &StageDir, stage: Stage, key: &str, definition: &str, inputs: BTreeMap<String, String>) -> anyhow::Result<()> {
+    let manifest = Manifest {
+        stage: stage.name().into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        definition: definition.into(),
+        inputs,
+        key: key.into(),
+    };
     dir.write_json("manifest.json", &manifest)
 }
 
@@ -260,6 +270,8 @@ fn progress_bar(show: bool, len: usize, message: &str) -> indicatif::ProgressBar
 /// the stage's inputs (the tool version, the definition, the files' hashes, the registry).
 struct MonthKeys {
     files: Vec<PathBuf>,
+    /// Each inbox file's name and SHA-256.
+    hashes: BTreeMap<String, String>,
     ingest: String,
     validate: String,
     merge: String,
@@ -271,33 +283,46 @@ fn month_keys(ctx: &Context, month: Month) -> anyhow::Result<MonthKeys> {
         bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
     }
     let files = ingest::inbox_files(&inbox)?;
-    let mut listing = Vec::new();
+    let mut hashes = BTreeMap::new();
     for f in &files {
-        listing.push(format!("{}={}", f.file_name().unwrap_or_default().to_string_lossy(), sha256_file(f)?));
+        hashes.insert(f.file_name().unwrap_or_default().to_string_lossy().into_owned(), sha256_file(f)?);
     }
+    let listing: Vec<String> = hashes.iter().map(|(name, hash)| format!("{name}={hash}")).collect();
     let version = env!("CARGO_PKG_VERSION");
     let ingest = key_of(&[version, &ctx.definition_hash, &month.to_string(), &listing.join(",")]);
     let validate = key_of(&[&ingest, &ctx.registry_hash]);
     let merge = key_of(&[&validate]);
-    Ok(MonthKeys { files, ingest, validate, merge })
+    Ok(MonthKeys { files, hashes, ingest, validate, merge })
 }
 
 /// The aggregate key of a period: the merge keys of every month its figures add up, and
 /// the reference files.
-fn period_key(ctx: &Context, period: Month) -> anyhow::Result<(String, Vec<Month>, References)> {
+/// The aggregate stage's inputs of a period, its key, the months it adds up and the
+/// reference tables.
+struct PeriodInputs {
+    key: String,
+    inputs: BTreeMap<String, String>,
+    months: Vec<Month>,
+    refs: References,
+}
+
+fn period_key(ctx: &Context, period: Month) -> anyhow::Result<PeriodInputs> {
     let refs = aggregate::load_references(ctx.def, &ctx.opts.data, period)?;
     let months = aggregate::months_needed(ctx.def, period, refs.cutoff)?;
-    let mut keys = Vec::new();
+    let mut inputs = BTreeMap::new();
     for &m in &months {
-        keys.push(month_keys(ctx, m)?.merge);
+        inputs.insert(format!("merge {m}"), month_keys(ctx, m)?.merge);
     }
-    let references = reference_files(ctx.def, &ctx.opts.data)?;
-    let key = key_of(&[&keys.join(","), &references.iter().map(|(_, _, h)| h.as_str()).collect::<Vec<_>>().join(",")]);
-    Ok((key, months, refs))
+    for (file, _, hash) in reference_files(ctx.def, &ctx.opts.data)? {
+        inputs.insert(file, hash);
+    }
+    let parts: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let key = key_of(&[&parts.join(",")]);
+    Ok(PeriodInputs { key, inputs, months, refs })
 }
 
 fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
-    let MonthKeys { files, ingest: ingest_key, validate: validate_key, merge: merge_key } = month_keys(ctx, month)?;
+    let MonthKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = month_keys(ctx, month)?;
     let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
     let def = ctx.def;
     let out = &ctx.opts.out;
@@ -337,7 +362,15 @@ fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: St
             // The old manifest goes first: artifacts half rewritten must not pass for fresh.
             let _ = std::fs::remove_file(dir.file("manifest.json"));
             batch.save(&dir)?;
-            seal(&dir, stage, key)?;
+            let inputs = match stage {
+                Stage::Ingest => hashes.clone(),
+                Stage::Validate => BTreeMap::from([
+                    ("ingest".to_string(), ingest_key.clone()),
+                    (ctx.def.registry.file.clone(), ctx.registry_hash.clone()),
+                ]),
+                _ => BTreeMap::from([("validate".to_string(), validate_key.clone())]),
+            };
+            seal(&dir, stage, key, &ctx.definition_hash, inputs)?;
             tracing::info!(%month, stage = stage.name(), files = batch.files.len(), findings = batch.findings.len(), elapsed_ms = started.elapsed().as_millis() as u64, "stage ran");
             // A stage that ran makes every later stage stale.
             force = true;
@@ -429,7 +462,7 @@ pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<
         if !dir.file("manifest.json").exists() {
             continue;
         }
-        let fresh_now = period_key(&ctx, period).is_ok_and(|(key, _, _)| fresh(&dir, Stage::Aggregate, &key, false));
+        let fresh_now = period_key(&ctx, period).is_ok_and(|p| fresh(&dir, Stage::Aggregate, &p.key, false));
         if !fresh_now {
             stale.push(period);
         }

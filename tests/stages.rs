@@ -120,3 +120,23 @@ fn a_corrected_earlier_month_makes_later_months_stale_until_a_range_reruns_them(
     run_json(&["run", "--data", data_arg, "--out", out_arg, "--period", "2023-09..2023-10", "--json"]);
     assert!(!status().contains("stale:"), "{}", status());
 }
+
+#[test]
+fn each_manifest_names_the_definition_the_tool_version_and_the_inputs() {
+    let out = tempfile::tempdir().unwrap();
+    run_json(&["run", "--out", out.path().to_str().unwrap(), "--json"]);
+    let read = |path: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.path().join(path)).unwrap()).unwrap()
+    };
+    let ingest = read("work/2023-10/ingest/manifest.json");
+    assert_eq!(ingest["tool_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(ingest["definition"].as_str().unwrap().len(), 64);
+    let inputs = ingest["inputs"].as_object().unwrap();
+    assert_eq!(inputs.len(), 138, "every file of October's inbox");
+    assert_eq!(inputs["bao cao tu cong thong tin.xls"].as_str().unwrap().len(), 64);
+    let validate = read("work/2023-10/validate/manifest.json");
+    assert_eq!(validate["inputs"]["ingest"], ingest["key"]);
+    let aggregate = read("work/2023-10/aggregate/manifest.json");
+    assert!(aggregate["inputs"]["merge 2023-01"].is_string());
+    assert!(aggregate["inputs"]["reference/chi_tieu.xlsx"].is_string());
+}
