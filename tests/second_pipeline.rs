@@ -23,7 +23,7 @@ fn the_harvest_pipeline_consolidates_its_returns() {
     assert_eq!(result.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&result.stderr));
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["period"], "2024-02", "the newest month of the inbox");
-    assert_eq!(summary["findings"]["warning"], 1);
+    assert_eq!(summary["findings"]["warning"], 2);
 
     let workbook = out.path().join("Thu_hoach_2024-02.xlsx");
     let s = sheet(&workbook, "Thu hoạch");
@@ -47,7 +47,10 @@ fn the_harvest_pipeline_consolidates_its_returns() {
 
     let findings = sheet(&workbook, "Kiểm tra");
     let rows = findings.rows();
-    let warning = rows.iter().find(|r| r[1] == "rule").expect("the yield rule fired");
+    let recomputed = rows.iter().find(|r| r[1] == "rule" && r[4] == "F7").expect("the reported yield was checked");
+    assert_eq!(recomputed[5], "60.0");
+    assert_eq!(recomputed[6], "HTX Hòa Bình: năng suất ghi 60.0 tạ/ha, tính từ diện tích và sản lượng được khác.");
+    let warning = rows.iter().find(|r| r[1] == "rule" && r[4] == "D8").expect("the yield rule fired");
     assert_eq!(warning[0], "Cảnh báo");
     assert_eq!(warning[2], "X02");
     assert_eq!(warning[4], "D8");
