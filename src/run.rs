@@ -120,6 +120,21 @@ struct Context<'a> {
     stages: Vec<StageOutcome>,
 }
 
+impl<'a> Context<'a> {
+    fn new(def: &'a Definition, opts: &'a RunOptions) -> anyhow::Result<Context<'a>> {
+        let registry_path = opts.data.join(&def.registry.file);
+        Ok(Context {
+            def,
+            definition_hash: sha256_file(&opts.pipeline)?,
+            opts,
+            registry: Registry::load(&registry_path)?,
+            registry_hash: sha256_file(&registry_path)?,
+            tables: definition::table_names(def),
+            stages: Vec::new(),
+        })
+    }
+}
+
 /// The newest `YYYY-MM` folder of the inbox.
 pub fn newest_month(data: &Path) -> anyhow::Result<Month> {
     let inbox = data.join("inbox");
@@ -157,16 +172,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         Some(p) => p,
         None => newest_month(&opts.data)?,
     };
-    let registry_path = opts.data.join(&def.registry.file);
-    let mut ctx = Context {
-        def,
-        definition_hash: sha256_file(&opts.pipeline)?,
-        opts,
-        registry: Registry::load(&registry_path)?,
-        registry_hash: sha256_file(&registry_path)?,
-        tables: definition::table_names(def),
-        stages: Vec::new(),
-    };
+    let mut ctx = Context::new(def, opts)?;
     let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, refs } = period_key(&ctx, period)?;
 
     // Earlier months are brought up to date whatever the stage selection: the figures of
@@ -442,16 +448,7 @@ fn write_findings(def: &Definition, period: Month, findings: &[crate::finding::F
 /// Consolidated periods (an aggregate in the work directory) whose inputs changed since:
 /// a corrected return of an earlier month makes every later period that adds it up stale.
 pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<Month>> {
-    let registry_path = opts.data.join(&def.registry.file);
-    let ctx = Context {
-        def,
-        definition_hash: sha256_file(&opts.pipeline)?,
-        opts,
-        registry: Registry::load(&registry_path)?,
-        registry_hash: sha256_file(&registry_path)?,
-        tables: definition::table_names(def),
-        stages: Vec::new(),
-    };
+    let ctx = Context::new(def, opts)?;
     let mut periods: Vec<Month> = std::fs::read_dir(opts.out.join("work"))
         .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok())).collect())
         .unwrap_or_default();

@@ -3,22 +3,8 @@
 
 mod common;
 
-use std::path::Path;
 
-use common::{root, tonghop};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+use common::{copy_dir, root, tonghop};
 
 fn run_json(args: &[&str]) -> serde_json::Value {
     let out = tonghop(args);

@@ -6,24 +6,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{root, sheet, tonghop};
+use common::{copy_dir, root, sheet, tonghop};
 use tonghop::definition;
 use tonghop::period::Month;
 use tonghop::registry::Registry;
 use tonghop::template::{self, Fill};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// The sample's data with October's inbox replaced by every unit's blank template.
 fn data_with_templates(dir: &Path) -> std::path::PathBuf {

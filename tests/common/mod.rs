@@ -21,6 +21,20 @@ pub fn tonghop(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Copy a folder tree (a data directory a test may change).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 pub struct Sheet {
     pub range: Range<Data>,
 }
