@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{copy_dir, root, tonghop};
 
 fn run_json(args: &[&str]) -> serde_json::Value {
