@@ -173,13 +173,13 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         None => newest_month(&opts.data)?,
     };
     let mut ctx = Context::new(def, opts)?;
-    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, refs } = period_key(&ctx, period)?;
+    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, month_keys, refs } = period_key(&ctx, period)?;
 
     // Earlier months are brought up to date whatever the stage selection: the figures of
     // this month need them.
     for &month in &months {
         let (first, last) = if month == period { (opts.from, opts.to) } else { (Stage::Ingest, Stage::Merge) };
-        consolidate_month(&mut ctx, month, month == period, first, last)?;
+        consolidate_month(&mut ctx, month, &month_keys[&month], month == period, first, last)?;
     }
 
     let mut outputs = Vec::new();
@@ -274,6 +274,7 @@ fn progress_bar(show: bool, len: usize, message: &str) -> indicatif::ProgressBar
 
 /// A month's inbox files and the keys of its three month-level stages: each key covers
 /// the stage's inputs (the tool version, the definition, the files' hashes, the registry).
+#[derive(Clone)]
 struct MonthKeys {
     files: Vec<PathBuf>,
     /// Each inbox file's name and SHA-256.
@@ -309,6 +310,8 @@ struct PeriodInputs {
     key: String,
     inputs: BTreeMap<String, String>,
     months: Vec<Month>,
+    /// The keys of each of those months, computed once (hashing every file is not free).
+    month_keys: BTreeMap<Month, MonthKeys>,
     refs: References,
 }
 
@@ -316,19 +319,22 @@ fn period_key(ctx: &Context, period: Month) -> anyhow::Result<PeriodInputs> {
     let refs = aggregate::load_references(ctx.def, &ctx.opts.data, period)?;
     let months = aggregate::months_needed(ctx.def, period, refs.cutoff)?;
     let mut inputs = BTreeMap::new();
+    let mut keys = BTreeMap::new();
     for &m in &months {
-        inputs.insert(format!("merge {m}"), month_keys(ctx, m)?.merge);
+        let k = month_keys(ctx, m)?;
+        inputs.insert(format!("merge {m}"), k.merge.clone());
+        keys.insert(m, k);
     }
     for (file, _, hash) in reference_files(ctx.def, &ctx.opts.data)? {
         inputs.insert(file, hash);
     }
     let parts: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let key = key_of(&[&parts.join(",")]);
-    Ok(PeriodInputs { key, inputs, months, refs })
+    Ok(PeriodInputs { key, inputs, months, month_keys: keys, refs })
 }
 
-fn consolidate_month(ctx: &mut Context, month: Month, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
-    let MonthKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = month_keys(ctx, month)?;
+fn consolidate_month(ctx: &mut Context, month: Month, keys: &MonthKeys, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
+    let MonthKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = keys.clone();
     let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
     let def = ctx.def;
     let out = &ctx.opts.out;

@@ -25,30 +25,40 @@ pub fn clean(text: &str) -> String {
 /// The matching key of a text: `clean`, lower case, each word's tone mark moved to the
 /// end of the word, and trailing `:` or `.` dropped.
 pub fn fold(text: &str) -> String {
-    let lowered = clean(text).to_lowercase();
-    let cleaned = lowered.trim_end_matches([':', '.', ' ']);
-    let mut out = String::with_capacity(cleaned.len());
-    for (i, word) in cleaned.split(' ').enumerate() {
-        if i > 0 {
+    // One decomposition pass: lower case, `Ð` as `đ`, words split on any white space,
+    // each word's tone mark moved after its last letter; composed again at the end.
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut word = String::new();
+    let mut tone = None;
+    let flush = |word: &mut String, tone: &mut Option<char>, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        if !out.is_empty() {
             out.push(' ');
         }
-        // The tone goes after the word's last letter, before any trailing punctuation.
-        let mut tone = None;
-        let mut letters = String::new();
-        for c in word.nfd() {
-            if TONES.contains(&c) {
-                tone = Some(c);
-            } else {
-                letters.push(c);
+        let in_word = |c: char| c.is_alphabetic() || ('\u{300}'..='\u{36f}').contains(&c);
+        let end = word.rfind(in_word).map_or(word.len(), |i| i + word[i..].chars().next().map_or(0, char::len_utf8));
+        out.push_str(&word[..end]);
+        out.extend(tone.take());
+        out.push_str(&word[end..]);
+        word.clear();
+    };
+    for c in text.nfd() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut tone, &mut out);
+        } else if TONES.contains(&c) {
+            tone = Some(c);
+        } else {
+            match c {
+                '\u{D0}' | '\u{F0}' | 'Đ' => word.push('đ'),
+                c => word.extend(c.to_lowercase()),
             }
         }
-        let in_word = |c: char| c.is_alphabetic() || ('\u{300}'..='\u{36f}').contains(&c);
-        let end = letters.rfind(in_word).map_or(letters.len(), |i| i + letters[i..].chars().next().map_or(0, char::len_utf8));
-        out.push_str(&letters[..end]);
-        out.extend(tone);
-        out.push_str(&letters[end..]);
     }
-    out.nfc().collect()
+    flush(&mut word, &mut tone, &mut out);
+    let trimmed = out.trim_end_matches([':', '.', ' ']);
+    trimmed.nfc().collect()
 }
 
 /// Whether `haystack` starts with `needle`, both folded.

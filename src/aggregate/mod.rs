@@ -31,6 +31,7 @@ pub struct References {
 /// A table spec with `{year}` in its headers replaced by the period's year.
 fn for_year(spec: &TableSpec, year: i32) -> TableSpec {
     let mut spec = spec.clone();
+    spec.folded_headers = Default::default();
     let replace = |h: &mut Header| match h {
         Header::One(s) => *s = s.replace("{year}", &year.to_string()),
         Header::Joined(parts) => parts.iter_mut().for_each(|s| *s = s.replace("{year}", &year.to_string())),

@@ -201,6 +201,9 @@ pub struct TableSpec {
     #[serde(default)]
     pub unique: Vec<Spanned<String>>,
     pub columns: Vec<ColumnSpec>,
+    /// Each column's header and aliases, folded: computed once, used for every sheet.
+    #[serde(skip)]
+    pub folded_headers: std::sync::OnceLock<Vec<Vec<String>>>,
 }
 
 impl TableSpec {
@@ -213,6 +216,16 @@ impl TableSpec {
 
     pub fn column(&self, field: &str) -> Option<&ColumnSpec> {
         self.columns.iter().find(|c| c.field.get_ref() == field)
+    }
+
+    /// Each column's header and aliases as `text::fold` gives them, group and sub-header joined.
+    pub fn folded_headers(&self) -> &[Vec<String>] {
+        self.folded_headers.get_or_init(|| {
+            self.columns
+                .iter()
+                .map(|c| std::iter::once(&c.header).chain(&c.aliases).map(|h| crate::text::fold(&h.parts().join(" "))).collect())
+                .collect()
+        })
     }
 }
 

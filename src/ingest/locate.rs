@@ -5,7 +5,7 @@
 //! `text::fold`), wherever that is, and each column is mapped by its label, not its letter.
 
 use super::workbook::{Cell, Grid};
-use crate::definition::{Header, TableSpec};
+use crate::definition::TableSpec;
 use crate::text;
 
 /// How far down a sheet a header may start.
@@ -36,9 +36,6 @@ impl Located {
     }
 }
 
-fn folded_header(h: &Header) -> String {
-    text::fold(&h.parts().join(" "))
-}
 
 /// The folded text of the top of a sheet, where headers can be: folded once per sheet,
 /// not once per candidate row and table.
@@ -99,15 +96,11 @@ fn match_columns(wanted: &[Vec<String>], labels: &[String]) -> Vec<Option<usize>
 /// at least).
 pub fn locate(grid: &Grid, top: &FoldedTop, spec: &TableSpec) -> Option<Located> {
     let needed = spec.columns.len().div_ceil(2).max(2.min(spec.columns.len()));
-    let wanted: Vec<Vec<String>> = spec
-        .columns
-        .iter()
-        .map(|c| std::iter::once(&c.header).chain(&c.aliases).map(folded_header).collect())
-        .collect();
+    let wanted = spec.folded_headers();
     let mut best: Option<Located> = None;
     for row in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
         let labels = header_labels(top, row, spec.header_rows);
-        let columns = match_columns(&wanted, &labels);
+        let columns = match_columns(wanted, &labels);
         let matched = columns.iter().filter(|c| c.is_some()).count();
         if matched >= needed && best.as_ref().is_none_or(|b| matched > b.matched) {
             let mut data_row = row + spec.header_rows;
