@@ -23,8 +23,9 @@ fn the_consolidated_workbook_converts_to_pdf_with_title_and_total_on_page_one() 
     assert_eq!(run.status.code(), Some(1));
     let workbook = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
     let profile = format!("-env:UserInstallation=file://{}/profile", out.path().display());
-    let converted = Command::new("soffice")
-        .args([profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
+    // A stuck office process must not hold the test run: two minutes is ample.
+    let converted = Command::new("timeout")
+        .args(["120", "soffice", profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
         .arg(out.path())
         .arg(&workbook)
         .output()
