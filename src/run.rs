@@ -33,8 +33,6 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Ingest, Stage::Validate, Stage::Merge, Stage::Aggregate, Stage::Report];
-
     pub fn name(self) -> &'static str {
         match self {
             Stage::Ingest => "ingest",

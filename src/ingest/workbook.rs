@@ -59,10 +59,6 @@ impl Grid {
     pub fn get(&self, row: usize, col: usize) -> &Cell {
         self.rows.get(row).and_then(|r| r.get(col)).unwrap_or(&EMPTY)
     }
-
-    pub fn width(&self) -> usize {
-        self.rows.iter().map(Vec::len).max().unwrap_or(0)
-    }
 }
 
 /// Limits that keep one hostile file from exhausting the machine. A return is a few

@@ -144,10 +144,6 @@ impl Hierarchy {
         self.ancestors(code).into_iter().find(|u| u.kind == level)
     }
 
-    pub fn children<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Unit> + 'a {
-        self.units.iter().filter(move |u| u.parent == code)
-    }
-
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Unit> + 'a {
         self.units.iter().filter(move |u| u.kind == kind)
     }
