@@ -171,7 +171,8 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         None => newest_month(&opts.data)?,
     };
     let mut ctx = Context::new(def, opts)?;
-    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, month_keys, refs } = period_key(&ctx, period)?;
+    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, month_keys, refs, references: reference_inputs } =
+        period_key(&ctx, period)?;
 
     // Earlier months are brought up to date whatever the stage selection: the figures of
     // this month need them.
@@ -181,7 +182,6 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
     }
 
     let mut outputs = Vec::new();
-    let reference_inputs = reference_files(def, &opts.data)?;
     let hierarchy = ctx.registry.hierarchy(period, &def.registry.levels)?;
     if (opts.from..=opts.to).contains(&Stage::Aggregate) {
         let dir = stage_dir(&opts.out, period, "aggregate");
@@ -311,6 +311,8 @@ struct PeriodInputs {
     /// The keys of each of those months, computed once (hashing every file is not free).
     month_keys: BTreeMap<Month, MonthKeys>,
     refs: References,
+    /// The reference files with their size and SHA-256, for the report's list of inputs.
+    references: Vec<(String, u64, String)>,
 }
 
 fn period_key(ctx: &Context, period: Month) -> anyhow::Result<PeriodInputs> {
@@ -323,12 +325,13 @@ fn period_key(ctx: &Context, period: Month) -> anyhow::Result<PeriodInputs> {
         inputs.insert(format!("merge {m}"), k.merge.clone());
         keys.insert(m, k);
     }
-    for (file, _, hash) in reference_files(ctx.def, &ctx.opts.data)? {
-        inputs.insert(file, hash);
+    let references = reference_files(ctx.def, &ctx.opts.data)?;
+    for (file, _, hash) in &references {
+        inputs.insert(file.clone(), hash.clone());
     }
     let parts: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let key = key_of(&[&parts.join(",")]);
-    Ok(PeriodInputs { key, inputs, months, month_keys: keys, refs })
+    Ok(PeriodInputs { key, inputs, months, month_keys: keys, refs, references })
 }
 
 fn consolidate_month(ctx: &mut Context, month: Month, keys: &MonthKeys, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
@@ -356,7 +359,7 @@ fn consolidate_month(ctx: &mut Context, month: Month, keys: &MonthKeys, is_perio
             let batch = match stage {
                 Stage::Ingest => {
                     let bar = progress_bar(ctx.opts.progress, files.len(), &format!("{month} ingest"));
-                    let batch = ingest::ingest(def, &files, def.limits.caps(), &|| bar.inc(1))?;
+                    let batch = ingest::ingest(def, &files, &hashes, def.limits.caps(), &|| bar.inc(1))?;
                     bar.finish_and_clear();
                     batch
                 }

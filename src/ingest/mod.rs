@@ -100,11 +100,18 @@ pub fn inbox_files(inbox: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Read every file of an inbox, in parallel; `tick` is called once per file read.
-pub fn ingest(def: &Definition, files: &[PathBuf], caps: Caps, tick: &(dyn Fn() + Sync)) -> anyhow::Result<Batch> {
+/// `hashes` holds the SHA-256 of files already hashed (by file name), so none is hashed twice.
+pub fn ingest(
+    def: &Definition,
+    files: &[PathBuf],
+    hashes: &BTreeMap<String, String>,
+    caps: Caps,
+    tick: &(dyn Fn() + Sync),
+) -> anyhow::Result<Batch> {
     let results: Vec<FileRead> = files
         .par_iter()
         .map(|path| {
-            let read = read_file_isolated(def, path, caps);
+            let read = read_file_isolated(def, path, hashes, caps);
             tracing::debug!(file = %read.record.file, r#return = %read.record.return_id, unit = %read.record.unit, rows = read.record.rows_read, findings = read.findings.len(), "read");
             tick();
             read
@@ -152,10 +159,11 @@ struct FileRead {
     findings: Vec<Finding>,
 }
 
-fn read_file_isolated(def: &Definition, path: &Path, caps: Caps) -> FileRead {
+fn read_file_isolated(def: &Definition, path: &Path, hashes: &BTreeMap<String, String>, caps: Caps) -> FileRead {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bytes = std::fs::read(path);
-    let mut record = FileRecord { file: name.clone(), ..FileRecord::default() };
+    let sha256 = hashes.get(&name).cloned().unwrap_or_default();
+    let mut record = FileRecord { file: name.clone(), sha256, ..FileRecord::default() };
     if let Ok(meta) = std::fs::metadata(path) {
         record.size = meta.len();
         record.modified = meta
@@ -187,7 +195,9 @@ fn unreadable(def: &Definition, record: FileRecord, reason: String) -> FileRead 
 /// One file's bytes as a return, a panic inside a reader turned into a finding.
 fn read_bytes_isolated(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecord) -> FileRead {
     let name = record.file.clone();
-    record.sha256 = hex(&Sha256::digest(bytes));
+    if record.sha256.is_empty() {
+        record.sha256 = hex(&Sha256::digest(bytes));
+    }
     if name.starts_with("~$") {
         return FileRead {
             findings: vec![Finding::builder(def, code::FILE_LOCK, Severity::Info, "{file} is a temporary lock file left by Excel; it is ignored")
