@@ -10,20 +10,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const SUBS: [&str; 8] = [
     "Tổng số", "Nữ", "Đoàn viên", "Học sinh, sinh viên", "Người có đạo", "Ở khu dân cư",
@@ -69,11 +58,11 @@ fn mau01(path: &Path, code: &str, district: &str, seed: u64) -> Result<(), XlsxE
         let row = 11 + i;
         ws.write_number(row, 0, (i + 1) as f64)?;
         ws.write_string(row, 1, format!("Chi bộ số {}", i + 1))?;
-        let admitted = if rng.below(3) == 0 { 1 + rng.below(3) } else { 0 };
-        let mut values = [rng.below(3), 0, admitted, 0, 0, 0, 0, 0, 0, 0];
-        values[1] = values[0].min(rng.below(2));
+        let admitted = if rng.below(3) == 0 { 1 + rng.below(3) as u64 } else { 0 };
+        let mut values = [rng.below(3) as u64, 0, admitted, 0, 0, 0, 0, 0, 0, 0];
+        values[1] = values[0].min(rng.below(2) as u64);
         for v in values.iter_mut().skip(3) {
-            *v = rng.below(admitted + 1);
+            *v = rng.below(admitted as usize + 1) as u64;
         }
         for (k, v) in values.iter().enumerate() {
             ws.write_number(row, 2 + k as u16, *v as f64)?;
