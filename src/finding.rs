@@ -19,6 +19,7 @@ pub mod code {
     pub const UNIT_BY_NAME: &str = "unit-by-name";
     pub const UNIT_AMBIGUOUS: &str = "unit-ambiguous";
     pub const UNIT_UNKNOWN: &str = "unit-unknown";
+    pub const UNIT_NOT_VALID: &str = "unit-not-valid";
     pub const UNIT_WRONG_KIND: &str = "unit-wrong-kind";
     pub const PERIOD_MISSING: &str = "period-missing";
     pub const PERIOD_OTHER: &str = "period-other";
@@ -36,6 +37,7 @@ pub mod code {
     pub const RECONCILE: &str = "reconcile";
     pub const RECONCILE_MISSING: &str = "reconcile-missing";
     pub const RETURN_MISSING: &str = "return-missing";
+    pub const OPENING_MISSING: &str = "opening-missing";
 }
 
 /// What a sheet of findings can show (`finding:NAME`).

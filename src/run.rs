@@ -183,6 +183,10 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
 
     let mut outputs = Vec::new();
     let hierarchy = ctx.registry.hierarchy(period, &def.registry.levels)?;
+    let mut refs = refs;
+    let mut openings = aggregate::missing_openings(def, &refs, &hierarchy, period)?;
+    crate::merge::name_units(def, &hierarchy, &mut openings);
+    refs.findings.extend(openings);
     if (opts.from..=opts.to).contains(&Stage::Aggregate) {
         let dir = stage_dir(&opts.out, period, "aggregate");
         if !fresh(&dir, Stage::Aggregate, &aggregate_key, opts.force) {

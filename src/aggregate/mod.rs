@@ -7,14 +7,14 @@
 //! without a row getting the sum of its children. Ratios are computed last, from the
 //! rolled-up counts, never summed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use polars::prelude::*;
 
-use crate::definition::{Definition, Header, MeasureKind, TableSpec, ValueKind, Window};
-use crate::finding::Finding;
+use crate::definition::{Definition, Header, MeasureKind, Severity, TableSpec, ValueKind, Window};
+use crate::finding::{code, Finding};
 use crate::ingest::{self, workbook::Cell};
 use crate::period::Month;
 use crate::registry::Hierarchy;
@@ -134,16 +134,23 @@ pub fn aggregate(
                     .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
                     .with_column(col(m.id.as_str()).fill_null(lit(0i64)));
                 if let (true, Some(opening)) = (with_opening, opening) {
+                    // A unit that sends the source return and has no opening balance has
+                    // no known cumulative figure: null, never its months alone.
                     let balance = reference_column(def, refs, opening, "_opening")?;
+                    let sends = senders_of(def, source).iter().fold(lit(false), |any, kind| any.or(col("_kind").eq(lit(kind.as_str()))));
+                    let known_opening = when(sends).then(col("_opening")).otherwise(col("_opening").fill_null(lit(0i64)));
                     own = own
                         .join(balance.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
-                        .with_column((col(m.id.as_str()) + col("_opening").fill_null(lit(0i64))).alias(m.id.as_str()))
+                        .with_column((col(m.id.as_str()) + known_opening).alias(m.id.as_str()))
                         .drop(Selector::ByName { names: Arc::new(["_opening".into()]), strict: true });
                 }
                 additive.push(m.id.as_str());
             }
             MeasureKind::Expr { expr, level } => {
-                let value = polars::sql::sql_expr(expr)?.cast(DataType::Int64);
+                let value = polars::sql::sql_expr(expr)?;
+                // Unknown inputs make an unknown result, whatever the expression does with nulls.
+                let unknown = value.clone().meta().root_names().into_iter().fold(lit(false), |any, name| any.or(col(name).is_null()));
+                let value = when(unknown).then(lit(NULL).cast(DataType::Int64)).otherwise(value.cast(DataType::Int64));
                 own = own.with_column(
                     when(col("_kind").eq(lit(level))).then(value).otherwise(lit(0i64)).alias(m.id.as_str()),
                 );
@@ -158,11 +165,12 @@ pub fn aggregate(
         .lazy()
         .join(own, [col("unit")], [col("code")], JoinArgs::new(JoinType::Inner))
         .group_by([col("ancestor").alias("code")])
-        .agg(additive.iter().map(|id| col(*id).sum()).collect::<Vec<_>>());
+        // A total with an unknown part is unknown, not the sum of the known ones.
+        .agg(additive.iter().map(|id| when(col(*id).null_count().gt(lit(0))).then(lit(NULL)).otherwise(col(*id).sum()).alias(*id)).collect::<Vec<_>>());
+    // Every unit pairs with itself, so every unit has a rolled-up row.
     let mut figures = units
         .lazy()
         .join(rolled, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
-        .with_columns(additive.iter().map(|id| col(*id).fill_null(lit(0i64))).collect::<Vec<_>>())
         .sort(["_order"], SortMultipleOptions::default())
         .collect()?;
 
@@ -188,6 +196,48 @@ pub fn aggregate(
         }
     }
     Ok(figures)
+}
+
+/// The unit kinds that send the return a `return.table` belongs to.
+fn senders_of<'a>(def: &'a Definition, qualified: &str) -> &'a [String] {
+    def.table(qualified).map_or(&[], |(ret, _)| ret.senders.as_slice())
+}
+
+/// A finding for every unit that sends the return a cumulative measure adds up and has
+/// no row in that measure's opening balances (one per unit and reference table). Its
+/// cumulative figures stay unknown: the tool does not derive a merged unit's history
+/// from its parts, since a part merged in pieces cannot be split.
+pub fn missing_openings(def: &Definition, refs: &References, hierarchy: &Hierarchy, period: Month) -> anyhow::Result<Vec<Finding>> {
+    let mut wanted: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for m in &def.measures {
+        if let Some(MeasureKind::Sum { source, window, opening: Some(opening), .. }) = m.kind() {
+            if !window_start(def, window, period, refs.cutoff)?.1 {
+                continue;
+            }
+            let (id, _) = opening.split_once('.').with_context(|| format!("`{opening}` is not reference.field"))?;
+            wanted.entry(id).or_default().extend(senders_of(def, source));
+        }
+    }
+    let mut findings = Vec::new();
+    for (id, kinds) in wanted {
+        let spec = def.reference(id).with_context(|| format!("unknown reference {id}"))?;
+        let df = refs.tables.get(id).with_context(|| format!("reference {id} was not read"))?;
+        let present: HashSet<String> = crate::validate::text_column(df, spec.key.get_ref())?.into_iter().collect();
+        let file = Path::new(&spec.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let cutoff = refs.cutoff.map(|c| format!("{:02}/{}", c.month, c.year)).unwrap_or_default();
+        for unit in hierarchy.units.iter().filter(|u| kinds.contains(&&u.kind) && !present.contains(&u.code)) {
+            findings.push(
+                Finding::builder(def, code::OPENING_MISSING, Severity::Error, "{file} has no opening balance for unit {unit} ({name}) at {cutoff}; its cumulative figures are left blank")
+                    .file(&file)
+                    .unit(&unit.code)
+                    .value(unit.code.clone())
+                    .var("name", unit.name.clone())
+                    .var("cutoff", cutoff.clone())
+                    .build(),
+            );
+        }
+    }
+    Ok(findings)
 }
 
 /// `code` and one field of a reference table, as `alias`.

@@ -46,15 +46,21 @@ pub fn merge(def: &Definition, hierarchy: &Hierarchy, month: Month, validated: B
     }
     let completeness = completeness(def, hierarchy, month, &files, &mut findings);
 
-    // Every finding names its unit and the unit's group (its ancestor one level under the top).
-    let group_level = def.registry.levels.get(1).cloned().unwrap_or_default();
-    for f in &mut findings {
+    name_units(def, hierarchy, &mut findings);
+    Ok(Batch { files, tables: merged, placements, findings, completeness })
+}
+
+/// Every finding names its unit and, when the hierarchy has more than two levels, the
+/// unit's group (its ancestor one level under the top).
+pub fn name_units(def: &Definition, hierarchy: &Hierarchy, findings: &mut [Finding]) {
+    let levels = &def.registry.levels;
+    let group_level = if levels.len() > 2 { levels[1].as_str() } else { "" };
+    for f in findings {
         if let Some(unit) = hierarchy.unit(&f.unit) {
             f.unit_name = unit.name.clone();
-            f.group = hierarchy.ancestor_of_kind(&unit.code, &group_level).map(|g| g.name.clone()).unwrap_or_default();
+            f.group = hierarchy.ancestor_of_kind(&unit.code, group_level).map(|g| g.name.clone()).unwrap_or_default();
         }
     }
-    Ok(Batch { files, tables: merged, placements, findings, completeness })
 }
 
 /// Mark all but the newest accepted file of each (return, unit) as superseded.

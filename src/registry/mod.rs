@@ -27,6 +27,12 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// `mm/yyyy–mm/yyyy`, as a clerk writes a span of months; an open end is `…`.
+    pub fn validity(&self) -> String {
+        let end = |m: Option<Month>| m.map_or("…".to_string(), |m| format!("{:02}/{}", m.month, m.year));
+        format!("{}–{}", end(self.valid_from), end(self.valid_to))
+    }
+
     pub fn valid_in(&self, month: Month) -> bool {
         self.valid_from.is_none_or(|f| f <= month) && self.valid_to.is_none_or(|t| month <= t)
     }
@@ -102,7 +108,11 @@ impl Registry {
                 bail!("unit {} names parent {}, which the registry does not have for {month}", unit.code, unit.parent);
             }
         }
-        let hierarchy = Hierarchy { units, by_code, levels: levels.to_vec() };
+        let mut other_times: HashMap<String, Vec<Unit>> = HashMap::new();
+        for unit in self.units.iter().filter(|u| !u.valid_in(month)) {
+            other_times.entry(unit.code.clone()).or_default().push(unit.clone());
+        }
+        let hierarchy = Hierarchy { units, by_code, other_times, levels: levels.to_vec() };
         for unit in &hierarchy.units {
             if hierarchy.ancestors(&unit.code).len() > levels.len() {
                 bail!("the registry's parents of unit {} form a loop", unit.code);
@@ -117,12 +127,20 @@ impl Registry {
 pub struct Hierarchy {
     pub units: Vec<Unit>,
     by_code: HashMap<String, usize>,
+    /// Units of the registry not valid in the month, by code: a return from one of them is
+    /// from a unit that no longer (or does not yet) exist, not from an unknown code.
+    other_times: HashMap<String, Vec<Unit>>,
     pub levels: Vec<String>,
 }
 
 impl Hierarchy {
     pub fn unit(&self, code: &str) -> Option<&Unit> {
         self.by_code.get(code).map(|&i| &self.units[i])
+    }
+
+    /// The registry's units with this code that are not valid in the hierarchy's month.
+    pub fn other_times(&self, code: &str) -> &[Unit] {
+        self.other_times.get(code).map_or(&[], Vec::as_slice)
     }
 
     /// The unit and its ancestors, the unit first. Stops at a loop.

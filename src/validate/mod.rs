@@ -15,7 +15,7 @@ use crate::finding::{code, fill, Finding};
 use crate::ingest::FileRecord;
 use crate::store::Batch;
 use crate::period::Month;
-use crate::registry::Hierarchy;
+use crate::registry::{Hierarchy, Unit};
 
 /// Keep the trusted part of a month's returns, and say why the rest was refused.
 pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested: Batch) -> anyhow::Result<Batch> {
@@ -130,12 +130,23 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &File
         );
     } else {
         match hierarchy.unit(&file.unit) {
-            None => findings.push(
-                at_unit(Finding::builder(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
-                    .value(file.unit.clone())
-                    .var("period", month.to_string())
-                    .build(),
-            ),
+            None => match hierarchy.other_times(&file.unit) {
+                [] => findings.push(
+                    at_unit(Finding::builder(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
+                        .value(file.unit.clone())
+                        .var("period", month.to_string())
+                        .build(),
+                ),
+                others => findings.push(
+                    at_unit(Finding::builder(def, code::UNIT_NOT_VALID, Severity::Error, "{file}: unit {value} ({name}) exists in the registry for {validity}, not in {period}"))
+                        .value(file.unit.clone())
+                        .expected(month.to_string())
+                        .var("period", month.to_string())
+                        .var("name", others.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "))
+                        .var("validity", others.iter().map(Unit::validity).collect::<Vec<_>>().join(", "))
+                        .build(),
+                ),
+            },
             Some(unit) if !ret.senders.contains(&unit.kind) => findings.push(
                 at_unit(Finding::builder(def, code::UNIT_WRONG_KIND, Severity::Error, "{file}: unit {value} ({name}) is a {kind}, which does not send {return}"))
                     .value(file.unit.clone())
