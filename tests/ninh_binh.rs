@@ -1,0 +1,118 @@
+//! The new Ninh Bình province after 2025-07-01 (`sample_data_ninh_binh/`, written by
+//! `scripts/samples/ninh_binh.py`): two levels, the Hà Nam area's 33 new communes and
+//! wards under their real codes plus four provincial organisations, a registry that keeps
+//! the old three-level Hà Nam with its validity, returns for 2025-08.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use calamine::Data;
+use common::{root, sheet, tonghop};
+
+struct Run {
+    workbook: PathBuf,
+    summary: serde_json::Value,
+    _out: tempfile::TempDir,
+}
+
+fn run() -> Run {
+    let out = tempfile::tempdir().unwrap();
+    let result = tonghop(&[
+        "run",
+        "--pipeline",
+        "pipelines/ptdv_ninh_binh.toml",
+        "--data",
+        root().join("sample_data_ninh_binh").to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--json",
+    ]);
+    let stdout = String::from_utf8_lossy(&result.stdout).to_string();
+    assert_eq!(result.status.code(), Some(1), "a return is missing and one rejected: {stdout}\n{}", String::from_utf8_lossy(&result.stderr));
+    Run { workbook: out.path().join("Tong_hop_PTDV_Ninh_Binh_2025-08.xlsx"), summary: serde_json::from_str(&stdout).unwrap(), _out: out }
+}
+
+fn findings(workbook: &Path, code: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let s = sheet(workbook, "Kiểm tra dữ liệu");
+    let rows = s.rows();
+    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
+    rows[head + 1..]
+        .iter()
+        .map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect::<std::collections::HashMap<_, _>>())
+        .filter(|f| f["Mã lỗi"] == code)
+        .collect()
+}
+
+#[test]
+fn the_month_is_consolidated_over_the_two_level_hierarchy_of_its_month() {
+    let run = run();
+    assert_eq!(run.summary["period"], "2025-08");
+    let s = sheet(&run.workbook, "Tổng hợp");
+    let (month, year, term) = (s.column("Kết nạp", "Trong tháng"), s.column("Kết nạp", "Từ đầu năm"), s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số"));
+
+    // 13285 is Phường Quang Trung until 2025-06; in August it is Phường Phủ Lý.
+    let phu_ly = s.row_of("13285");
+    assert_eq!(s.text(phu_ly, 1), "Phường Phủ Lý");
+    assert_eq!(s.number(phu_ly, month), 10.0);
+    assert_eq!(s.number(phu_ly, term), 153.0, "143 at 07/2025, and 10 in August");
+    assert_eq!(s.number(phu_ly, year), 35.0, "25 at 07/2025, and 10 in August");
+    // A provincial organisation, whose return came as an .xls saved by LibreOffice.
+    let qs = s.row_of("QS37");
+    assert_eq!(s.number(qs, month), 4.0);
+    assert_eq!(s.number(qs, term), 116.0, "112 + 4");
+
+    // Two levels: the 37 units, then the province; no district in between.
+    let rows = s.rows();
+    let figures: Vec<&str> = rows.iter().filter(|r| r[month].parse::<f64>().is_ok()).map(|r| r[0].as_str()).collect();
+    assert_eq!(figures.len(), 38, "{figures:?}");
+    assert_eq!(figures[37], "37", "the province last");
+    let total = s.row_of("37");
+    assert_eq!(s.text(total, 1), "Toàn Đảng bộ tỉnh");
+    assert_eq!(s.number(total, month), 267.0, "the accepted rows of 36 returns");
+}
+
+#[test]
+fn a_merged_unit_without_an_opening_balance_is_named_and_its_history_not_invented() {
+    let run = run();
+    let s = sheet(&run.workbook, "Tổng hợp");
+    let (month, year, term) = (s.column("Kết nạp", "Trong tháng"), s.column("Kết nạp", "Từ đầu năm"), s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số"));
+    // Phường Hà Nam was formed from parts of four wards; the board has no balance for it.
+    let ha_nam = s.row_of("13366");
+    assert_eq!(s.number(ha_nam, month), 7.0, "its own month is known");
+    assert_eq!(*s.cell(ha_nam, term), Data::Empty, "term to date unknown, not 7");
+    assert_eq!(*s.cell(ha_nam, year), Data::Empty);
+    let total = s.row_of("37");
+    assert_eq!(*s.cell(total, term), Data::Empty, "a total with an unknown part is unknown");
+    assert_eq!(*s.cell(total, s.column("Chỉ tiêu nhiệm kỳ", "% đạt")), Data::Empty);
+
+    let found = findings(&run.workbook, "opening-missing");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["Mức độ"], "Lỗi");
+    assert_eq!(found[0]["Mã đơn vị"], "13366");
+    assert_eq!(found[0]["Đơn vị"], "Phường Hà Nam");
+    assert_eq!(found[0]["Tệp"], "luy_ke_dau_ky.xlsx");
+    assert_eq!(
+        found[0]["Nội dung"],
+        "luy_ke_dau_ky.xlsx không có số lũy kế đến 07/2025 của đơn vị 13366 (Phường Hà Nam); các số lũy kế của đơn vị và của tổng số để trống."
+    );
+}
+
+#[test]
+fn a_return_from_a_unit_that_no_longer_exists_is_a_finding_at_its_code() {
+    let run = run();
+    let found = findings(&run.workbook, "unit-not-valid");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let f = &found[0];
+    assert_eq!((f["Tệp"].as_str(), f["Trang tính"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str()), ("Phuong Chau Cau - BC PTDV T8.xlsx", "BC T8", "B7", "13294"));
+    assert!(f["Nội dung"].contains("Phường Châu Cầu") && f["Nội dung"].contains("01/2025–06/2025"), "{}", f["Nội dung"]);
+    // Rejected, so Phủ Lý's figures are its own return's alone (asserted above), and the
+    // missing Vĩnh Trụ is chased.
+    assert_eq!(run.summary["files"]["rejected"], 1);
+    let missing = findings(&run.workbook, "return-missing");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0]["Mã đơn vị"], "13597");
+    let rule = findings(&run.workbook, "rule");
+    assert_eq!(rule.len(), 1);
+    assert_eq!((rule[0]["Đơn vị"].as_str(), rule[0]["Ô"].as_str(), rule[0]["Giá trị"].as_str()), ("Xã Bình Lục", "F12", "2"));
+}
