@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::period::{Month, MonthRange};
+use crate::period::{Period, PeriodRange};
 use crate::run::Stage;
 
 /// Consolidate the monthly Excel returns of a reporting hierarchy into one workbook.
@@ -39,9 +39,10 @@ pub struct TemplateArgs {
     /// Every unit expected to report in the period.
     #[arg(long)]
     pub all: bool,
-    /// The month the returns are for; default: the newest month in the inbox.
+    /// The period the returns are for (YYYY-MM, or YYYY-Qn for a quarterly pipeline);
+    /// default: the newest period in the inbox.
     #[arg(long)]
-    pub period: Option<Month>,
+    pub period: Option<Period>,
     #[arg(long, default_value = "out/templates")]
     pub out: PathBuf,
 }
@@ -53,7 +54,7 @@ pub struct StatusArgs {
     #[arg(long, default_value = "sample_data")]
     pub data: PathBuf,
     #[arg(long)]
-    pub period: Option<Month>,
+    pub period: Option<Period>,
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
 }
@@ -69,13 +70,13 @@ pub struct PipelineArg {
 pub struct RunArgs {
     #[command(flatten)]
     pub pipeline: PipelineArg,
-    /// The data directory, holding `reference/` and `inbox/YYYY-MM/`.
+    /// The data directory, holding `reference/` and `inbox/YYYY-MM/` (or `inbox/YYYY-Qn/`).
     #[arg(long, default_value = "sample_data")]
     pub data: PathBuf,
-    /// The month to consolidate (YYYY-MM), or months in order (YYYY-MM..YYYY-MM);
-    /// default: the newest month in the inbox.
+    /// The period to consolidate (YYYY-MM, or YYYY-Qn for a quarterly pipeline), or
+    /// periods in order (A..B); default: the newest period in the inbox.
     #[arg(long)]
-    pub period: Option<MonthRange>,
+    pub period: Option<PeriodRange>,
     /// Where the workbook and the work directory go.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,

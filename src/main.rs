@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tonghop::cli::{Cli, Command, RunArgs, StatusArgs, TemplateArgs};
 use tonghop::definition::{self, DefinitionError};
-use tonghop::period::Month;
+use tonghop::period::Period;
 use tonghop::run::{self, RunOptions, Stage};
 
 /// Exit codes of DESIGN.md.
@@ -80,7 +80,10 @@ fn run_command(args: RunArgs) -> u8 {
         eprintln!("error: --from {} comes after --to {}", from.name(), to.name());
         return USAGE;
     }
-    let months: Vec<Option<Month>> = match args.period {
+    if let Err(code) = period_of_pipeline(&def, args.period.map(|r| r.first)) {
+        return code;
+    }
+    let months: Vec<Option<Period>> = match args.period {
         Some(range) => range.first.through(range.last).into_iter().map(Some).collect(),
         None => vec![None],
     };
@@ -119,11 +122,25 @@ fn run_command(args: RunArgs) -> u8 {
     summaries.iter().map(|s| s.exit_code).max().unwrap_or(0)
 }
 
+/// A `--period` of the other kind (a month for a quarterly pipeline) is a usage error.
+fn period_of_pipeline(def: &definition::Definition, period: Option<Period>) -> Result<(), u8> {
+    match period.map(|p| p.expect_kind(def.pipeline.period)) {
+        Some(Err(e)) => {
+            eprintln!("error: --period {e}");
+            Err(USAGE)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn status_command(args: StatusArgs) -> u8 {
     let def = match definition::load(&args.pipeline.pipeline) {
         Ok(def) => def,
         Err(e) => return report_definition_error(&e),
     };
+    if let Err(code) = period_of_pipeline(&def, args.period) {
+        return code;
+    }
     let opts = RunOptions {
         pipeline: args.pipeline.pipeline,
         data: args.data,
@@ -148,10 +165,13 @@ fn template_command(args: TemplateArgs) -> u8 {
         Ok(def) => def,
         Err(e) => return report_definition_error(&e),
     };
+    if let Err(code) = period_of_pipeline(&def, args.period) {
+        return code;
+    }
     let written = (|| -> anyhow::Result<Vec<std::path::PathBuf>> {
         let period = match args.period {
             Some(p) => p,
-            None => run::newest_month(&args.data)?,
+            None => run::newest_period(&args.data, def.pipeline.period)?,
         };
         let registry = tonghop::registry::Registry::load(&args.data.join(&def.registry.file))?;
         let hierarchy = registry.hierarchy(period, &def.registry.levels)?;

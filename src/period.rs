@@ -1,7 +1,10 @@
-//! Months: the period of a return and of a run.
+//! Months, and periods: what a return reports and a run consolidates, a month or a
+//! quarter as the pipeline says.
 
 use std::fmt;
 use std::str::FromStr;
+
+use serde::Deserialize;
 
 /// A calendar month, ordered in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -11,7 +14,7 @@ pub struct Month {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a month (expected YYYY-MM)")]
+#[error("`{0}` is not a period (expected YYYY-MM for a month, YYYY-Qn for a quarter)")]
 pub struct BadMonth(pub String);
 
 impl Month {
@@ -25,21 +28,6 @@ impl Month {
         } else {
             Month { year: self.year, month: self.month + 1 }
         }
-    }
-
-    pub fn january(self) -> Month {
-        Month { year: self.year, month: 1 }
-    }
-
-    /// Every month from `self` to `last`, both included.
-    pub fn through(self, last: Month) -> Vec<Month> {
-        let mut months = Vec::new();
-        let mut m = self;
-        while m <= last {
-            months.push(m);
-            m = m.next();
-        }
-        months
     }
 
     /// Reads `MM/YYYY`, `M/YYYY`, `MM-YYYY` or `YYYY-MM`, as returns write it.
@@ -56,27 +44,191 @@ impl Month {
     }
 }
 
-/// `YYYY-MM` or `YYYY-MM..YYYY-MM`: the months a command runs for, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonthRange {
-    pub first: Month,
-    pub last: Month,
+/// How long a pipeline's period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeriodKind {
+    Month,
+    Quarter,
 }
 
-impl FromStr for MonthRange {
+impl PeriodKind {
+    fn months(self) -> u32 {
+        match self {
+            PeriodKind::Month => 1,
+            PeriodKind::Quarter => 3,
+        }
+    }
+
+    /// How the command line and folder names write it.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "YYYY-MM",
+            PeriodKind::Quarter => "YYYY-Qn",
+        }
+    }
+}
+
+/// One period of a pipeline: month `index` (1-12) or quarter `index` (1-4) of `year`.
+/// Written `2023-10` or `2025-Q3` in folders, artifacts and on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub year: i32,
+    pub index: u32,
+}
+
+const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
+
+impl Period {
+    pub fn of_month(month: Month) -> Period {
+        Period { kind: PeriodKind::Month, year: month.year, index: month.month }
+    }
+
+    /// The period of `kind` that `month` falls in.
+    pub fn containing(month: Month, kind: PeriodKind) -> Period {
+        Period { kind, year: month.year, index: (month.month - 1) / kind.months() + 1 }
+    }
+
+    pub fn first_month(self) -> Month {
+        Month { year: self.year, month: (self.index - 1) * self.kind.months() + 1 }
+    }
+
+    pub fn last_month(self) -> Month {
+        Month { year: self.year, month: self.index * self.kind.months() }
+    }
+
+    pub fn next(self) -> Period {
+        Period::containing(self.last_month().next(), self.kind)
+    }
+
+    /// The first period of the same year.
+    pub fn year_start(self) -> Period {
+        Period { index: 1, ..self }
+    }
+
+    /// Every period from `self` to `last`, both included.
+    pub fn through(self, last: Period) -> Vec<Period> {
+        let mut periods = Vec::new();
+        let mut p = self;
+        while p <= last {
+            periods.push(p);
+            p = p.next();
+        }
+        periods
+    }
+
+    /// `{month}`, `{quarter}` (Roman, as Vietnamese reports write it) and `{year}` filled in.
+    pub fn fill(self, text: &str) -> String {
+        let quarter = ROMAN[((self.last_month().month - 1) / 3) as usize];
+        text.replace("{month}", &self.last_month().month.to_string())
+            .replace("{quarter}", quarter)
+            .replace("{year}", &self.year.to_string())
+    }
+
+    /// As a clerk writes it in a return's `Kỳ báo cáo`: `08/2025`, `Quý III/2025`.
+    pub fn clerk(self) -> String {
+        match self.kind {
+            PeriodKind::Month => format!("{:02}/{}", self.index, self.year),
+            PeriodKind::Quarter => format!("Quý {}/{}", ROMAN[self.index as usize - 1], self.year),
+        }
+    }
+
+    /// The period of `kind` ending with `month`, if one does (`06/2025` ends Q2).
+    pub fn ending_with(month: Month, kind: PeriodKind) -> Option<Period> {
+        let p = Period::containing(month, kind);
+        (p.last_month() == month).then_some(p)
+    }
+
+    /// What a return writes for its period: for months as `Month::parse_loose`; for
+    /// quarters `Quý III/2025`, `Quý 3 năm 2025`, `Q3/2025`, `III/2025`, `2025-Q3`.
+    pub fn parse_loose(text: &str, kind: PeriodKind) -> Option<Period> {
+        match kind {
+            PeriodKind::Month => Month::parse_loose(text).map(Period::of_month),
+            PeriodKind::Quarter => parse_quarter(text),
+        }
+    }
+
+    /// An error unless the period is of `kind`: a month given to a quarterly pipeline.
+    pub fn expect_kind(self, kind: PeriodKind) -> anyhow::Result<()> {
+        if self.kind != kind {
+            anyhow::bail!("`{self}` is not a period of this pipeline, whose periods are written {}", kind.pattern());
+        }
+        Ok(())
+    }
+}
+
+fn parse_quarter(text: &str) -> Option<Period> {
+    let lower = crate::text::fold(text);
+    if let Ok(p) = lower.to_uppercase().parse::<Period>() {
+        return (p.kind == PeriodKind::Quarter).then_some(p);
+    }
+    let lower = lower.trim();
+    let rest = ["quý", "quy", "q"].iter().find_map(|p| lower.strip_prefix(p)).unwrap_or(lower);
+    let rest = rest.trim_start();
+    let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    let (number, rest) = rest.split_at(end);
+    let index = match number.to_uppercase().as_str() {
+        "1" | "I" => 1,
+        "2" | "II" => 2,
+        "3" | "III" => 3,
+        "4" | "IV" => 4,
+        _ => return None,
+    };
+    let rest = rest.trim_start_matches([' ', '/', '-', '.']);
+    let rest = ["năm", "nam"].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest).trim();
+    let year: i32 = rest.parse().ok().filter(|_| rest.len() == 4)?;
+    Month::new(year, 1)?;
+    Some(Period { kind: PeriodKind::Quarter, year, index })
+}
+
+impl FromStr for Period {
     type Err = BadMonth;
-    fn from_str(s: &str) -> Result<MonthRange, BadMonth> {
+    /// `YYYY-MM` or `YYYY-Qn`.
+    fn from_str(s: &str) -> Result<Period, BadMonth> {
+        if let Some((y, q)) = s.split_once("-Q") {
+            let bad = || BadMonth(s.to_string());
+            let index: u32 = q.parse().map_err(|_| bad())?;
+            if y.len() != 4 || q.len() != 1 || !(1..=4).contains(&index) {
+                return Err(bad());
+            }
+            let month = Month::new(y.parse().map_err(|_| bad())?, 1).ok_or_else(bad)?;
+            return Ok(Period { kind: PeriodKind::Quarter, year: month.year, index });
+        }
+        s.parse::<Month>().map(Period::of_month)
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            PeriodKind::Month => write!(f, "{:04}-{:02}", self.year, self.index),
+            PeriodKind::Quarter => write!(f, "{:04}-Q{}", self.year, self.index),
+        }
+    }
+}
+
+/// A period or periods in order, `A` or `A..B`, both of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodRange {
+    pub first: Period,
+    pub last: Period,
+}
+
+impl FromStr for PeriodRange {
+    type Err = BadMonth;
+    fn from_str(s: &str) -> Result<PeriodRange, BadMonth> {
         let (first, last) = match s.split_once("..") {
             Some((a, b)) => (a.parse()?, b.parse()?),
             None => {
-                let m: Month = s.parse()?;
-                (m, m)
+                let p: Period = s.parse()?;
+                (p, p)
             }
         };
-        if first > last {
+        if first > last || first.kind != last.kind {
             return Err(BadMonth(s.to_string()));
         }
-        Ok(MonthRange { first, last })
+        Ok(PeriodRange { first, last })
     }
 }
 
@@ -114,18 +266,41 @@ mod tests {
     }
 
     #[test]
-    fn month_ranges() {
-        let r: MonthRange = "2023-01..2023-10".parse().unwrap();
+    fn period_ranges() {
+        let r: PeriodRange = "2023-01..2023-10".parse().unwrap();
         assert_eq!(r.first.through(r.last).len(), 10);
-        let one: MonthRange = "2023-10".parse().unwrap();
+        let one: PeriodRange = "2023-10".parse().unwrap();
         assert_eq!(one.first, one.last);
-        assert!("2023-10..2023-01".parse::<MonthRange>().is_err());
+        assert!("2023-10..2023-01".parse::<PeriodRange>().is_err());
+        let q: PeriodRange = "2024-Q4..2025-Q2".parse().unwrap();
+        let shown: Vec<_> = q.first.through(q.last).iter().map(|p| p.to_string()).collect();
+        assert_eq!(shown, ["2024-Q4", "2025-Q1", "2025-Q2"]);
+        assert!("2025-Q1..2025-06".parse::<PeriodRange>().is_err(), "one kind");
+        assert!("2025-Q5".parse::<Period>().is_err());
+    }
+
+    #[test]
+    fn quarters_as_returns_write_them() {
+        let q3 = Period { kind: PeriodKind::Quarter, year: 2025, index: 3 };
+        for text in ["Quý III/2025", "quý 3/2025", "Quý III năm 2025", "QUÝ 3 - 2025", "Q3/2025", "III/2025", "2025-Q3", " Quý  III / 2025 "] {
+            assert_eq!(Period::parse_loose(text, PeriodKind::Quarter), Some(q3), "{text}");
+        }
+        for text in ["Quý V/2025", "08/2025", "Quý III", "tháng 9/2025"] {
+            assert_eq!(Period::parse_loose(text, PeriodKind::Quarter), None, "{text}");
+        }
+        assert_eq!(q3.clerk(), "Quý III/2025");
+        assert_eq!(q3.fill("Quý {quarter} năm {year}"), "Quý III năm 2025");
+        assert_eq!((q3.first_month().to_string(), q3.last_month().to_string()), ("2025-07".into(), "2025-09".into()));
+        assert_eq!(q3.year_start().to_string(), "2025-Q1");
+        assert_eq!(Period::containing(Month::new(2025, 12).unwrap(), PeriodKind::Quarter).next().to_string(), "2026-Q1");
+        assert_eq!(Period::ending_with(Month::new(2025, 6).unwrap(), PeriodKind::Quarter).map(|p| p.to_string()), Some("2025-Q2".into()));
+        assert_eq!(Period::ending_with(Month::new(2025, 5).unwrap(), PeriodKind::Quarter), None);
     }
 
     #[test]
     fn ranges_cross_years() {
-        let months = Month::new(2022, 11).unwrap().through(Month::new(2023, 2).unwrap());
-        let shown: Vec<_> = months.iter().map(|m| m.to_string()).collect();
+        let (first, last) = ("2022-11".parse::<Period>().unwrap(), "2023-02".parse::<Period>().unwrap());
+        let shown: Vec<_> = first.through(last).iter().map(|m| m.to_string()).collect();
         assert_eq!(shown, ["2022-11", "2022-12", "2023-01", "2023-02"]);
     }
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::aggregate::{self, References};
 use crate::definition::{self, Definition, Severity};
 use crate::ingest;
-use crate::period::Month;
+use crate::period::{Period, PeriodKind};
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
 use crate::store::{self, stage_dir, Batch, StageDir};
@@ -48,7 +48,7 @@ impl Stage {
 pub struct RunOptions {
     pub pipeline: PathBuf,
     pub data: PathBuf,
-    pub period: Option<Month>,
+    pub period: Option<Period>,
     pub out: PathBuf,
     pub from: Stage,
     pub to: Stage,
@@ -133,16 +133,22 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The newest `YYYY-MM` folder of the inbox.
-pub fn newest_month(data: &Path) -> anyhow::Result<Month> {
-    let inbox = data.join("inbox");
-    let mut months: Vec<Month> = std::fs::read_dir(&inbox)
-        .with_context(|| format!("cannot list {}", inbox.display()))?
+/// The names of `dir`'s entries that are periods of `kind`.
+fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Period>> {
+    let mut periods: Vec<Period> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<Period>().ok()))
+        .filter(|p| p.kind == kind)
         .collect();
-    months.sort();
-    months.pop().with_context(|| format!("{} has no YYYY-MM folder", inbox.display()))
+    periods.sort();
+    Ok(periods)
+}
+
+/// The newest period folder of the inbox (`YYYY-MM` or `YYYY-Qn`, as the pipeline's period).
+pub fn newest_period(data: &Path, kind: PeriodKind) -> anyhow::Result<Period> {
+    let inbox = data.join("inbox");
+    let mut periods = periods_in(&inbox, kind).with_context(|| format!("cannot list {}", inbox.display()))?;
+    periods.pop().with_context(|| format!("{} has no {} folder", inbox.display(), kind.pattern()))
 }
 
 fn sha256_file(path: &Path) -> anyhow::Result<String> {
@@ -168,7 +174,7 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
     store::remove_leftovers(&opts.out)?;
     let period = match opts.period {
         Some(p) => p,
-        None => newest_month(&opts.data)?,
+        None => newest_period(&opts.data, def.pipeline.period)?,
     };
     let mut ctx = Context::new(def, opts)?;
     let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, month_keys, refs, references: reference_inputs } =
@@ -286,7 +292,7 @@ struct MonthKeys {
     merge: String,
 }
 
-fn month_keys(ctx: &Context, month: Month) -> anyhow::Result<MonthKeys> {
+fn month_keys(ctx: &Context, month: Period) -> anyhow::Result<MonthKeys> {
     let inbox = ctx.opts.data.join("inbox").join(month.to_string());
     if !inbox.is_dir() {
         bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
@@ -311,17 +317,17 @@ fn month_keys(ctx: &Context, month: Month) -> anyhow::Result<MonthKeys> {
 struct PeriodInputs {
     key: String,
     inputs: BTreeMap<String, String>,
-    months: Vec<Month>,
+    months: Vec<Period>,
     /// The keys of each of those months, computed once (hashing every file is not free).
-    month_keys: BTreeMap<Month, MonthKeys>,
+    month_keys: BTreeMap<Period, MonthKeys>,
     refs: References,
     /// The reference files with their size and SHA-256, for the report's list of inputs.
     references: Vec<(String, u64, String)>,
 }
 
-fn period_key(ctx: &Context, period: Month) -> anyhow::Result<PeriodInputs> {
+fn period_key(ctx: &Context, period: Period) -> anyhow::Result<PeriodInputs> {
     let refs = aggregate::load_references(ctx.def, &ctx.opts.data, period)?;
-    let months = aggregate::months_needed(ctx.def, period, refs.cutoff)?;
+    let months = aggregate::periods_needed(ctx.def, period, refs.cutoff)?;
     let mut inputs = BTreeMap::new();
     let mut keys = BTreeMap::new();
     for &m in &months {
@@ -338,7 +344,7 @@ fn period_key(ctx: &Context, period: Month) -> anyhow::Result<PeriodInputs> {
     Ok(PeriodInputs { key, inputs, months, month_keys: keys, refs, references })
 }
 
-fn consolidate_month(ctx: &mut Context, month: Month, keys: &MonthKeys, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
+fn consolidate_month(ctx: &mut Context, month: Period, keys: &MonthKeys, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
     let MonthKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = keys.clone();
     let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
     let def = ctx.def;
@@ -402,7 +408,7 @@ fn consolidate_month(ctx: &mut Context, month: Month, keys: &MonthKeys, is_perio
 fn write_report(
     def: &Definition,
     hierarchy: &Hierarchy,
-    period: Month,
+    period: Period,
     figures: &polars::prelude::DataFrame,
     merged: &Batch,
     refs: &References,
@@ -442,7 +448,7 @@ pub fn findings_paths(workbook: &Path) -> (PathBuf, PathBuf) {
 pub const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
 
 /// `<workbook>.findings.json` and `.findings.parquet` beside the workbook, for scripts.
-fn write_findings(def: &Definition, period: Month, findings: &[crate::finding::Finding], workbook: &Path) -> anyhow::Result<()> {
+fn write_findings(def: &Definition, period: Period, findings: &[crate::finding::Finding], workbook: &Path) -> anyhow::Result<()> {
     let mut sorted = findings.to_vec();
     sorted.sort_by(|a, b| (&a.group, &a.unit, &a.file, a.row, &a.cell).cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell)));
     let document = serde_json::json!({
@@ -458,12 +464,9 @@ fn write_findings(def: &Definition, period: Month, findings: &[crate::finding::F
 
 /// Consolidated periods (an aggregate in the work directory) whose inputs changed since:
 /// a corrected return of an earlier month makes every later period that adds it up stale.
-pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<Month>> {
+pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<Period>> {
     let ctx = Context::new(def, opts)?;
-    let mut periods: Vec<Month> = std::fs::read_dir(opts.out.join("work"))
-        .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok())).collect())
-        .unwrap_or_default();
-    periods.sort();
+    let periods = periods_in(&opts.out.join("work"), def.pipeline.period).unwrap_or_default();
     let mut stale = Vec::new();
     for period in periods {
         let dir = stage_dir(&opts.out, period, "aggregate");
@@ -482,7 +485,7 @@ pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<
 pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8)> {
     let upto_merge = RunOptions { from: Stage::Ingest, to: Stage::Merge, force: false, ..opts.clone() };
     let summary = run(def, &upto_merge)?;
-    let period: Month = summary.period.parse()?;
+    let period: Period = summary.period.parse()?;
     let tables = definition::table_names(def);
     let merged = Batch::load(&stage_dir(&opts.out, period, "merge"), &tables)?;
     let registry = Registry::load(&opts.data.join(&def.registry.file))?;
@@ -542,7 +545,7 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
     }
     let stale = stale_periods(def, opts)?;
     if !stale.is_empty() {
-        let list: Vec<String> = stale.iter().map(Month::to_string).collect();
+        let list: Vec<String> = stale.iter().map(Period::to_string).collect();
         text.push_str(&format!(
             "\nstale: {} (their inputs changed since they were consolidated; tonghop run --period {}..{})\n",
             list.join(", "),
@@ -553,7 +556,7 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
     Ok((text, summary.exit_code))
 }
 
-fn summarise(def: &Definition, period: Month, merged: &Batch, refs: References, stages: Vec<StageOutcome>, outputs: Vec<String>) -> Summary {
+fn summarise(def: &Definition, period: Period, merged: &Batch, refs: References, stages: Vec<StageOutcome>, outputs: Vec<String>) -> Summary {
     let mut s = Summary { pipeline: def.pipeline.name.clone(), period: period.to_string(), stages, outputs, ..Summary::default() };
     for f in &merged.files {
         s.files.read += 1;

@@ -7,7 +7,7 @@ use common::{root, tonghop};
 
 #[test]
 fn the_shipped_definitions_pass() {
-    for pipeline in ["pipelines/ptdv_monthly.toml", "tests/fixtures/harvest/harvest.toml"] {
+    for pipeline in ["pipelines/ptdv_monthly.toml", "pipelines/ptdv_ninh_binh.toml", "tests/fixtures/harvest/harvest.toml"] {
         let out = tonghop(&["check", "--pipeline", pipeline]);
         assert_eq!(out.status.code(), Some(0), "{pipeline}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -39,6 +39,18 @@ fn a_misspelt_key_is_an_error_at_its_place() {
     let (line, column) = position(&broken, "periode");
     assert!(stderr.contains("unknown field `periode`"), "{stderr}");
     assert!(stderr.contains(&format!("--> broken.toml:{line}:{column}")), "{stderr}");
+}
+
+#[test]
+fn a_quarterly_pipeline_cannot_sum_over_a_month() {
+    let good = std::fs::read_to_string(root().join("pipelines/ptdv_monthly.toml")).unwrap();
+    let broken = good.replacen("period = \"month\"", "period = \"quarter\"", 1);
+    let (code, stderr) = check(&broken);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("measure `adm_month` sums over a month, but this pipeline's period is a quarter"), "{stderr}");
+    let (code, stderr) = check(&good.replacen("window = \"month\"", "window = \"quarter\"", 1));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("measure `adm_month` sums over a quarter, but this pipeline's period is a month"), "{stderr}");
 }
 
 #[test]

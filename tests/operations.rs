@@ -124,3 +124,13 @@ fn quiet_prints_nothing_and_verbose_logs_the_stages() {
     assert!(stderr.contains("stage ran") && stderr.contains("stage=\"aggregate\""), "{stderr}");
     assert!(!stderr.contains("files ["), "no progress bar when stderr is not a terminal: {stderr}");
 }
+
+#[test]
+fn a_period_of_the_other_kind_is_a_usage_error() {
+    let out = tempfile::tempdir().unwrap();
+    let result = tonghop(&["run", "--period", "2023-Q4", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("`2023-Q4` is not a period of this pipeline, whose periods are written YYYY-MM"), "{stderr}");
+    assert!(!out.path().join("work").exists(), "nothing ran");
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::{copy_dir, root, sheet, tonghop};
 use tonghop::definition;
-use tonghop::period::Month;
+use tonghop::period::Period;
 use tonghop::registry::Registry;
 use tonghop::template::{self, Fill};
 
@@ -58,7 +58,7 @@ const FIELDS: [&str; 10] = [
 fn filled_returns(october: &Path) {
     let def = definition::load(&root().join("pipelines/ptdv_monthly.toml")).unwrap();
     let registry = Registry::load(&root().join("sample_data/reference/don_vi.csv")).unwrap();
-    let period: Month = "2023-10".parse().unwrap();
+    let period: Period = "2023-10".parse().unwrap();
     let hierarchy = registry.hierarchy(period, &def.registry.levels).unwrap();
 
     let mau01 = def.return_spec("mau01").unwrap();

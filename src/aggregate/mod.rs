@@ -16,15 +16,15 @@ use polars::prelude::*;
 use crate::definition::{Definition, Header, MeasureKind, Severity, TableSpec, ValueKind, Window};
 use crate::finding::{code, Finding};
 use crate::ingest::{self, workbook::Cell};
-use crate::period::Month;
+use crate::period::{Month, Period};
 use crate::registry::Hierarchy;
 
 /// The board's reference tables, read for one period.
 #[derive(Debug, Default)]
 pub struct References {
     pub tables: HashMap<String, DataFrame>,
-    /// The cut-off month of the opening balances, when the definition has them.
-    pub cutoff: Option<Month>,
+    /// The period the opening balances close, when the definition has them.
+    pub cutoff: Option<Period>,
     pub findings: Vec<Finding>,
 }
 
@@ -43,7 +43,7 @@ fn for_year(spec: &TableSpec, year: i32) -> TableSpec {
     spec
 }
 
-pub fn load_references(def: &Definition, data: &Path, period: Month) -> anyhow::Result<References> {
+pub fn load_references(def: &Definition, data: &Path, period: Period) -> anyhow::Result<References> {
     let mut refs = References::default();
     for spec in &def.references {
         let path = data.join(&spec.file);
@@ -51,28 +51,36 @@ pub fn load_references(def: &Definition, data: &Path, period: Month) -> anyhow::
         let (df, cutoff, findings) = ingest::read_reference(def, &path, &table, spec.cutoff.as_ref().map(|c| c.label.as_str()))?;
         refs.findings.extend(findings);
         if let Some(label) = &spec.cutoff {
+            // `06/2025` (a month that ends a period of the pipeline) or the period itself.
+            let kind = def.pipeline.period;
+            let text = cutoff.as_ref().map(Cell::text).unwrap_or_default();
             let month = match &cutoff {
                 Some(Cell::Date(d)) => Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)),
-                Some(other) => Month::parse_loose(&other.text()),
-                None => None,
+                _ => Month::parse_loose(&text),
             };
-            let month = month.with_context(|| format!("{}: no month next to `{}`", path.display(), label.label))?;
-            if month >= period {
-                bail!("{}: the opening balances are at {month}, not before {period}", path.display());
+            let closed = match month {
+                Some(m) => Some(Period::ending_with(m, kind).with_context(|| {
+                    format!("{}: the opening balances are at {m}, which does not end a period ({})", path.display(), kind.pattern())
+                })?),
+                None => Period::parse_loose(&text, kind),
+            };
+            let closed = closed.with_context(|| format!("{}: no period next to `{}`", path.display(), label.label))?;
+            if closed >= period {
+                bail!("{}: the opening balances are at {closed}, not before {period}", path.display());
             }
-            refs.cutoff = Some(month);
+            refs.cutoff = Some(closed);
         }
         refs.tables.insert(spec.id.clone(), df);
     }
     Ok(refs)
 }
 
-/// The first month a window covers, and whether the opening balance is added to it.
-fn window_start(def: &Definition, window: Window, period: Month, cutoff: Option<Month>) -> anyhow::Result<(Month, bool)> {
+/// The first period a window covers, and whether the opening balance is added to it.
+fn window_start(def: &Definition, window: Window, period: Period, cutoff: Option<Period>) -> anyhow::Result<(Period, bool)> {
     let base = match window {
-        Window::Month => return Ok((period, false)),
-        Window::Year => period.january(),
-        Window::Term => def.pipeline.term.start.get_ref().parse::<Month>()?,
+        Window::Month | Window::Quarter => return Ok((period, false)),
+        Window::Year => period.year_start(),
+        Window::Term => Period::containing(def.pipeline.term.start.get_ref().parse::<Month>()?, period.kind),
     };
     Ok(match cutoff {
         Some(c) if c >= base => (c.next(), true),
@@ -80,8 +88,8 @@ fn window_start(def: &Definition, window: Window, period: Month, cutoff: Option<
     })
 }
 
-/// Every month whose returns the figures of `period` need, oldest first.
-pub fn months_needed(def: &Definition, period: Month, cutoff: Option<Month>) -> anyhow::Result<Vec<Month>> {
+/// Every period whose returns the figures of `period` need, oldest first.
+pub fn periods_needed(def: &Definition, period: Period, cutoff: Option<Period>) -> anyhow::Result<Vec<Period>> {
     let mut first = period;
     for m in &def.measures {
         if let Some(MeasureKind::Sum { window, .. }) = m.kind() {
@@ -97,7 +105,7 @@ pub fn months_needed(def: &Definition, period: Month, cutoff: Option<Month>) -> 
 pub fn aggregate(
     def: &Definition,
     hierarchy: &Hierarchy,
-    period: Month,
+    period: Period,
     history: &BTreeMap<String, DataFrame>,
     refs: &References,
 ) -> anyhow::Result<DataFrame> {
@@ -207,7 +215,7 @@ fn senders_of<'a>(def: &'a Definition, qualified: &str) -> &'a [String] {
 /// no row in that measure's opening balances (one per unit and reference table). Its
 /// cumulative figures stay unknown: the tool does not derive a merged unit's history
 /// from its parts, since a part merged in pieces cannot be split.
-pub fn missing_openings(def: &Definition, refs: &References, hierarchy: &Hierarchy, period: Month) -> anyhow::Result<Vec<Finding>> {
+pub fn missing_openings(def: &Definition, refs: &References, hierarchy: &Hierarchy, period: Period) -> anyhow::Result<Vec<Finding>> {
     let mut wanted: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
     for m in &def.measures {
         if let Some(MeasureKind::Sum { source, window, opening: Some(opening), .. }) = m.kind() {
@@ -224,7 +232,7 @@ pub fn missing_openings(def: &Definition, refs: &References, hierarchy: &Hierarc
         let df = refs.tables.get(id).with_context(|| format!("reference {id} was not read"))?;
         let present: HashSet<String> = crate::validate::text_column(df, spec.key.get_ref())?.into_iter().collect();
         let file = Path::new(&spec.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let cutoff = refs.cutoff.map(|c| format!("{:02}/{}", c.month, c.year)).unwrap_or_default();
+        let cutoff = refs.cutoff.map(Period::clerk).unwrap_or_default();
         for unit in hierarchy.units.iter().filter(|u| kinds.contains(&&u.kind) && !present.contains(&u.code)) {
             findings.push(
                 Finding::builder(def, code::OPENING_MISSING, Severity::Error, "{file} has no opening balance for unit {unit} ({name}) at {cutoff}; its cumulative figures are left blank")

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::{table_names, Definition, MeasureKind, RuleScope, SheetKind, TableSpec, ValueKind};
-use crate::period::Month;
+use super::{table_names, Definition, MeasureKind, RuleScope, SheetKind, TableSpec, ValueKind, Window};
+use crate::period::{Month, PeriodKind};
 
 /// One thing wrong in a definition, at a place in its text.
 #[derive(Debug, Clone)]
@@ -282,7 +282,19 @@ impl Checker {
                 continue;
             };
             match kind {
-                MeasureKind::Sum { .. } => {
+                MeasureKind::Sum { window, .. } => {
+                    let wrong = match (window, def.pipeline.period) {
+                        (Window::Month, PeriodKind::Quarter) => Some("month"),
+                        (Window::Quarter, PeriodKind::Month) => Some("quarter"),
+                        _ => None,
+                    };
+                    if let Some(wrong) = wrong {
+                        self.fail_nowhere(format!(
+                            "measure `{}` sums over a {wrong}, but this pipeline's period is a {}",
+                            measure.id,
+                            if wrong == "month" { "quarter" } else { "month" }
+                        ));
+                    }
                     let source = measure.source.as_ref().expect("kind Sum has a source");
                     if let Some(table) = self.table_ref(def, source) {
                         if let Some(field) = &measure.field {

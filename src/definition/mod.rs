@@ -76,17 +76,12 @@ impl Limits {
 pub struct Pipeline {
     pub name: String,
     pub title: String,
-    /// Only monthly pipelines exist so far; the key is there so a quarterly one is an
-    /// explicit error rather than a silently monthly run.
+    /// `month` or `quarter`: what a return reports and a run consolidates.
     pub period: PeriodKind,
     pub term: Term,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PeriodKind {
-    Month,
-}
+pub use crate::period::PeriodKind;
 
 /// The term (nhiệm kỳ) that term-to-date figures accumulate over.
 #[derive(Debug, Clone, Deserialize)]
@@ -488,7 +483,10 @@ impl MeasureSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Window {
+    /// The run's period, in a monthly pipeline.
     Month,
+    /// The run's period, in a quarterly pipeline.
+    Quarter,
     Year,
     Term,
 }
@@ -496,7 +494,7 @@ pub enum Window {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkbookSpec {
-    /// File name; `{period}` is replaced by `YYYY-MM`.
+    /// File name; `{period}` is replaced by `YYYY-MM` (or `YYYY-Qn`).
     pub file: String,
     /// The title block: superior body and issuing body on the left.
     pub superior: String,

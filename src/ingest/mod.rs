@@ -24,6 +24,7 @@ use crate::definition::{Definition, ReturnSpec, Severity, TableSpec, ValueKind};
 use crate::finding::{code, Finding};
 use crate::store::Batch;
 use crate::text;
+use crate::period::{Month, Period, PeriodKind};
 use coerce::{coerce, Value};
 use locate::{locate, Located};
 use workbook::{a1, column_letters, Caps, Cell, Grid};
@@ -275,18 +276,23 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
     }
     if let Some((cell, r, c)) = locate::labelled_value(first.grid, &header.period.label, first.at.header_row) {
         record.period_cell = a1(r, c);
-        let month = match &cell {
-            Cell::Date(d) => crate::period::Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)),
-            other => crate::period::Month::parse_loose(&other.text()),
+        // A date stands for the period it falls in (a quarter's return dated 30/09/2025).
+        let kind = def.pipeline.period;
+        let period = match &cell {
+            Cell::Date(d) => Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)).map(|m| Period::containing(m, kind)),
+            other => Period::parse_loose(&other.text(), kind),
         };
-        match month {
-            Some(m) => record.period = m.to_string(),
+        match period {
+            Some(p) => record.period = p.to_string(),
             None => findings.push(
-                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the period `{value}` at {sheet}!{cell} is not a month")
+                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the period `{value}` at {sheet}!{cell} is not one this pipeline reads")
                     .file(&file)
                     .at(&first.grid.name, &a1(r, c))
                     .value(cell.text())
-                    .expected("mm/yyyy")
+                    .expected(match kind {
+                        PeriodKind::Month => "mm/yyyy",
+                        PeriodKind::Quarter => "Quý I-IV/yyyy",
+                    })
                     .build(),
             ),
         }

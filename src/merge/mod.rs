@@ -12,7 +12,7 @@ use polars::prelude::*;
 use crate::definition::{Definition, MergeSpec, Severity};
 use crate::finding::{code, fill, Finding};
 use crate::ingest::FileRecord;
-use crate::period::Month;
+use crate::period::Period;
 use crate::registry::Hierarchy;
 use crate::store::Batch;
 use crate::validate::text_column;
@@ -32,7 +32,7 @@ pub struct Expectation {
     pub superseded: Vec<String>,
 }
 
-pub fn merge(def: &Definition, hierarchy: &Hierarchy, month: Month, validated: Batch) -> anyhow::Result<Batch> {
+pub fn merge(def: &Definition, hierarchy: &Hierarchy, month: Period, validated: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, tables, mut findings, placements, .. } = validated;
 
     let superseded = resolve_resubmissions(def, &mut files, &mut findings);
@@ -181,7 +181,7 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
 }
 
 /// Every unit valid for the month that must send each return, and what it sent.
-fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Month, files: &[FileRecord], findings: &mut Vec<Finding>) -> Vec<Expectation> {
+fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Period, files: &[FileRecord], findings: &mut Vec<Finding>) -> Vec<Expectation> {
     let mut by_sender: HashMap<(&str, &str), Vec<&FileRecord>> = HashMap::new();
     for f in files {
         by_sender.entry((f.return_id.as_str(), f.unit.as_str())).or_default().push(f);

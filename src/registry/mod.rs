@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 use polars::prelude::*;
 
-use crate::period::Month;
+use crate::period::{Month, Period};
 use crate::text;
 
 /// A unit as the registry lists it.
@@ -91,8 +91,9 @@ impl Registry {
         Ok(Registry { units })
     }
 
-    /// The hierarchy of the units valid in `month`.
-    pub fn hierarchy(&self, month: Month, levels: &[String]) -> anyhow::Result<Hierarchy> {
+    /// The hierarchy of the units valid in `period`: in its last month, for a quarter.
+    pub fn hierarchy(&self, period: Period, levels: &[String]) -> anyhow::Result<Hierarchy> {
+        let month = period.last_month();
         let units: Vec<Unit> = self.units.iter().filter(|u| u.valid_in(month)).cloned().collect();
         let mut by_code = HashMap::new();
         for (i, unit) in units.iter().enumerate() {

@@ -17,7 +17,7 @@ use crate::definition::{CellFormat, Definition, SheetColumn, SheetKind, SheetSpe
 use crate::finding::Finding;
 use crate::ingest::FileRecord;
 use crate::merge::{self, Expectation, Tally};
-use crate::period::Month;
+use crate::period::Period;
 use crate::registry::Hierarchy;
 use crate::validate::any_text;
 
@@ -29,7 +29,7 @@ pub const COMPLETENESS_ATTRIBUTES: [&str; 8] =
 pub struct ReportInput<'a> {
     pub def: &'a Definition,
     pub hierarchy: &'a Hierarchy,
-    pub period: Month,
+    pub period: Period,
     pub figures: &'a DataFrame,
     /// The month's accepted rows per return table.
     pub tables: &'a BTreeMap<String, DataFrame>,
@@ -119,7 +119,7 @@ fn title_block(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, wid
         sheet.merge_range(row, 0, row, last, title, &f.title)?;
         row += 1;
     }
-    let period_line = wb.period_line.replace("{month}", &input.period.month.to_string()).replace("{year}", &input.period.year.to_string());
+    let period_line = input.period.fill(&wb.period_line);
     sheet.merge_range(row, 0, row, last, &period_line, &f.subtitle)?;
     Ok(row + 2)
 }

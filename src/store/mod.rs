@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use crate::finding::{self, Finding};
 use crate::ingest::{FileRecord, Placement};
 use crate::merge::Expectation;
-use crate::period::Month;
+use crate::period::Period;
 
 /// The artifact folder of one stage of one month.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ pub struct StageDir {
     pub path: PathBuf,
 }
 
-pub fn stage_dir(out: &Path, month: Month, stage: &str) -> StageDir {
+pub fn stage_dir(out: &Path, month: Period, stage: &str) -> StageDir {
     StageDir { path: out.join("work").join(month.to_string()).join(stage) }
 }
 

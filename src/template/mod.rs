@@ -15,7 +15,7 @@ use rust_xlsxwriter::{
 
 use crate::definition::{Definition, ReturnSpec, TableSpec, TemplateSpec, ValueKind};
 use crate::ingest::workbook::column_letters;
-use crate::period::Month;
+use crate::period::Period;
 use crate::registry::{Hierarchy, Unit};
 use crate::store;
 
@@ -63,19 +63,15 @@ fn committee(unit: &Unit) -> String {
     unit.aliases.first().unwrap_or(&unit.name).to_uppercase()
 }
 
-fn fill_period(text: &str, period: Month) -> String {
-    text.replace("{month}", &period.month.to_string()).replace("{year}", &period.year.to_string())
-}
-
 /// One blank (or filled) return of type `ret` for `unit`, as workbook bytes.
-pub fn render(ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Month, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
+pub fn render(ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Period, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
     let template = ret
         .template
         .as_ref()
         .with_context(|| format!("return {} has no [returns.template] in the definition", ret.id))?;
     let s = styles();
     let mut book = Workbook::new();
-    let created = ExcelDateTime::from_ymd(period.year as u16, period.month as u8, 1)?;
+    let created = ExcelDateTime::from_ymd(period.year as u16, period.first_month().month as u8, 1)?;
     book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let mut lists: Vec<Vec<String>> = Vec::new();
     for table in &ret.tables {
@@ -104,7 +100,7 @@ fn table_sheet(
     table: &TableSpec,
     hierarchy: &Hierarchy,
     unit: &Unit,
-    period: Month,
+    period: Period,
     fill: Option<Filler>,
     lists: &mut Vec<Vec<String>>,
     s: &Styles,
@@ -117,14 +113,14 @@ fn table_sheet(
     sheet.merge_range(1, 0, 1, half - 1, &committee(unit), &s.bold)?;
     sheet.merge_range(2, 0, 2, half - 1, "*", &s.bold)?;
     sheet.merge_range(0, half, 0, last, &template.motto, &s.bold)?;
-    sheet.merge_range(1, half, 1, last, &fill_period(&template.date_line, period), &s.italic)?;
+    sheet.merge_range(1, half, 1, last, &period.fill(&template.date_line), &s.italic)?;
     sheet.write_string(3, last, &ret.title)?;
     sheet.merge_range(4, 0, 4, last, &template.heading, &s.heading)?;
-    sheet.merge_range(5, 0, 5, last, &fill_period(&template.period_line, period), &s.italic)?;
+    sheet.merge_range(5, 0, 5, last, &period.fill(&template.period_line), &s.italic)?;
     sheet.write_string(6, 0, format!("{}:", ret.header.unit.label))?;
     sheet.write_string(6, 1, &unit.code)?;
     sheet.write_string(6, 4, format!("{}:", ret.header.period.label))?;
-    sheet.write_string(6, 5, format!("{:02}/{}", period.month, period.year))?;
+    sheet.write_string(6, 5, period.clerk())?;
 
     // Headers exactly as reading matches them: a group over its sub-headers, single
     // headers spanning the header rows.
@@ -246,7 +242,7 @@ fn validation(column: &crate::definition::ColumnSpec, lists: &mut Vec<Vec<String
 }
 
 /// Write the templates of every return `code` must send for `period` into `out`.
-pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: Month, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: Period, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let unit = hierarchy.unit(code).with_context(|| format!("unit {code} is not in the registry for {period}"))?;
     let mut written = Vec::new();
     for ret in def.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
@@ -263,7 +259,7 @@ pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: M
 }
 
 /// Every expected unit's templates for `period`.
-pub fn write_all(def: &Definition, hierarchy: &Hierarchy, period: Month, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_all(def: &Definition, hierarchy: &Hierarchy, period: Period, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let senders: Vec<&Unit> = hierarchy.units.iter().filter(|u| def.returns.iter().any(|r| r.senders.contains(&u.kind))).collect();
     let mut written = Vec::new();
     for unit in senders {

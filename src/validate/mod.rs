@@ -14,11 +14,11 @@ use crate::definition::{Definition, RuleScope, RuleSpec, Severity, TableSpec};
 use crate::finding::{code, fill, Finding};
 use crate::ingest::FileRecord;
 use crate::store::Batch;
-use crate::period::Month;
+use crate::period::Period;
 use crate::registry::{Hierarchy, Unit};
 
 /// Keep the trusted part of a month's returns, and say why the rest was refused.
-pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Month, ingested: Batch) -> anyhow::Result<Batch> {
+pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Period, ingested: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, tables, placements, mut findings, completeness } = ingested;
     for file in &mut files {
         if file.unit.is_empty() && !file.return_id.is_empty() {
@@ -115,7 +115,7 @@ fn unit_by_name(def: &Definition, hierarchy: &Hierarchy, file: &mut FileRecord) 
 }
 
 /// The title-block checks of one recognised file: a known unit of a sending kind, and the period.
-fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Month, file: &FileRecord) -> Vec<Finding> {
+fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Period, file: &FileRecord) -> Vec<Finding> {
     let Some(ret) = def.return_spec(&file.return_id) else { return vec![] };
     let mut findings = Vec::new();
     let at_unit = |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
