@@ -7,7 +7,7 @@ use common::{root, tonghop};
 
 #[test]
 fn the_shipped_definitions_pass() {
-    for pipeline in ["pipelines/ptdv_monthly.toml", "pipelines/ptdv_ninh_binh.toml", "tests/fixtures/harvest/harvest.toml"] {
+    for pipeline in ["pipelines/ptdv_monthly.toml", "pipelines/ptdv_ninh_binh.toml", "pipelines/dang_vien_quy.toml", "tests/fixtures/harvest/harvest.toml"] {
         let out = tonghop(&["check", "--pipeline", pipeline]);
         assert_eq!(out.status.code(), Some(0), "{pipeline}: {}", String::from_utf8_lossy(&out.stderr));
     }
