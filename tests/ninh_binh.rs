@@ -116,3 +116,24 @@ fn a_return_from_a_unit_that_no_longer_exists_is_a_finding_at_its_code() {
     assert_eq!(rule.len(), 1);
     assert_eq!((rule[0]["Đơn vị"].as_str(), rule[0]["Ô"].as_str(), rule[0]["Giá trị"].as_str()), ("Xã Bình Lục", "F12", "2"));
 }
+
+#[test]
+fn the_same_registry_rolls_2023_up_through_the_districts_of_the_time() {
+    // Hà Nam's sample with the Ninh Bình registry (old units and new, with validity):
+    // 2023-10 consolidates exactly as with Hà Nam's own registry.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::copy_dir(&root().join("sample_data"), &data);
+    std::fs::copy(root().join("sample_data_ninh_binh/reference/don_vi.csv"), data.join("reference/don_vi.csv")).unwrap();
+    let consolidate = |data: &Path, out: &Path| {
+        let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert_eq!(result.status.code(), Some(1), "{}", String::from_utf8_lossy(&result.stderr));
+        sheet(&out.join("Tong_hop_PTDV_2023-10.xlsx"), "Tổng hợp").rows()
+    };
+    let with_both = consolidate(&data, &dir.path().join("out_both"));
+    let with_own = consolidate(&root().join("sample_data"), &dir.path().join("out_own"));
+    let figures = |rows: &[Vec<String>]| -> Vec<Vec<String>> { rows.iter().filter(|r| !r.iter().any(|c| c.contains(", ngày "))).cloned().collect() };
+    assert_eq!(figures(&with_both), figures(&with_own));
+    assert!(with_both.iter().any(|r| r[0] == "347" && r[1] == "Đảng bộ thành phố Phủ Lý"), "a district of 2023");
+    assert!(!with_both.iter().any(|r| r[0] == "37"), "no unit of 2025 in 2023");
+}
