@@ -18,7 +18,7 @@ use crate::finding::Finding;
 use crate::ingest::FileRecord;
 use crate::merge::{self, Expectation, Tally};
 use crate::period::Period;
-use crate::registry::Hierarchy;
+use crate::registry::{Hierarchy, Unit};
 use crate::validate::any_text;
 
 /// What a completeness sheet can show (`completeness:NAME`).
@@ -281,11 +281,15 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
     match &spec.group_by {
         Some(group) => {
             let subtotal = spec.labels.get("subtotal").cloned().unwrap_or_else(|| "{name}".into());
-            for g in h.of_kind(group.get_ref()) {
-                let members: Vec<_> = h.of_kind(level).filter(|u| h.ancestor_of_kind(&u.code, group.get_ref()).is_some_and(|a| a.code == g.code)).collect();
-                if members.is_empty() {
-                    continue;
+            // Each unit's group, found once: not once per group and unit.
+            let mut members: HashMap<&str, Vec<&Unit>> = HashMap::new();
+            for u in h.of_kind(level) {
+                if let Some(a) = h.ancestor_of_kind(&u.code, group.get_ref()) {
+                    members.entry(a.code.as_str()).or_default().push(u);
                 }
+            }
+            for g in h.of_kind(group.get_ref()) {
+                let Some(members) = members.remove(g.code.as_str()) else { continue };
                 for u in members {
                     write_unit(sheet, row, &u.code, None, false)?;
                     detail_rows.push(row);
@@ -489,7 +493,7 @@ fn completeness_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInp
         }
         row += 1;
         let mut listed: Vec<&Expectation> = input.completeness.iter().filter(|e| e.status != "accepted").collect();
-        listed.sort_by_key(|e| (h.ancestor_of_kind(&e.unit, group_level).map(|g| g.code.clone()), e.unit.clone()));
+        listed.sort_by_cached_key(|e| (h.ancestor_of_kind(&e.unit, group_level).map(|g| g.code.clone()), e.unit.clone()));
         for e in listed {
             let group = h.ancestor_of_kind(&e.unit, group_level).map(|g| g.name.clone()).unwrap_or_default();
             let ret = input.def.return_spec(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
