@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -298,10 +299,10 @@ fn month_keys(ctx: &Context, month: Period) -> anyhow::Result<MonthKeys> {
         bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
     }
     let files = ingest::inbox_files(&inbox)?;
-    let mut hashes = BTreeMap::new();
-    for f in &files {
-        hashes.insert(f.file_name().unwrap_or_default().to_string_lossy().into_owned(), sha256_file(f)?);
-    }
+    let hashes = files
+        .par_iter()
+        .map(|f| Ok((f.file_name().unwrap_or_default().to_string_lossy().into_owned(), sha256_file(f)?)))
+        .collect::<anyhow::Result<BTreeMap<String, String>>>()?;
     let listing: Vec<String> = hashes.iter().map(|(name, hash)| format!("{name}={hash}")).collect();
     let version = env!("CARGO_PKG_VERSION");
     let ingest = key_of(&[version, &ctx.definition_hash, &month.to_string(), &listing.join(",")]);

@@ -43,6 +43,26 @@ pub fn fold(text: &str) -> String {
         }
         return out.trim_end_matches([':', '.', ' ']).to_string();
     }
+    // Returns repeat the same headers and title lines file after file: fold each once per thread.
+    thread_local! {
+        static FOLDED: std::cell::RefCell<std::collections::HashMap<String, String>> = Default::default();
+    }
+    if let Some(hit) = FOLDED.with(|cache| cache.borrow().get(text).cloned()) {
+        return hit;
+    }
+    let folded = fold_marked(text);
+    FOLDED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), folded.clone());
+    });
+    folded
+}
+
+/// `fold` of a text that is not all ASCII.
+fn fold_marked(text: &str) -> String {
     // One decomposition pass: lower case, `Ð` as `đ`, words split on any white space,
     // each word's tone mark moved after its last letter; composed again at the end.
     let mut out = String::with_capacity(text.len() + 8);
