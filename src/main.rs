@@ -23,11 +23,6 @@ fn failure(e: &anyhow::Error) -> u8 {
     }
 }
 
-// Ingest allocates a string per cell of tens of thousands of small workbooks, from two
-// threads; mimalloc measured faster than the system allocator there (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tonghop::ingest::quiet_reader_panics();
