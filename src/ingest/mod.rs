@@ -47,8 +47,9 @@ pub struct FileRecord {
     pub rows_read: u32,
     /// Rows refused while reading.
     pub rows_refused: u32,
-    /// The texts of the title block, for recognising the unit by its committee's name
-    /// when the code is missing.
+    /// The texts of the title block, for recognising the unit by its committee's name;
+    /// kept only when the code is missing (the records of ten thousand files go from
+    /// stage to stage).
     pub title_lines: Vec<String>,
     /// Where the title block's unit code and period were read (`Sheet!A1`), for findings.
     pub title_sheet: String,
@@ -269,10 +270,12 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
     let first = &found[0];
     let header = &ret.header;
     record.title_sheet = first.grid.name.clone();
-    record.title_lines = locate::title_texts(first.grid, first.at.header_row);
     if let Some((cell, r, c)) = locate::labelled_value(first.grid, &header.unit.label, first.at.header_row) {
         record.unit = text::clean(&cell.text());
         record.unit_cell = a1(r, c);
+    }
+    if record.unit.is_empty() {
+        record.title_lines = locate::title_texts(first.grid, first.at.header_row);
     }
     if let Some((cell, r, c)) = locate::labelled_value(first.grid, &header.period.label, first.at.header_row) {
         record.period_cell = a1(r, c);
