@@ -159,6 +159,15 @@ fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Re
         ws.write_number(4 + i as u32, 2, 20.0)?;
         ws.write_number(4 + i as u32, 10, 8.0)?;
     }
+    // The districts send the classes: their balances, none before the month (a unit
+    // without a row would have unknown cumulative figures).
+    for (i, code) in districts.iter().enumerate() {
+        let row = 4 + (units.len() + i) as u32;
+        ws.write_string(row, 0, code)?;
+        for c in 18..col {
+            ws.write_number(row, c, 0.0)?;
+        }
+    }
     book.save(dir.join("luy_ke_dau_ky.xlsx"))?;
     Ok(())
 }
