@@ -15,7 +15,7 @@ pub struct Month {
 
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not a period (expected YYYY-MM for a month, YYYY-Qn for a quarter)")]
-pub struct BadMonth(pub String);
+pub struct BadPeriod(pub String);
 
 impl Month {
     pub fn new(year: i32, month: u32) -> Option<Month> {
@@ -126,11 +126,13 @@ impl Period {
             .replace("{year}", &self.year.to_string())
     }
 
-    /// As a clerk writes it in a return's `Kỳ báo cáo`: `08/2025`, `Quý III/2025`.
-    pub fn clerk(self) -> String {
-        match self.kind {
-            PeriodKind::Month => format!("{:02}/{}", self.index, self.year),
-            PeriodKind::Quarter => format!("Quý {}/{}", ROMAN[self.index as usize - 1], self.year),
+    /// As a return writes it: `08/2025`; a quarter with the pipeline's first quarter word
+    /// (`Quý III/2025` with `quarter_words = ["Quý", "năm"]`), or `Q3/2025` without.
+    pub fn written(self, quarter_words: &[String]) -> String {
+        match (self.kind, quarter_words.first()) {
+            (PeriodKind::Month, _) => format!("{:02}/{}", self.index, self.year),
+            (PeriodKind::Quarter, Some(word)) => format!("{word} {}/{}", ROMAN[self.index as usize - 1], self.year),
+            (PeriodKind::Quarter, None) => format!("Q{}/{}", self.index, self.year),
         }
     }
 
@@ -141,11 +143,14 @@ impl Period {
     }
 
     /// What a return writes for its period: for months as `Month::parse_loose`; for
-    /// quarters `Quý III/2025`, `Quý 3 năm 2025`, `Q3/2025`, `III/2025`, `2025-Q3`.
-    pub fn parse_loose(text: &str, kind: PeriodKind) -> Option<Period> {
+    /// quarters a Roman or Arabic quarter number and the year (`III/2025`, `3-2025`,
+    /// `Q3/2025`, `2025-Q3`), with any of the pipeline's `quarter_words` around them
+    /// (`Quý III/2025`, `Quý 3 năm 2025`). Any other word makes it no quarter: `tháng
+    /// 3/2025` is a month written in the wrong return.
+    pub fn parse_loose(text: &str, kind: PeriodKind, quarter_words: &[String]) -> Option<Period> {
         match kind {
             PeriodKind::Month => Month::parse_loose(text).map(Period::of_month),
-            PeriodKind::Quarter => parse_quarter(text),
+            PeriodKind::Quarter => parse_quarter(text, quarter_words),
         }
     }
 
@@ -158,36 +163,36 @@ impl Period {
     }
 }
 
-fn parse_quarter(text: &str) -> Option<Period> {
-    let lower = crate::text::fold(text);
-    if let Ok(p) = lower.to_uppercase().parse::<Period>() {
-        return (p.kind == PeriodKind::Quarter).then_some(p);
-    }
-    let lower = lower.trim();
-    let rest = ["quý", "quy", "q"].iter().find_map(|p| lower.strip_prefix(p)).unwrap_or(lower);
-    let rest = rest.trim_start();
-    let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
-    let (number, rest) = rest.split_at(end);
-    let index = match number.to_uppercase().as_str() {
-        "1" | "I" => 1,
-        "2" | "II" => 2,
-        "3" | "III" => 3,
-        "4" | "IV" => 4,
+fn parse_quarter(text: &str, words: &[String]) -> Option<Period> {
+    let words: Vec<String> = words.iter().map(|w| crate::text::fold(w)).collect();
+    let folded = crate::text::fold(text);
+    let tokens: Vec<&str> = folded
+        .split(|c: char| c.is_whitespace() || matches!(c, '/' | '-' | '.'))
+        .filter(|t| !t.is_empty() && !words.iter().any(|w| w == t))
+        .collect();
+    let number = |t: &str| match t {
+        "1" | "i" | "q1" => Some(1),
+        "2" | "ii" | "q2" => Some(2),
+        "3" | "iii" | "q3" => Some(3),
+        "4" | "iv" | "q4" => Some(4),
+        _ => None,
+    };
+    let year = |t: &str| t.parse::<i32>().ok().filter(|_| t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()));
+    let (index, year) = match tokens.as_slice() {
+        [y, q] if q.starts_with('q') => (number(q)?, year(y)?),
+        [q, y] => (number(q)?, year(y)?),
         _ => return None,
     };
-    let rest = rest.trim_start_matches([' ', '/', '-', '.']);
-    let rest = ["năm", "nam"].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest).trim();
-    let year: i32 = rest.parse().ok().filter(|_| rest.len() == 4)?;
     Month::new(year, 1)?;
     Some(Period { kind: PeriodKind::Quarter, year, index })
 }
 
 impl FromStr for Period {
-    type Err = BadMonth;
+    type Err = BadPeriod;
     /// `YYYY-MM` or `YYYY-Qn`.
-    fn from_str(s: &str) -> Result<Period, BadMonth> {
+    fn from_str(s: &str) -> Result<Period, BadPeriod> {
         if let Some((y, q)) = s.split_once("-Q") {
-            let bad = || BadMonth(s.to_string());
+            let bad = || BadPeriod(s.to_string());
             let index: u32 = q.parse().map_err(|_| bad())?;
             if y.len() != 4 || q.len() != 1 || !(1..=4).contains(&index) {
                 return Err(bad());
@@ -216,8 +221,8 @@ pub struct PeriodRange {
 }
 
 impl FromStr for PeriodRange {
-    type Err = BadMonth;
-    fn from_str(s: &str) -> Result<PeriodRange, BadMonth> {
+    type Err = BadPeriod;
+    fn from_str(s: &str) -> Result<PeriodRange, BadPeriod> {
         let (first, last) = match s.split_once("..") {
             Some((a, b)) => (a.parse()?, b.parse()?),
             None => {
@@ -226,16 +231,16 @@ impl FromStr for PeriodRange {
             }
         };
         if first > last || first.kind != last.kind {
-            return Err(BadMonth(s.to_string()));
+            return Err(BadPeriod(s.to_string()));
         }
         Ok(PeriodRange { first, last })
     }
 }
 
 impl FromStr for Month {
-    type Err = BadMonth;
-    fn from_str(s: &str) -> Result<Month, BadMonth> {
-        let bad = || BadMonth(s.to_string());
+    type Err = BadPeriod;
+    fn from_str(s: &str) -> Result<Month, BadPeriod> {
+        let bad = || BadPeriod(s.to_string());
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || m.len() != 2 {
             return Err(bad());
@@ -282,13 +287,17 @@ mod tests {
     #[test]
     fn quarters_as_returns_write_them() {
         let q3 = Period { kind: PeriodKind::Quarter, year: 2025, index: 3 };
+        let words = ["Quý".to_string(), "năm".to_string()];
         for text in ["Quý III/2025", "quý 3/2025", "Quý III năm 2025", "QUÝ 3 - 2025", "Q3/2025", "III/2025", "2025-Q3", " Quý  III / 2025 "] {
-            assert_eq!(Period::parse_loose(text, PeriodKind::Quarter), Some(q3), "{text}");
+            assert_eq!(Period::parse_loose(text, PeriodKind::Quarter, &words), Some(q3), "{text}");
         }
-        for text in ["Quý V/2025", "08/2025", "Quý III", "tháng 9/2025"] {
-            assert_eq!(Period::parse_loose(text, PeriodKind::Quarter), None, "{text}");
+        for text in ["Quý V/2025", "08/2025", "03/2025", "Quý III", "tháng 3/2025", "2025-3"] {
+            assert_eq!(Period::parse_loose(text, PeriodKind::Quarter, &words), None, "{text}");
         }
-        assert_eq!(q3.clerk(), "Quý III/2025");
+        assert_eq!(Period::parse_loose("Quý III/2025", PeriodKind::Quarter, &[]), None, "a word the pipeline does not name");
+        assert_eq!(Period::parse_loose("Q3/2025", PeriodKind::Quarter, &[]), Some(q3));
+        assert_eq!(q3.written(&words), "Quý III/2025");
+        assert_eq!(q3.written(&[]), "Q3/2025");
         assert_eq!(q3.fill("Quý {quarter} năm {year}"), "Quý III năm 2025");
         assert_eq!((q3.first_month().to_string(), q3.last_month().to_string()), ("2025-07".into(), "2025-09".into()));
         assert_eq!(q3.year_start().to_string(), "2025-Q1");

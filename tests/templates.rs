@@ -70,7 +70,7 @@ fn filled_returns(october: &Path) {
         }
     };
     let unit = hierarchy.unit("13456").unwrap();
-    let bytes = template::render(mau01, &hierarchy, unit, period, Some(&cells)).unwrap();
+    let bytes = template::render(&def, mau01, &hierarchy, unit, period, Some(&cells)).unwrap();
     std::fs::write(october.join("mau01_13456_2023-10.xlsx"), bytes).unwrap();
 
     let mau02 = def.return_spec("mau02").unwrap();
@@ -91,7 +91,7 @@ fn filled_returns(october: &Path) {
         }
     };
     let unit = hierarchy.unit("351").unwrap();
-    let bytes = template::render(mau02, &hierarchy, unit, period, Some(&district)).unwrap();
+    let bytes = template::render(&def, mau02, &hierarchy, unit, period, Some(&district)).unwrap();
     std::fs::write(october.join("mau02_351_2023-10.xlsx"), bytes).unwrap();
 }
 

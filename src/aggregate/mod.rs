@@ -62,7 +62,7 @@ pub fn load_references(def: &Definition, data: &Path, period: Period) -> anyhow:
                 Some(m) => Some(Period::ending_with(m, kind).with_context(|| {
                     format!("{}: the opening balances are at {m}, which does not end a period ({})", path.display(), kind.pattern())
                 })?),
-                None => Period::parse_loose(&text, kind),
+                None => Period::parse_loose(&text, kind, &def.pipeline.quarter_words),
             };
             let closed = closed.with_context(|| format!("{}: no period next to `{}`", path.display(), label.label))?;
             if closed >= period {
@@ -232,7 +232,7 @@ pub fn missing_openings(def: &Definition, refs: &References, hierarchy: &Hierarc
         let df = refs.tables.get(id).with_context(|| format!("reference {id} was not read"))?;
         let present: HashSet<String> = crate::validate::text_column(df, spec.key.get_ref())?.into_iter().collect();
         let file = Path::new(&spec.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let cutoff = refs.cutoff.map(Period::clerk).unwrap_or_default();
+        let cutoff = refs.cutoff.map(|c| c.written(&def.pipeline.quarter_words)).unwrap_or_default();
         for unit in hierarchy.units.iter().filter(|u| kinds.contains(&&u.kind) && !present.contains(&u.code)) {
             findings.push(
                 Finding::builder(def, code::OPENING_MISSING, Severity::Error, "{file} has no opening balance for unit {unit} ({name}) at {cutoff}; its cumulative figures are left blank")

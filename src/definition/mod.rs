@@ -78,6 +78,10 @@ pub struct Pipeline {
     pub title: String,
     /// `month` or `quarter`: what a return reports and a run consolidates.
     pub period: PeriodKind,
+    /// The words returns write a quarter with, the first before its number (`Quý`, then
+    /// `năm` for "year"): read around the number, and written by templates.
+    #[serde(default)]
+    pub quarter_words: Vec<String>,
     pub term: Term,
 }
 

@@ -283,7 +283,7 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         let kind = def.pipeline.period;
         let period = match &cell {
             Cell::Date(d) => Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)).map(|m| Period::containing(m, kind)),
-            other => Period::parse_loose(&other.text(), kind),
+            other => Period::parse_loose(&other.text(), kind, &def.pipeline.quarter_words),
         };
         match period {
             Some(p) => record.period = p.to_string(),
@@ -293,8 +293,8 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
                     .at(&first.grid.name, &a1(r, c))
                     .value(cell.text())
                     .expected(match kind {
-                        PeriodKind::Month => "mm/yyyy",
-                        PeriodKind::Quarter => "Quý I-IV/yyyy",
+                        PeriodKind::Month => def.message("expect-month", "mm/yyyy"),
+                        PeriodKind::Quarter => def.message("expect-quarter", "Qn/yyyy"),
                     })
                     .build(),
             ),

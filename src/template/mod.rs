@@ -64,7 +64,7 @@ fn committee(unit: &Unit) -> String {
 }
 
 /// One blank (or filled) return of type `ret` for `unit`, as workbook bytes.
-pub fn render(ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Period, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
+pub fn render(def: &Definition, ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Period, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
     let template = ret
         .template
         .as_ref()
@@ -74,10 +74,11 @@ pub fn render(ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Peri
     let created = ExcelDateTime::from_ymd(period.year as u16, period.first_month().month as u8, 1)?;
     book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let mut lists: Vec<Vec<String>> = Vec::new();
+    let written = period.written(&def.pipeline.quarter_words);
     for table in &ret.tables {
         let sheet = book.add_worksheet();
         sheet.set_name(table.sheet.as_deref().unwrap_or(&table.id))?;
-        table_sheet(sheet, ret, template, table, hierarchy, unit, period, fill, &mut lists, &s)?;
+        table_sheet(sheet, ret, template, table, hierarchy, unit, period, &written, fill, &mut lists, &s)?;
     }
     if !lists.is_empty() {
         let sheet = book.add_worksheet();
@@ -101,6 +102,7 @@ fn table_sheet(
     hierarchy: &Hierarchy,
     unit: &Unit,
     period: Period,
+    written: &str,
     fill: Option<Filler>,
     lists: &mut Vec<Vec<String>>,
     s: &Styles,
@@ -120,7 +122,7 @@ fn table_sheet(
     sheet.write_string(6, 0, format!("{}:", ret.header.unit.label))?;
     sheet.write_string(6, 1, &unit.code)?;
     sheet.write_string(6, 4, format!("{}:", ret.header.period.label))?;
-    sheet.write_string(6, 5, period.clerk())?;
+    sheet.write_string(6, 5, written)?;
 
     // Headers exactly as reading matches them: a group over its sub-headers, single
     // headers spanning the header rows.
@@ -246,7 +248,7 @@ pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: P
     let unit = hierarchy.unit(code).with_context(|| format!("unit {code} is not in the registry for {period}"))?;
     let mut written = Vec::new();
     for ret in def.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
-        let bytes = render(ret, hierarchy, unit, period, None)?;
+        let bytes = render(def, ret, hierarchy, unit, period, None)?;
         let name = format!("{}_{}_{}.xlsx", ret.id, unit.code.replace(['/', '\\'], "-"), period);
         let path = out.join(name);
         store::write_atomic(&path, &bytes)?;
