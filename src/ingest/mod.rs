@@ -22,9 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::definition::{Definition, ReturnSpec, Severity, TableSpec, ValueKind};
 use crate::finding::{code, Finding};
+use crate::period::{Month, Period, PeriodKind};
 use crate::store::Batch;
 use crate::text;
-use crate::period::{Month, Period, PeriodKind};
 use coerce::{coerce, Value};
 use locate::{locate, Located};
 use workbook::{a1, column_letters, Caps, Cell, Grid};
