@@ -32,7 +32,7 @@ pub struct Expectation {
     pub superseded: Vec<String>,
 }
 
-pub fn merge(def: &Definition, hierarchy: &Hierarchy, month: Period, validated: Batch) -> anyhow::Result<Batch> {
+pub fn merge(def: &Definition, hierarchy: &Hierarchy, period: Period, validated: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, tables, mut findings, placements, .. } = validated;
 
     let superseded = resolve_resubmissions(def, &mut files, &mut findings);
@@ -44,7 +44,7 @@ pub fn merge(def: &Definition, hierarchy: &Hierarchy, month: Period, validated: 
     for spec in &def.merges {
         findings.extend(reconcile(def, spec, &merged)?);
     }
-    let completeness = completeness(def, hierarchy, month, &files, &mut findings);
+    let completeness = completeness(def, hierarchy, period, &files, &mut findings);
 
     name_units(def, hierarchy, &mut findings);
     Ok(Batch { files, tables: merged, placements, findings, completeness })
@@ -180,8 +180,8 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
         .collect())
 }
 
-/// Every unit valid for the month that must send each return, and what it sent.
-fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Period, files: &[FileRecord], findings: &mut Vec<Finding>) -> Vec<Expectation> {
+/// Every unit valid in the period that must send each return, and what it sent.
+fn completeness(def: &Definition, hierarchy: &Hierarchy, period: Period, files: &[FileRecord], findings: &mut Vec<Finding>) -> Vec<Expectation> {
     let mut by_sender: HashMap<(&str, &str), Vec<&FileRecord>> = HashMap::new();
     for f in files {
         by_sender.entry((f.return_id.as_str(), f.unit.as_str())).or_default().push(f);
@@ -201,7 +201,7 @@ fn completeness(def: &Definition, hierarchy: &Hierarchy, month: Period, files: &
                     Finding::builder(def, code::RETURN_MISSING, Severity::Error, "{unit} has not sent {value} for {expected}")
                         .unit(&unit.code)
                         .value(ret.title.clone())
-                        .expected(month.to_string())
+                        .expected(period.to_string())
                         .build(),
                 );
             }

@@ -1,8 +1,9 @@
 //! The work directory: stage artifacts as Parquet, written whole or not at all.
 //!
-//! Layout under `--out`: `work/<YYYY-MM>/<stage>/…` for each month consolidated, and the
-//! workbooks themselves directly in `--out`. Every file is written to a temporary name in
-//! its final folder and renamed into place, so a reader never sees half a file.
+//! Layout under `--out`: `work/<period>/<stage>/…` (`2023-10`, `2025-Q3`) for each period
+//! consolidated, and the workbooks themselves directly in `--out`. Every file is written
+//! to a temporary name in its final folder and renamed into place, so a reader never sees
+//! half a file.
 
 pub mod lock;
 
@@ -21,14 +22,14 @@ use crate::ingest::{FileRecord, Placement};
 use crate::merge::Expectation;
 use crate::period::Period;
 
-/// The artifact folder of one stage of one month.
+/// The artifact folder of one stage of one period.
 #[derive(Debug, Clone)]
 pub struct StageDir {
     pub path: PathBuf,
 }
 
-pub fn stage_dir(out: &Path, month: Period, stage: &str) -> StageDir {
-    StageDir { path: out.join("work").join(month.to_string()).join(stage) }
+pub fn stage_dir(out: &Path, period: Period, stage: &str) -> StageDir {
+    StageDir { path: out.join("work").join(period.to_string()).join(stage) }
 }
 
 impl StageDir {
@@ -91,7 +92,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A month's returns as one stage hands them to the next.
+/// A period's returns as one stage hands them to the next.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub files: Vec<FileRecord>,

@@ -1,7 +1,7 @@
-//! Stage 2, validate: which files and rows of a month can be trusted.
+//! Stage 2, validate: which files and rows of a period can be trusted.
 //!
 //! A file is rejected when it is not a return, lacks a required column, comes from a unit
-//! the registry does not know for the month (or of a kind that does not send this return),
+//! the registry does not know for the period (or of a kind that does not send this return),
 //! or is for another period. A row is rejected when a cell could not be read or a rule of
 //! severity `error` fails on it. Rules are SQL expressions from the definition, evaluated
 //! by polars; a rule whose operands are missing (null) is not applied to that row.
@@ -17,14 +17,14 @@ use crate::store::Batch;
 use crate::period::Period;
 use crate::registry::{Hierarchy, Unit};
 
-/// Keep the trusted part of a month's returns, and say why the rest was refused.
-pub fn validate(def: &Definition, hierarchy: &Hierarchy, month: Period, ingested: Batch) -> anyhow::Result<Batch> {
+/// Keep the trusted part of a period's returns, and say why the rest was refused.
+pub fn validate(def: &Definition, hierarchy: &Hierarchy, period: Period, ingested: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, tables, placements, mut findings, completeness } = ingested;
     for file in &mut files {
         if file.unit.is_empty() && !file.return_id.is_empty() {
             findings.extend(unit_by_name(def, hierarchy, file));
         }
-        findings.extend(check_file(def, hierarchy, month, file));
+        findings.extend(check_file(def, hierarchy, period, file));
     }
     // Findings made while reading name their file only; the file says whose it is.
     let unit_of: HashMap<String, String> = files.iter().map(|f| (f.file.clone(), f.unit.clone())).collect();
@@ -115,7 +115,7 @@ fn unit_by_name(def: &Definition, hierarchy: &Hierarchy, file: &mut FileRecord) 
 }
 
 /// The title-block checks of one recognised file: a known unit of a sending kind, and the period.
-fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Period, file: &FileRecord) -> Vec<Finding> {
+fn check_file(def: &Definition, hierarchy: &Hierarchy, period: Period, file: &FileRecord) -> Vec<Finding> {
     let Some(ret) = def.return_spec(&file.return_id) else { return vec![] };
     let mut findings = Vec::new();
     let at_unit = |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
@@ -134,14 +134,14 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Period, file: &Fil
                 [] => findings.push(
                     at_unit(Finding::builder(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
                         .value(file.unit.clone())
-                        .var("period", month.to_string())
+                        .var("period", period.to_string())
                         .build(),
                 ),
                 others => findings.push(
                     at_unit(Finding::builder(def, code::UNIT_NOT_VALID, Severity::Error, "{file}: unit {value} ({name}) exists in the registry for {validity}, not in {period}"))
                         .value(file.unit.clone())
-                        .expected(month.to_string())
-                        .var("period", month.to_string())
+                        .expected(period.to_string())
+                        .var("period", period.to_string())
                         .var("name", others.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "))
                         .var("validity", others.iter().map(Unit::validity).collect::<Vec<_>>().join(", "))
                         .build(),
@@ -164,22 +164,22 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, month: Period, file: &Fil
             // An unreadable period was reported by ingest already.
         } else {
             findings.push(
-                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the return does not say which month it reports")
+                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the return does not say which period it reports")
                     .file(&file.file)
                     .unit(&file.unit)
                     .at(&file.title_sheet, "")
-                    .expected(month.to_string())
+                    .expected(period.to_string())
                     .build(),
             );
         }
-    } else if file.period != month.to_string() {
+    } else if file.period != period.to_string() {
         findings.push(
             Finding::builder(def, code::PERIOD_OTHER, Severity::Error, "{file}: the return is for {value}, not for {expected}")
                 .file(&file.file)
                 .unit(&file.unit)
                 .at(&file.title_sheet, &file.period_cell)
                 .value(file.period.clone())
-                .expected(month.to_string())
+                .expected(period.to_string())
                 .build(),
         );
     }
