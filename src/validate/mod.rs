@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use polars::prelude::*;
 
 use crate::definition::{Definition, RuleScope, RuleSpec, Severity, TableSpec};
-use crate::finding::{code, fill, Finding};
+use crate::finding::{code, fill, Finding, FindingBuilder};
 use crate::ingest::FileRecord;
 use crate::store::Batch;
 use crate::period::Period;
@@ -42,7 +42,7 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, period: Period, ingeste
         .filter(|f| f.row == 0 && !f.file.is_empty() && policy.reject_file.contains(&f.severity()))
         .map(|f| f.file.clone())
         .collect();
-    let cells: HashMap<(&str, &str, &str), (&str, &str)> = placements
+    let cells: Cells = placements
         .iter()
         .map(|p| ((p.file.as_str(), p.table.as_str(), p.field.as_str()), (p.sheet.as_str(), p.column.as_str())))
         .collect();
@@ -56,12 +56,13 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, period: Period, ingeste
         let from_good_files: Vec<bool> = text_column(&df, "_file")?.iter().map(|f| !rejected_files.contains(f)).collect();
         let df = df.filter(&BooleanChunked::from_slice("keep".into(), &from_good_files))?;
         let (_, spec) = def.table(&name).ok_or_else(|| anyhow::anyhow!("unknown table {name}"))?;
+        let rows = Rows::new(&name, &df, &cells)?;
         let mut failures = Vec::new();
         for rule in def.rules.iter().filter(|r| r.table.get_ref() == &name && r.scope == RuleScope::Row) {
-            failures.extend(apply_rule(def, rule, &df, &cells)?);
+            failures.extend(apply_rule(def, rule, &df, &rows)?);
         }
-        failures.extend(duplicate_keys(def, spec, &name, &df, &cells)?);
-        failures.extend(units_named(def, hierarchy, spec, &name, &df, &cells)?);
+        failures.extend(duplicate_keys(def, spec, &df, &rows)?);
+        failures.extend(units_named(def, hierarchy, spec, &df, &rows)?);
         let mut keep = vec![true; df.height()];
         for failure in failures {
             if policy.reject_row.contains(&failure.finding.severity()) && keep[failure.index] {
@@ -191,11 +192,32 @@ struct Failure {
     finding: Finding,
 }
 
-/// Where a field's cell is in the row `i` of `df`: (sheet, A1), empty when unknown.
-fn cell_of(cells: &HashMap<(&str, &str, &str), (&str, &str)>, file: &str, table: &str, field: &str, row: u32) -> (String, String) {
-    match cells.get(&(file, table, field)) {
-        Some((sheet, column)) => (sheet.to_string(), format!("{column}{row}")),
-        None => (String::new(), String::new()),
+/// Where each field of each file was found: `(file, table, field) -> (sheet, column)`.
+type Cells<'a> = HashMap<(&'a str, &'a str, &'a str), (&'a str, &'a str)>;
+
+/// The rows of one table, with what a finding about one of their cells must name.
+struct Rows<'a> {
+    table: &'a str,
+    files: Vec<String>,
+    /// 1-based sheet rows.
+    numbers: Vec<u32>,
+    cells: &'a Cells<'a>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(table: &'a str, df: &DataFrame, cells: &'a Cells<'a>) -> PolarsResult<Rows<'a>> {
+        let numbers = df.column("_row")?.u32()?.iter().map(|r| r.unwrap_or(0)).collect();
+        Ok(Rows { table, files: text_column(df, "_file")?, numbers, cells })
+    }
+
+    /// `finding` about the cell of `field` in row `i`: its file, sheet, cell (empty when
+    /// the field was not placed) and row.
+    fn at(&self, finding: FindingBuilder, field: &str, i: usize) -> FindingBuilder {
+        let (sheet, cell) = match self.cells.get(&(self.files[i].as_str(), self.table, field)) {
+            Some((sheet, column)) => (*sheet, format!("{column}{}", self.numbers[i])),
+            None => ("", String::new()),
+        };
+        finding.file(&self.files[i]).at(sheet, &cell).row(self.table, self.numbers[i])
     }
 }
 
@@ -228,15 +250,8 @@ fn apply_return_rule(def: &Definition, rule: &RuleSpec, df: &DataFrame) -> anyho
 }
 
 /// Rows repeating, within one return, the value of a field the table declares unique.
-fn duplicate_keys(
-    def: &Definition,
-    spec: &TableSpec,
-    table: &str,
-    df: &DataFrame,
-    cells: &HashMap<(&str, &str, &str), (&str, &str)>,
-) -> anyhow::Result<Vec<Failure>> {
-    let files = text_column(df, "_file")?;
-    let rows = row_numbers(df)?;
+fn duplicate_keys(def: &Definition, spec: &TableSpec, df: &DataFrame, rows: &Rows) -> anyhow::Result<Vec<Failure>> {
+    let files = &rows.files;
     let mut failures = Vec::new();
     for field in &spec.unique {
         let field = field.get_ref().as_str();
@@ -247,21 +262,19 @@ fn duplicate_keys(
                 continue;
             }
             if let Some(first) = first_seen.get(&(files[i].as_str(), values[i].as_str())) {
-                let (sheet, cell) = cell_of(cells, &files[i], table, field, rows[i]);
                 let label = spec.column(field).map(|c| c.header.display()).unwrap_or_default();
+                let finding = Finding::builder(def, code::DUPLICATE, Severity::Error, "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}");
                 failures.push(Failure {
                     index: i,
-                    finding: Finding::builder(def, code::DUPLICATE, Severity::Error, "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}")
-                        .file(&files[i])
-                        .at(&sheet, &cell)
-                        .row(table, rows[i])
+                    finding: rows
+                        .at(finding, field, i)
                         .value(values[i].clone())
                         .var("column", label)
                         .var("first", first.to_string())
                         .build(),
                 });
             } else {
-                first_seen.insert((files[i].as_str(), values[i].as_str()), rows[i]);
+                first_seen.insert((files[i].as_str(), values[i].as_str()), rows.numbers[i]);
             }
         }
     }
@@ -269,17 +282,8 @@ fn duplicate_keys(
 }
 
 /// Cells that must name a unit of a kind (under the sender): checked against the registry.
-fn units_named(
-    def: &Definition,
-    hierarchy: &Hierarchy,
-    spec: &TableSpec,
-    table: &str,
-    df: &DataFrame,
-    cells: &HashMap<(&str, &str, &str), (&str, &str)>,
-) -> anyhow::Result<Vec<Failure>> {
-    let files = text_column(df, "_file")?;
+fn units_named(def: &Definition, hierarchy: &Hierarchy, spec: &TableSpec, df: &DataFrame, rows: &Rows) -> anyhow::Result<Vec<Failure>> {
     let senders = text_column(df, "_unit")?;
-    let rows = row_numbers(df)?;
     let mut failures = Vec::new();
     for column in &spec.columns {
         let Some(unit_of) = &column.unit_of else { continue };
@@ -297,15 +301,13 @@ fn units_named(
             if fits {
                 continue;
             }
-            let (sheet, cell) = cell_of(cells, &files[i], table, field, rows[i]);
             let sender = hierarchy.unit(&senders[i]).map(|u| u.name.clone()).unwrap_or_else(|| senders[i].clone());
             let found = unit.map(|u| format!("{} ({})", u.name, u.kind)).unwrap_or_default();
+            let finding = Finding::builder(def, code::UNIT_NOT_UNDER, Severity::Error, "{sheet}!{cell}: `{value}` is not a {kind} under {sender} in the registry for the period {found}");
             failures.push(Failure {
                 index: i,
-                finding: Finding::builder(def, code::UNIT_NOT_UNDER, Severity::Error, "{sheet}!{cell}: `{value}` is not a {kind} under {sender} in the registry for the period {found}")
-                    .file(&files[i])
-                    .at(&sheet, &cell)
-                    .row(table, rows[i])
+                finding: rows
+                    .at(finding, field, i)
                     .value(values[i].clone())
                     .expected(kind.clone())
                     .var("kind", kind.clone())
@@ -318,16 +320,12 @@ fn units_named(
     Ok(failures)
 }
 
-fn row_numbers(df: &DataFrame) -> PolarsResult<Vec<u32>> {
-    Ok(df.column("_row")?.u32()?.iter().map(|r| r.unwrap_or(0)).collect())
-}
-
 /// Every row of `df` where the rule's check is false.
 fn apply_rule(
     def: &Definition,
     rule: &RuleSpec,
     df: &DataFrame,
-    cells: &HashMap<(&str, &str, &str), (&str, &str)>,
+    rows: &Rows,
 ) -> anyhow::Result<Vec<Failure>> {
     let expansions: Vec<(Option<&str>, String)> = if rule.for_each.is_empty() {
         vec![(None, rule.check.get_ref().clone())]
@@ -339,8 +337,6 @@ fn apply_rule(
     };
     let table = rule.table.get_ref();
     let (_, spec) = def.table(table).ok_or_else(|| anyhow::anyhow!("rule {} names unknown table {table}", rule.id))?;
-    let files = text_column(df, "_file")?;
-    let rows = row_numbers(df)?;
     let units = text_column(df, "_unit")?;
     let mut failures = Vec::new();
     for (field, check) in expansions {
@@ -358,14 +354,9 @@ fn apply_rule(
             let mut vars = values;
             vars.push(("label".into(), label.clone()));
             vars.push(("value".into(), value.clone()));
-            let (sheet, column) = cells.get(&(files[i].as_str(), table.as_str(), cell_field)).copied().unwrap_or(("", ""));
-            let cell = if column.is_empty() { String::new() } else { format!("{column}{}", rows[i]) };
-            let mut finding = Finding::builder(def, code::RULE, rule.severity, &rule.message)
-                .rule(&rule.id)
-                .file(&files[i])
-                .unit(&units[i])
-                .at(sheet, &cell)
-                .row(table, rows[i])
+            let finding = Finding::builder(def, code::RULE, rule.severity, &rule.message).rule(&rule.id).unit(&units[i]);
+            let mut finding = rows
+                .at(finding, cell_field, i)
                 .value(value)
                 .expected(check.clone())
                 .build();
