@@ -1,9 +1,9 @@
-//! A run: the five stages for one period, with the months its cumulative figures need.
+//! A run: the five stages for one period, with the periods its cumulative figures need.
 //!
 //! Each stage reads the previous stage's artifact from the work directory and writes its
 //! own, with a manifest holding a key over its inputs (the definition, the tool version,
 //! the input files' hashes, the previous stage's key). A stage whose key has not changed
-//! is skipped unless forced, so rerunning after fixing one return redoes only that month.
+//! is skipped unless forced, so rerunning after fixing one return redoes only that period.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -90,7 +90,7 @@ pub struct RowCounts {
 
 #[derive(Debug, Serialize)]
 pub struct StageOutcome {
-    pub month: String,
+    pub period: String,
     pub stage: Stage,
     /// `ran` or `skipped` (inputs unchanged).
     pub outcome: &'static str,
@@ -178,14 +178,14 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         None => newest_period(&opts.data, def.pipeline.period)?,
     };
     let mut ctx = Context::new(def, opts)?;
-    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, months, month_keys, refs, references: reference_inputs } =
+    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, periods, period_keys, refs, references: reference_inputs } =
         period_key(&ctx, period)?;
 
-    // Earlier months are brought up to date whatever the stage selection: the figures of
-    // this month need them.
-    for &month in &months {
-        let (first, last) = if month == period { (opts.from, opts.to) } else { (Stage::Ingest, Stage::Merge) };
-        consolidate_month(&mut ctx, month, &month_keys[&month], month == period, first, last)?;
+    // Earlier periods are brought up to date whatever the stage selection: the figures of
+    // this one need them.
+    for &p in &periods {
+        let (first, last) = if p == period { (opts.from, opts.to) } else { (Stage::Ingest, Stage::Merge) };
+        consolidate(&mut ctx, p, &period_keys[&p], p == period, first, last)?;
     }
 
     let mut outputs = Vec::new();
@@ -198,8 +198,8 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         let dir = stage_dir(&opts.out, period, "aggregate");
         if !fresh(&dir, Stage::Aggregate, &aggregate_key, opts.force) {
             let mut history = BTreeMap::new();
-            for &month in &months {
-                let batch = Batch::load(&stage_dir(&opts.out, month, "merge"), &ctx.tables)?;
+            for &p in &periods {
+                let batch = Batch::load(&stage_dir(&opts.out, p, "merge"), &ctx.tables)?;
                 for (name, df) in batch.tables {
                     let entry: &mut polars::prelude::DataFrame = history.entry(name).or_default();
                     if entry.width() == 0 {
@@ -213,13 +213,13 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
             let _ = std::fs::remove_file(dir.file("manifest.json"));
             dir.write_frame("figures", &mut figures)?;
             seal(&dir, Stage::Aggregate, &aggregate_key, &ctx.definition_hash, aggregate_inputs)?;
-            tracing::info!(%period, stage = "aggregate", units = figures.height(), months = months.len(), "stage ran");
-            ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "ran" });
+            tracing::info!(%period, stage = "aggregate", units = figures.height(), periods = periods.len(), "stage ran");
+            ctx.stages.push(StageOutcome { period: period.to_string(), stage: Stage::Aggregate, outcome: "ran" });
         } else {
-            ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Aggregate, outcome: "skipped" });
+            ctx.stages.push(StageOutcome { period: period.to_string(), stage: Stage::Aggregate, outcome: "skipped" });
         }
     }
-    // The summary tells what the last month-level stage of this run knows.
+    // The summary tells what the last period-level stage of this run knows.
     let summary_stage = opts.to.min(Stage::Merge);
     let merged = Batch::load(&stage_dir(&opts.out, period, summary_stage.name()), &ctx.tables)
         .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?;
@@ -231,19 +231,22 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         tracing::info!(%period, stage = "report", workbook = %path.display(), "stage ran");
         let (json, parquet) = findings_paths(&path);
         outputs.extend([&path, &json, &parquet].map(|p| p.display().to_string()));
-        ctx.stages.push(StageOutcome { month: period.to_string(), stage: Stage::Report, outcome: "ran" });
+        ctx.stages.push(StageOutcome { period: period.to_string(), stage: Stage::Report, outcome: "ran" });
     }
     Ok(summarise(def, period, &merged, refs, ctx.stages, outputs))
 }
 
-fn reference_files(def: &Definition, data: &Path) -> anyhow::Result<Vec<(String, u64, String)>> {
-    let mut out = Vec::new();
-    let mut paths = vec![def.registry.file.clone()];
-    paths.extend(def.references.iter().map(|r| r.file.clone()));
-    for p in paths {
-        let path = data.join(&p);
-        let size = std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.len();
-        out.push((p, size, sha256_file(&path)?));
+/// The registry and the reference files with their size and SHA-256 (the registry's
+/// hash is the one the run already took).
+fn reference_files(ctx: &Context) -> anyhow::Result<Vec<(String, u64, String)>> {
+    let size = |file: &str| -> anyhow::Result<u64> {
+        let path = ctx.opts.data.join(file);
+        Ok(std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.len())
+    };
+    let registry = &ctx.def.registry.file;
+    let mut out = vec![(registry.clone(), size(registry)?, ctx.registry_hash.clone())];
+    for r in &ctx.def.references {
+        out.push((r.file.clone(), size(&r.file)?, sha256_file(&ctx.opts.data.join(&r.file))?));
     }
     Ok(out)
 }
@@ -266,8 +269,6 @@ fn seal(dir: &StageDir, stage: Stage, key: &str, definition: &str, inputs: BTree
     dir.write_json("manifest.json", &manifest)
 }
 
-/// Ingest, validate and merge one month (the stages from `first` to `last` of them that
-/// are stale); returns the merge stage's key.
 /// A progress bar on stderr when asked for, else one that draws nothing.
 fn progress_bar(show: bool, len: usize, message: &str) -> indicatif::ProgressBar {
     if !show {
@@ -281,10 +282,10 @@ fn progress_bar(show: bool, len: usize, message: &str) -> indicatif::ProgressBar
     bar
 }
 
-/// A month's inbox files and the keys of its three month-level stages: each key covers
+/// A period's inbox files and the keys of its three period-level stages: each key covers
 /// the stage's inputs (the tool version, the definition, the files' hashes, the registry).
 #[derive(Clone)]
-struct MonthKeys {
+struct PeriodKeys {
     files: Vec<PathBuf>,
     /// Each inbox file's name and SHA-256.
     hashes: BTreeMap<String, String>,
@@ -293,10 +294,10 @@ struct MonthKeys {
     merge: String,
 }
 
-fn month_keys(ctx: &Context, month: Period) -> anyhow::Result<MonthKeys> {
-    let inbox = ctx.opts.data.join("inbox").join(month.to_string());
+fn period_keys(ctx: &Context, period: Period) -> anyhow::Result<PeriodKeys> {
+    let inbox = ctx.opts.data.join("inbox").join(period.to_string());
     if !inbox.is_dir() {
-        bail!("the figures of this period need the returns of {month}, but {} does not exist", inbox.display());
+        bail!("the figures of this period need the returns of {period}, but {} does not exist", inbox.display());
     }
     let files = ingest::inbox_files(&inbox)?;
     let hashes = files
@@ -305,22 +306,20 @@ fn month_keys(ctx: &Context, month: Period) -> anyhow::Result<MonthKeys> {
         .collect::<anyhow::Result<BTreeMap<String, String>>>()?;
     let listing: Vec<String> = hashes.iter().map(|(name, hash)| format!("{name}={hash}")).collect();
     let version = env!("CARGO_PKG_VERSION");
-    let ingest = key_of(&[version, &ctx.definition_hash, &month.to_string(), &listing.join(",")]);
+    let ingest = key_of(&[version, &ctx.definition_hash, &period.to_string(), &listing.join(",")]);
     let validate = key_of(&[&ingest, &ctx.registry_hash]);
     let merge = key_of(&[&validate]);
-    Ok(MonthKeys { files, hashes, ingest, validate, merge })
+    Ok(PeriodKeys { files, hashes, ingest, validate, merge })
 }
 
-/// The aggregate key of a period: the merge keys of every month its figures add up, and
-/// the reference files.
-/// The aggregate stage's inputs of a period, its key, the months it adds up and the
+/// The aggregate stage's inputs of a period, its key, the periods it adds up and the
 /// reference tables.
 struct PeriodInputs {
     key: String,
     inputs: BTreeMap<String, String>,
-    months: Vec<Period>,
-    /// The keys of each of those months, computed once (hashing every file is not free).
-    month_keys: BTreeMap<Period, MonthKeys>,
+    periods: Vec<Period>,
+    /// The keys of each of those periods, computed once (hashing every file is not free).
+    period_keys: BTreeMap<Period, PeriodKeys>,
     refs: References,
     /// The reference files with their size and SHA-256, for the report's list of inputs.
     references: Vec<(String, u64, String)>,
@@ -328,59 +327,59 @@ struct PeriodInputs {
 
 fn period_key(ctx: &Context, period: Period) -> anyhow::Result<PeriodInputs> {
     let refs = aggregate::load_references(ctx.def, &ctx.opts.data, period)?;
-    let months = aggregate::periods_needed(ctx.def, period, refs.cutoff)?;
+    let periods = aggregate::periods_needed(ctx.def, period, refs.cutoff)?;
     let mut inputs = BTreeMap::new();
     let mut keys = BTreeMap::new();
-    for &m in &months {
-        let k = month_keys(ctx, m)?;
-        inputs.insert(format!("merge {m}"), k.merge.clone());
-        keys.insert(m, k);
+    for &p in &periods {
+        let k = period_keys(ctx, p)?;
+        inputs.insert(format!("merge {p}"), k.merge.clone());
+        keys.insert(p, k);
     }
-    let references = reference_files(ctx.def, &ctx.opts.data)?;
+    let references = reference_files(ctx)?;
     for (file, _, hash) in &references {
         inputs.insert(file.clone(), hash.clone());
     }
     let parts: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let key = key_of(&[&parts.join(",")]);
-    Ok(PeriodInputs { key, inputs, months, month_keys: keys, refs, references })
+    Ok(PeriodInputs { key, inputs, periods, period_keys: keys, refs, references })
 }
 
-fn consolidate_month(ctx: &mut Context, month: Period, keys: &MonthKeys, is_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
-    let MonthKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = keys.clone();
-    let hierarchy: Hierarchy = ctx.registry.hierarchy(month, &ctx.def.registry.levels)?;
+fn consolidate(ctx: &mut Context, period: Period, keys: &PeriodKeys, is_run_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
+    let PeriodKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = keys.clone();
+    let hierarchy: Hierarchy = ctx.registry.hierarchy(period, &ctx.def.registry.levels)?;
     let def = ctx.def;
     let out = &ctx.opts.out;
-    // `--force` reruns the selected stages of the run's period, not the earlier months.
-    let mut force = ctx.opts.force && is_period;
+    // `--force` reruns the selected stages of the run's period, not the earlier ones.
+    let mut force = ctx.opts.force && is_run_period;
 
     let steps: [(Stage, &str); 3] = [(Stage::Ingest, &ingest_key), (Stage::Validate, &validate_key), (Stage::Merge, &merge_key)];
     for (stage, key) in steps {
         if stage > last {
             break;
         }
-        let dir = stage_dir(out, month, stage.name());
+        let dir = stage_dir(out, period, stage.name());
         let outcome = if stage < first || fresh(&dir, stage, key, force) {
             // A stage before `--from` is not rerun, but what follows needs its artifact.
             if !dir.file("manifest.json").exists() {
-                bail!("stage {} of {month} has never run; run it first", stage.name());
+                bail!("stage {} of {period} has never run; run it first", stage.name());
             }
             "skipped"
         } else {
             let started = std::time::Instant::now();
             let batch = match stage {
                 Stage::Ingest => {
-                    let bar = progress_bar(ctx.opts.progress, files.len(), &format!("{month} ingest"));
+                    let bar = progress_bar(ctx.opts.progress, files.len(), &format!("{period} ingest"));
                     let batch = ingest::ingest(def, &files, &hashes, def.limits.caps(), &|| bar.inc(1))?;
                     bar.finish_and_clear();
                     batch
                 }
                 Stage::Validate => {
-                    let input = Batch::load(&stage_dir(out, month, "ingest"), &ctx.tables)?;
-                    validate::validate(def, &hierarchy, month, input)?
+                    let input = Batch::load(&stage_dir(out, period, "ingest"), &ctx.tables)?;
+                    validate::validate(def, &hierarchy, period, input)?
                 }
                 _ => {
-                    let input = Batch::load(&stage_dir(out, month, "validate"), &ctx.tables)?;
-                    merge::merge(def, &hierarchy, month, input)?
+                    let input = Batch::load(&stage_dir(out, period, "validate"), &ctx.tables)?;
+                    merge::merge(def, &hierarchy, period, input)?
                 }
             };
             // The old manifest goes first: artifacts half rewritten must not pass for fresh.
@@ -395,12 +394,12 @@ fn consolidate_month(ctx: &mut Context, month: Period, keys: &MonthKeys, is_peri
                 _ => BTreeMap::from([("validate".to_string(), validate_key.clone())]),
             };
             seal(&dir, stage, key, &ctx.definition_hash, inputs)?;
-            tracing::info!(%month, stage = stage.name(), files = batch.files.len(), findings = batch.findings.len(), elapsed_ms = started.elapsed().as_millis() as u64, "stage ran");
+            tracing::info!(%period, stage = stage.name(), files = batch.files.len(), findings = batch.findings.len(), elapsed_ms = started.elapsed().as_millis() as u64, "stage ran");
             // A stage that ran makes every later stage stale.
             force = true;
             "ran"
         };
-        ctx.stages.push(StageOutcome { month: month.to_string(), stage, outcome });
+        ctx.stages.push(StageOutcome { period: period.to_string(), stage, outcome });
     }
     Ok(())
 }
@@ -464,7 +463,7 @@ fn write_findings(def: &Definition, period: Period, findings: &[crate::finding::
 }
 
 /// Consolidated periods (an aggregate in the work directory) whose inputs changed since:
-/// a corrected return of an earlier month makes every later period that adds it up stale.
+/// a corrected return of an earlier period makes every later period that adds it up stale.
 pub fn stale_periods(def: &Definition, opts: &RunOptions) -> anyhow::Result<Vec<Period>> {
     let ctx = Context::new(def, opts)?;
     let periods = periods_in(&opts.out.join("work"), def.pipeline.period).unwrap_or_default();

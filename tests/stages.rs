@@ -17,7 +17,7 @@ fn ran(summary: &serde_json::Value) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|s| s["outcome"] == "ran")
-        .map(|s| format!("{} {}", s["month"].as_str().unwrap(), s["stage"].as_str().unwrap()))
+        .map(|s| format!("{} {}", s["period"].as_str().unwrap(), s["stage"].as_str().unwrap()))
         .collect()
 }
 
