@@ -1,5 +1,6 @@
 //! `tonghop`: parse the command line, call the library, map the outcome to an exit code.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -68,9 +69,9 @@ fn init_logging(quiet: bool, verbose: u8) {
 
 fn run_command(args: RunArgs) -> u8 {
     init_logging(args.quiet, args.verbose);
-    let def = match definition::load(&args.pipeline.pipeline) {
+    let def = match definition_for(&args.pipeline.pipeline, args.period.map(|r| r.first)) {
         Ok(def) => def,
-        Err(e) => return report_definition_error(&e),
+        Err(code) => return code,
     };
     let (from, to) = match args.only {
         Some(stage) => (stage, stage),
@@ -80,15 +81,12 @@ fn run_command(args: RunArgs) -> u8 {
         eprintln!("error: --from {} comes after --to {}", from.name(), to.name());
         return USAGE;
     }
-    if let Err(code) = period_of_pipeline(&def, args.period.map(|r| r.first)) {
-        return code;
-    }
-    let months: Vec<Option<Period>> = match args.period {
+    let periods: Vec<Option<Period>> = match args.period {
         Some(range) => range.first.through(range.last).into_iter().map(Some).collect(),
         None => vec![None],
     };
     let mut summaries = Vec::new();
-    for period in months {
+    for period in periods {
         let opts = RunOptions {
             pipeline: args.pipeline.pipeline.clone(),
             data: args.data.clone(),
@@ -122,25 +120,22 @@ fn run_command(args: RunArgs) -> u8 {
     summaries.iter().map(|s| s.exit_code).max().unwrap_or(0)
 }
 
-/// A `--period` of the other kind (a month for a quarterly pipeline) is a usage error.
-fn period_of_pipeline(def: &definition::Definition, period: Option<Period>) -> Result<(), u8> {
-    match period.map(|p| p.expect_kind(def.pipeline.period)) {
-        Some(Err(e)) => {
-            eprintln!("error: --period {e}");
-            Err(USAGE)
-        }
-        _ => Ok(()),
+/// The definition at `path`, with `--period` of its kind (a month given to a quarterly
+/// pipeline is a usage error); else the exit code, the problem said on stderr.
+fn definition_for(path: &Path, period: Option<Period>) -> Result<definition::Definition, u8> {
+    let def = definition::load(path).map_err(|e| report_definition_error(&e))?;
+    if let Some(Err(e)) = period.map(|p| p.expect_kind(def.pipeline.period)) {
+        eprintln!("error: --period {e}");
+        return Err(USAGE);
     }
+    Ok(def)
 }
 
 fn status_command(args: StatusArgs) -> u8 {
-    let def = match definition::load(&args.pipeline.pipeline) {
+    let def = match definition_for(&args.pipeline.pipeline, args.period) {
         Ok(def) => def,
-        Err(e) => return report_definition_error(&e),
+        Err(code) => return code,
     };
-    if let Err(code) = period_of_pipeline(&def, args.period) {
-        return code;
-    }
     let opts = RunOptions {
         pipeline: args.pipeline.pipeline,
         data: args.data,
@@ -161,13 +156,10 @@ fn status_command(args: StatusArgs) -> u8 {
 }
 
 fn template_command(args: TemplateArgs) -> u8 {
-    let def = match definition::load(&args.pipeline.pipeline) {
+    let def = match definition_for(&args.pipeline.pipeline, args.period) {
         Ok(def) => def,
-        Err(e) => return report_definition_error(&e),
+        Err(code) => return code,
     };
-    if let Err(code) = period_of_pipeline(&def, args.period) {
-        return code;
-    }
     let written = (|| -> anyhow::Result<Vec<std::path::PathBuf>> {
         let period = match args.period {
             Some(p) => p,
