@@ -7,7 +7,7 @@ the files' metadata carries the time they were written.
 
 - reference/don_vi.csv: Hà Nam's units of the 2020-2025 term with their validity (from
   sample_data/), then province 37 and its 33 communes and wards of the Hà Nam area from
-  the official conversion table (../shared/data/gso/hanam_conversion_2025-07.csv), plus
+  the official conversion table (examples/gso/, a copy of the GSO list), plus
   four party organisations directly under the province, all valid from 2025-07. A code
   can appear twice: 13285 is Phường Quang Trung until 2025-06, Phường Phủ Lý after.
 - reference/luy_ke_dau_ky.xlsx: the board's balances of each new unit at 07/2025, except
@@ -28,7 +28,7 @@ from openpyxl import Workbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "sample_data_ninh_binh")
-CONVERSION = os.path.join(ROOT, "..", "shared", "data", "gso", "hanam_conversion_2025-07.csv")
+CONVERSION = os.path.join(ROOT, "examples", "gso", "hanam_conversion_2025-07.csv")
 HISTORY = os.path.join(ROOT, "sample_data", "reference", "don_vi.csv")
 
 SUBS = ["Tổng số", "Nữ", "Đoàn viên", "Học sinh, sinh viên", "Người có đạo", "Ở khu dân cư",
