@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{copy_dir, root, sheet, tonghop};
 use tonghop::definition;
@@ -95,6 +95,15 @@ fn filled_returns(october: &Path) {
     std::fs::write(october.join("mau02_351_2023-10.xlsx"), bytes).unwrap();
 }
 
+/// Run the data directory; the run must end clean, with no finding at all.
+fn consolidated_with_no_finding(data: &Path, out: &Path) -> PathBuf {
+    let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(result.status.code(), Some(0), "{}", String::from_utf8_lossy(&result.stderr));
+    let workbook = out.join("Tong_hop_PTDV_2023-10.xlsx");
+    assert!(findings(&workbook).is_empty(), "{:?}", findings(&workbook));
+    workbook
+}
+
 fn month_figures(workbook: &Path, code: &str) -> f64 {
     let s = sheet(workbook, "Kết nạp theo cơ sở");
     s.number(s.row_of(code), s.column("Kết nạp", "Trong tháng"))
@@ -105,11 +114,7 @@ fn filled_templates_give_their_figures_and_no_finding() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_with_templates(dir.path());
     filled_returns(&data.join("inbox/2023-10"));
-    let out = dir.path().join("out");
-    let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
-    assert_eq!(result.status.code(), Some(0), "{}", String::from_utf8_lossy(&result.stderr));
-    let workbook = out.join("Tong_hop_PTDV_2023-10.xlsx");
-    assert!(findings(&workbook).is_empty(), "{:?}", findings(&workbook));
+    let workbook = consolidated_with_no_finding(&data, &dir.path().join("out"));
     assert_eq!(month_figures(&workbook, "13456"), 7.0);
     let classes = sheet(&workbook, "Lớp bồi dưỡng").rows();
     assert!(classes.iter().any(|r| r[1] == "Bồi dưỡng nhận thức về Đảng, khóa 9/2023" && r[6] == "48"), "{classes:?}");
@@ -124,11 +129,7 @@ fn a_template_filled_through_libreoffice_reads_with_no_finding() {
         data.join("inbox/2023-10/mau01_13456_2023-10.xlsx"),
     )
     .unwrap();
-    let out = dir.path().join("out");
-    let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
-    assert_eq!(result.status.code(), Some(0), "{}", String::from_utf8_lossy(&result.stderr));
-    let workbook = out.join("Tong_hop_PTDV_2023-10.xlsx");
-    assert!(findings(&workbook).is_empty(), "{:?}", findings(&workbook));
+    let workbook = consolidated_with_no_finding(&data, &dir.path().join("out"));
     assert_eq!(month_figures(&workbook, "13456"), 7.0);
 }
 
