@@ -158,6 +158,10 @@ impl FindingBuilder {
         self.vars.push((name.to_string(), value.into()));
         self
     }
+    pub fn vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.vars.extend(vars);
+        self
+    }
 
     pub fn build(mut self) -> Finding {
         let f = &self.finding;
@@ -176,7 +180,7 @@ impl FindingBuilder {
 }
 
 /// Replace `{name}` in a template by its value.
-pub fn fill(template: &str, vars: &[(String, String)]) -> String {
+fn fill(template: &str, vars: &[(String, String)]) -> String {
     let mut out = template.to_string();
     for (name, value) in vars {
         out = out.replace(&format!("{{{name}}}"), value);

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use polars::prelude::*;
 
 use crate::definition::{Definition, MergeSpec, Severity};
-use crate::finding::{code, fill, Finding};
+use crate::finding::{code, Finding};
 use crate::ingest::FileRecord;
 use crate::period::Period;
 use crate::registry::Hierarchy;
@@ -161,21 +161,17 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
                     .var("return", right_title.clone())
                     .build();
             };
-            let vars = [
-                ("left_file".to_string(), left_files[i].clone()),
-                ("right_file".to_string(), right_files[i].clone()),
-                ("left".to_string(), left.clone()),
-                ("right".to_string(), right.to_string()),
-            ];
-            let mut f = Finding::builder(def, code::RECONCILE, spec.severity, &spec.message)
+            Finding::builder(def, code::RECONCILE, spec.severity, &spec.message)
                 .rule(&spec.id)
                 .file(&left_files[i])
                 .unit(&units[i])
-                .value(left)
+                .value(left.clone())
                 .expected(right.to_string())
-                .build();
-            f.message = fill(&f.message, &vars);
-            f
+                .var("left_file", left_files[i].clone())
+                .var("right_file", right_files[i].clone())
+                .var("left", left)
+                .var("right", right.to_string())
+                .build()
         })
         .collect())
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use polars::prelude::*;
 
 use crate::definition::{Definition, RuleScope, RuleSpec, Severity, TableSpec};
-use crate::finding::{code, fill, Finding, FindingBuilder};
+use crate::finding::{code, Finding, FindingBuilder};
 use crate::ingest::FileRecord;
 use crate::store::Batch;
 use crate::period::Period;
@@ -351,16 +351,14 @@ fn apply_rule(
             }
             let values = row_values(df, i)?;
             let value = values.iter().find(|(n, _)| n == cell_field).map(|(_, v)| v.clone()).unwrap_or_default();
-            let mut vars = values;
-            vars.push(("label".into(), label.clone()));
-            vars.push(("value".into(), value.clone()));
             let finding = Finding::builder(def, code::RULE, rule.severity, &rule.message).rule(&rule.id).unit(&units[i]);
-            let mut finding = rows
+            let finding = rows
                 .at(finding, cell_field, i)
                 .value(value)
                 .expected(check.clone())
+                .var("label", label.clone())
+                .vars(values)
                 .build();
-            finding.message = fill(&finding.message, &vars);
             failures.push(Failure { index: i, finding });
         }
     }
