@@ -15,11 +15,24 @@ mod rng;
 use rng::Rng;
 
 const SUBS: [&str; 8] = [
-    "Tổng số", "Nữ", "Đoàn viên", "Học sinh, sinh viên", "Người có đạo", "Ở khu dân cư",
-    "Công nhân DN ngoài nhà nước", "Bộ đội xuất ngũ",
+    "Tổng số",
+    "Nữ",
+    "Đoàn viên",
+    "Học sinh, sinh viên",
+    "Người có đạo",
+    "Ở khu dân cư",
+    "Công nhân DN ngoài nhà nước",
+    "Bộ đội xuất ngũ",
 ];
 
-fn title(ws: &mut Worksheet, superior: &str, issuer: &str, form: &str, heading: &str, code: &str) -> Result<(), XlsxError> {
+fn title(
+    ws: &mut Worksheet,
+    superior: &str,
+    issuer: &str,
+    form: &str,
+    heading: &str,
+    code: &str,
+) -> Result<(), XlsxError> {
     ws.write_string(0, 0, superior)?;
     ws.write_string(1, 0, issuer)?;
     ws.write_string(0, 7, "ĐẢNG CỘNG SẢN VIỆT NAM")?;
@@ -38,7 +51,14 @@ fn mau01(path: &Path, code: &str, district: &str, seed: u64) -> Result<(), XlsxE
     let mut rng = Rng(seed);
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
-    title(ws, &format!("ĐẢNG BỘ {district}"), &format!("ĐẢNG ỦY {code}"), "Mẫu 01-PTĐV", "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN", code)?;
+    title(
+        ws,
+        &format!("ĐẢNG BỘ {district}"),
+        &format!("ĐẢNG ỦY {code}"),
+        "Mẫu 01-PTĐV",
+        "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN",
+        code,
+    )?;
     ws.write_string(8, 0, "STT")?;
     ws.write_string(8, 1, "Chi bộ")?;
     ws.write_string(8, 2, "Quần chúng ưu tú")?;
@@ -81,8 +101,24 @@ fn mau01(path: &Path, code: &str, district: &str, seed: u64) -> Result<(), XlsxE
 fn mau02(path: &Path, code: &str, units: &[String]) -> Result<(), XlsxError> {
     let mut book = Workbook::new();
     let ws = book.add_worksheet().set_name("Lớp bồi dưỡng")?;
-    title(ws, "ĐẢNG BỘ TỈNH", &format!("HUYỆN ỦY {code}"), "Mẫu 02-PTĐV", "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN", code)?;
-    let heads = ["STT", "Tên lớp", "Loại lớp", "Từ ngày", "Đến ngày", "Địa điểm", "Số học viên", "Số học viên được cấp giấy chứng nhận"];
+    title(
+        ws,
+        "ĐẢNG BỘ TỈNH",
+        &format!("HUYỆN ỦY {code}"),
+        "Mẫu 02-PTĐV",
+        "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN",
+        code,
+    )?;
+    let heads = [
+        "STT",
+        "Tên lớp",
+        "Loại lớp",
+        "Từ ngày",
+        "Đến ngày",
+        "Địa điểm",
+        "Số học viên",
+        "Số học viên được cấp giấy chứng nhận",
+    ];
     for (k, h) in heads.iter().enumerate() {
         ws.write_string(8, k as u16, *h)?;
     }
@@ -98,8 +134,16 @@ fn mau02(path: &Path, code: &str, units: &[String]) -> Result<(), XlsxError> {
         ws.write_number(row, 7, 48.0)?;
     }
     let ws = book.add_worksheet().set_name("Quyết định kết nạp")?;
-    title(ws, "ĐẢNG BỘ TỈNH", &format!("HUYỆN ỦY {code}"), "Mẫu 02-PTĐV", "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN", code)?;
-    for (k, h) in ["STT", "Tổ chức cơ sở đảng", "Mã đơn vị", "Số đảng viên được kết nạp"].iter().enumerate() {
+    title(
+        ws,
+        "ĐẢNG BỘ TỈNH",
+        &format!("HUYỆN ỦY {code}"),
+        "Mẫu 02-PTĐV",
+        "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN",
+        code,
+    )?;
+    for (k, h) in ["STT", "Tổ chức cơ sở đảng", "Mã đơn vị", "Số đảng viên được kết nạp"].iter().enumerate()
+    {
         ws.write_string(8, k as u16, *h)?;
     }
     ws.write_number(9, 0, 1.0)?;
@@ -110,7 +154,8 @@ fn mau02(path: &Path, code: &str, units: &[String]) -> Result<(), XlsxError> {
 }
 
 fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let mut csv = String::from("code,name,kind,parent,valid_from,valid_to,aliases\n35,Đảng bộ tỉnh,province,,2020-01,,\n");
+    let mut csv =
+        String::from("code,name,kind,parent,valid_from,valid_to,aliases\n35,Đảng bộ tỉnh,province,,2020-01,,\n");
     for d in districts {
         csv.push_str(&format!("{d},Đảng bộ {d},district,35,2020-01,,\n"));
     }
@@ -121,7 +166,14 @@ fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Re
 
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
-    let heads = ["Mã đơn vị", "Tên đơn vị", "Chỉ tiêu nhiệm kỳ", "Kế hoạch năm 2023", "Chỉ tiêu tỉnh giao", "Số đảng viên đầu năm 2023"];
+    let heads = [
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Chỉ tiêu nhiệm kỳ",
+        "Kế hoạch năm 2023",
+        "Chỉ tiêu tỉnh giao",
+        "Số đảng viên đầu năm 2023",
+    ];
     for (k, h) in heads.iter().enumerate() {
         ws.write_string(0, k as u16, *h)?;
     }
@@ -148,7 +200,12 @@ fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Re
         }
         col += 8;
     }
-    for group in ["Lớp nhận thức từ đầu nhiệm kỳ", "Lớp nhận thức từ đầu năm", "Lớp đảng viên mới từ đầu nhiệm kỳ", "Lớp đảng viên mới từ đầu năm"] {
+    for group in [
+        "Lớp nhận thức từ đầu nhiệm kỳ",
+        "Lớp nhận thức từ đầu năm",
+        "Lớp đảng viên mới từ đầu nhiệm kỳ",
+        "Lớp đảng viên mới từ đầu năm",
+    ] {
         ws.write_string(2, col, group)?;
         ws.write_string(3, col, "Số lớp")?;
         ws.write_string(3, col + 1, "Số học viên")?;

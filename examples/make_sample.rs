@@ -217,8 +217,16 @@ struct Grassroots {
 /// Term-to-date admissions per district-level unit at 2023-10 (RETURNS.md; Lý Nhân and
 /// the four blocs share the rest of the province's 3,335).
 const DISTRICT_TERM: [(&str, i64); 10] = [
-    ("347", 415), ("349", 418), ("350", 496), ("351", 539), ("352", 334),
-    ("353", 470), ("K01", 290), ("K02", 160), ("QS", 110), ("CA", 103),
+    ("347", 415),
+    ("349", 418),
+    ("350", 496),
+    ("351", 539),
+    ("352", 334),
+    ("353", 470),
+    ("K01", 290),
+    ("K02", 160),
+    ("QS", 110),
+    ("CA", 103),
 ];
 /// Units whose term-to-date admissions were published.
 const UNIT_TERM: [(&str, i64); 5] = [("13354", 29), ("13360", 25), ("13441", 36), ("K01.YT", 46), ("347.T01", 14)];
@@ -244,17 +252,24 @@ fn admissions(rng: &mut Rng, registry: &[Unit]) -> Vec<Grassroots> {
     for (district, total) in DISTRICT_TERM {
         let units: Vec<&Unit> = registry
             .iter()
-            .filter(|u| u.kind == "grassroots" && u.parent == district && u.valid_from.as_str() <= "2023-10" && u.valid_to.as_str() >= "2023-10")
+            .filter(|u| {
+                u.kind == "grassroots"
+                    && u.parent == district
+                    && u.valid_from.as_str() <= "2023-10"
+                    && u.valid_to.as_str() >= "2023-10"
+            })
             .collect();
         let pinned = |code: &str| UNIT_TERM.iter().find(|(c, _)| *c == code).map(|p| p.1);
         let free_total = total - units.iter().filter_map(|u| pinned(&u.code)).sum::<i64>();
-        let weights: Vec<f64> = units.iter().map(|u| if pinned(&u.code).is_some() { 0.0 } else { rng.weight() }).collect();
+        let weights: Vec<f64> =
+            units.iter().map(|u| if pinned(&u.code).is_some() { 0.0 } else { rng.weight() }).collect();
         let free = apportion(free_total, &weights);
         let term: Vec<i64> = units.iter().zip(&free).map(|(u, f)| pinned(&u.code).unwrap_or(*f)).collect();
 
         // Admitted in 2023: Duy Tiên's 166 (Tiên Nội 13) is published; elsewhere about a third.
         let year: Vec<i64> = if district == "349" {
-            let weights: Vec<f64> = units.iter().zip(&term).map(|(u, t)| if u.code == "13354" { 0.0 } else { *t as f64 }).collect();
+            let weights: Vec<f64> =
+                units.iter().zip(&term).map(|(u, t)| if u.code == "13354" { 0.0 } else { *t as f64 }).collect();
             let split = apportion(166 - 13, &weights);
             units.iter().zip(split).map(|(u, y)| if u.code == "13354" { 13 } else { y }).collect()
         } else {
@@ -363,7 +378,11 @@ fn classes(rng: &mut Rng, district: &str, place: &str) -> ClassBook {
         let month = if awareness && k == 1 && !bloc { 10 } else { 1 + rng.below(9) as u32 };
         let end_day = 8 + rng.below(20) as u32;
         let start_day = end_day - 3 - rng.below(4) as u32;
-        let kind = if awareness { "Bồi dưỡng nhận thức về Đảng" } else { "Bồi dưỡng lý luận chính trị cho đảng viên mới" };
+        let kind = if awareness {
+            "Bồi dưỡng nhận thức về Đảng"
+        } else {
+            "Bồi dưỡng lý luận chính trị cho đảng viên mới"
+        };
         list.push(Class {
             month,
             awareness,
@@ -406,7 +425,12 @@ fn styles() -> Styles {
         bold: base.clone().set_bold().set_align(FormatAlign::Center),
         italic: base.clone().set_italic().set_align(FormatAlign::Center),
         title: base.clone().set_bold().set_font_size(14).set_align(FormatAlign::Center),
-        header: cell.clone().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter),
+        header: cell
+            .clone()
+            .set_bold()
+            .set_text_wrap()
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter),
         total: cell.clone().set_bold(),
         cell,
     }
@@ -537,7 +561,14 @@ fn cell_row(g: &Grassroots, cell: usize, month: u32) -> BTreeMap<&'static str, i
     ])
 }
 
-fn write_mau01(path: &Path, g: &Grassroots, superior: &str, month: u32, mess: &Mess, rng: &mut Rng) -> Result<(), XlsxError> {
+fn write_mau01(
+    path: &Path,
+    g: &Grassroots,
+    superior: &str,
+    month: u32,
+    mess: &Mess,
+    rng: &mut Rng,
+) -> Result<(), XlsxError> {
     let s = styles();
     let mut book = new_workbook();
     if mess.hidden_draft {
@@ -556,8 +587,19 @@ fn write_mau01(path: &Path, g: &Grassroots, superior: &str, month: u32, mess: &M
     let day = mess.day.unwrap_or(last_day(month).min(28 + month % 3));
     let code = mess.code.clone().unwrap_or_else(|| g.code.clone());
     let top = title_block(
-        ws, &s, col0, 13, &upper(superior), &issuer_of(&g.name), &place_of(&g.name), "Mẫu 01-PTĐV",
-        "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN", &code, month, day, mess.shift,
+        ws,
+        &s,
+        col0,
+        13,
+        &upper(superior),
+        &issuer_of(&g.name),
+        &place_of(&g.name),
+        "Mẫu 01-PTĐV",
+        "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN",
+        &code,
+        month,
+        day,
+        mess.shift,
     )?;
 
     let mut subs: Vec<(&str, &str)> = MAU01_SUBS.to_vec();
@@ -655,8 +697,31 @@ fn write_mau02(
     let title = "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN";
     {
         let ws = book.add_worksheet().set_name("Lớp bồi dưỡng")?;
-        let top = title_block(ws, &s, 0, 8, "ĐẢNG BỘ TỈNH HÀ NAM", &issuer, place, "Mẫu 02-PTĐV", title, &district.code, month, day, 0)?;
-        let heads = ["STT", "Tên lớp", "Loại lớp", "Từ ngày", "Đến ngày", "Địa điểm", "Số học viên", "Số học viên được cấp giấy chứng nhận"];
+        let top = title_block(
+            ws,
+            &s,
+            0,
+            8,
+            "ĐẢNG BỘ TỈNH HÀ NAM",
+            &issuer,
+            place,
+            "Mẫu 02-PTĐV",
+            title,
+            &district.code,
+            month,
+            day,
+            0,
+        )?;
+        let heads = [
+            "STT",
+            "Tên lớp",
+            "Loại lớp",
+            "Từ ngày",
+            "Đến ngày",
+            "Địa điểm",
+            "Số học viên",
+            "Số học viên được cấp giấy chứng nhận",
+        ];
         for (k, h) in heads.iter().enumerate() {
             ws.write_string_with_format(top, k as u16, *h, &s.header)?;
             ws.set_column_width(k as u16, [6, 44, 26, 12, 12, 30, 12, 16][k] as f64)?;
@@ -697,8 +762,23 @@ fn write_mau02(
     }
     {
         let ws = book.add_worksheet().set_name("Quyết định kết nạp")?;
-        let top = title_block(ws, &s, 0, 8, "ĐẢNG BỘ TỈNH HÀ NAM", &issuer, place, "Mẫu 02-PTĐV", title, &district.code, month, day, 0)?;
-        for (k, h) in ["STT", "Tổ chức cơ sở đảng", "Mã đơn vị", "Số đảng viên được kết nạp"].iter().enumerate() {
+        let top = title_block(
+            ws,
+            &s,
+            0,
+            8,
+            "ĐẢNG BỘ TỈNH HÀ NAM",
+            &issuer,
+            place,
+            "Mẫu 02-PTĐV",
+            title,
+            &district.code,
+            month,
+            day,
+            0,
+        )?;
+        for (k, h) in ["STT", "Tổ chức cơ sở đảng", "Mã đơn vị", "Số đảng viên được kết nạp"].iter().enumerate()
+        {
             ws.write_string_with_format(top, k as u16, *h, &s.header)?;
             ws.set_column_width(k as u16, [6, 40, 12, 16][k] as f64)?;
         }
@@ -723,16 +803,30 @@ fn write_mau02(
 fn write_targets(path: &Path, registry: &[Unit], grassroots: &[Grassroots]) -> Result<(), XlsxError> {
     let mut book = new_workbook();
     let ws = book.add_worksheet().set_name("Chỉ tiêu")?;
-    let heads = ["Mã đơn vị", "Tên đơn vị", "Chỉ tiêu nhiệm kỳ", "Kế hoạch năm 2023", "Chỉ tiêu tỉnh giao", "Số đảng viên đầu năm 2023"];
+    let heads = [
+        "Mã đơn vị",
+        "Tên đơn vị",
+        "Chỉ tiêu nhiệm kỳ",
+        "Kế hoạch năm 2023",
+        "Chỉ tiêu tỉnh giao",
+        "Số đảng viên đầu năm 2023",
+    ];
     for (k, h) in heads.iter().enumerate() {
         ws.write_string(0, k as u16, *h)?;
     }
     // District-level targets: Thanh Liêm 600 / 650 assigned, Duy Tiên 500 and plan 100,
     // Kim Bảng 600 are published; the rest is invented.
     let district_targets: [(&str, i64, i64, i64); 10] = [
-        ("347", 480, 95, 500), ("349", 500, 100, 520), ("350", 600, 120, 620), ("351", 600, 120, 650),
-        ("352", 400, 80, 420), ("353", 560, 110, 580), ("K01", 320, 65, 330), ("K02", 190, 40, 200),
-        ("QS", 120, 25, 125), ("CA", 115, 24, 120),
+        ("347", 480, 95, 500),
+        ("349", 500, 100, 520),
+        ("350", 600, 120, 620),
+        ("351", 600, 120, 650),
+        ("352", 400, 80, 420),
+        ("353", 560, 110, 580),
+        ("K01", 320, 65, 330),
+        ("K02", 190, 40, 200),
+        ("QS", 120, 25, 125),
+        ("CA", 115, 24, 120),
     ];
     let mut row = 1;
     for (code, term, plan, assigned) in district_targets {
@@ -758,7 +852,12 @@ fn write_targets(path: &Path, registry: &[Unit], grassroots: &[Grassroots]) -> R
     book.save(path)
 }
 
-fn write_opening(path: &Path, grassroots: &[Grassroots], books: &BTreeMap<String, ClassBook>, registry: &[Unit]) -> Result<(), XlsxError> {
+fn write_opening(
+    path: &Path,
+    grassroots: &[Grassroots],
+    books: &BTreeMap<String, ClassBook>,
+    registry: &[Unit],
+) -> Result<(), XlsxError> {
     let s = styles();
     let mut book = new_workbook();
     let ws = book.add_worksheet().set_name("Lũy kế")?;
@@ -766,7 +865,16 @@ fn write_opening(path: &Path, grassroots: &[Grassroots], books: &BTreeMap<String
     ws.write_string(0, 1, "12/2022")?;
     ws.merge_range(2, 0, 3, 0, "Mã đơn vị", &s.header)?;
     ws.merge_range(2, 1, 3, 1, "Tên đơn vị", &s.header)?;
-    let subs = ["Tổng số", "Nữ", "Đoàn viên", "Học sinh, sinh viên", "Người có đạo", "Ở khu dân cư", "Công nhân DN ngoài nhà nước", "Bộ đội xuất ngũ"];
+    let subs = [
+        "Tổng số",
+        "Nữ",
+        "Đoàn viên",
+        "Học sinh, sinh viên",
+        "Người có đạo",
+        "Ở khu dân cư",
+        "Công nhân DN ngoài nhà nước",
+        "Bộ đội xuất ngũ",
+    ];
     let mut col = 2u16;
     for group in ["Kết nạp từ đầu nhiệm kỳ", "Kết nạp từ đầu năm"] {
         ws.merge_range(2, col, 2, col + 7, group, &s.header)?;
@@ -775,7 +883,12 @@ fn write_opening(path: &Path, grassroots: &[Grassroots], books: &BTreeMap<String
         }
         col += 8;
     }
-    for group in ["Lớp nhận thức từ đầu nhiệm kỳ", "Lớp nhận thức từ đầu năm", "Lớp đảng viên mới từ đầu nhiệm kỳ", "Lớp đảng viên mới từ đầu năm"] {
+    for group in [
+        "Lớp nhận thức từ đầu nhiệm kỳ",
+        "Lớp nhận thức từ đầu năm",
+        "Lớp đảng viên mới từ đầu nhiệm kỳ",
+        "Lớp đảng viên mới từ đầu năm",
+    ] {
         ws.merge_range(2, col, 2, col + 1, group, &s.header)?;
         ws.write_string_with_format(3, col, "Số lớp", &s.header)?;
         ws.write_string_with_format(3, col + 1, "Số học viên", &s.header)?;
@@ -788,8 +901,14 @@ fn write_opening(path: &Path, grassroots: &[Grassroots], books: &BTreeMap<String
         ws.write_string(row, 0, &g.code)?;
         ws.write_string(row, 1, &g.name)?;
         let values = [
-            before.len() as f64, count(|p| p.female), count(|p| p.youth), count(|p| p.student),
-            count(|p| p.religious), count(|p| p.residential), count(|p| p.private), count(|p| p.veteran),
+            before.len() as f64,
+            count(|p| p.female),
+            count(|p| p.youth),
+            count(|p| p.student),
+            count(|p| p.religious),
+            count(|p| p.residential),
+            count(|p| p.private),
+            count(|p| p.veteran),
         ];
         for (k, v) in values.iter().enumerate() {
             ws.write_number(row, 2 + k as u16, *v)?;
@@ -898,13 +1017,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if let Some(p) = draft.iter_mut().find(|p| p.month == LAST_MONTH) {
                     p.month = 99;
                 }
-                let early = Grassroots { persons: draft, cells: g.cells.clone(), code: g.code.clone(), name: g.name.clone(), district: g.district.clone(), term_target: 0, year_plan: 0, members: 0 };
+                let early = Grassroots {
+                    persons: draft,
+                    cells: g.cells.clone(),
+                    code: g.code.clone(),
+                    name: g.name.clone(),
+                    district: g.district.clone(),
+                    term_target: 0,
+                    year_plan: 0,
+                    members: 0,
+                };
                 let mess = Mess { day: Some(27), ..Mess::default() };
-                write_mau01(&inbox.join("BC PTDV T10 Tran Hung Dao (ban cu).xlsx"), &early, &superior, month, &mess, &mut rng)?;
+                write_mau01(
+                    &inbox.join("BC PTDV T10 Tran Hung Dao (ban cu).xlsx"),
+                    &early,
+                    &superior,
+                    month,
+                    &mess,
+                    &mut rng,
+                )?;
             }
             if october && g.code == "13390" {
                 // Last month's return, sent again by mistake.
-                write_mau01(&inbox.join(format!("bao cao thang 9 {}.xlsx", ascii(&g.name).to_lowercase())), g, &superior, 9, &Mess::default(), &mut rng)?;
+                write_mau01(
+                    &inbox.join(format!("bao cao thang 9 {}.xlsx", ascii(&g.name).to_lowercase())),
+                    g,
+                    &superior,
+                    9,
+                    &Mess::default(),
+                    &mut rng,
+                )?;
             }
         }
         for d in &districts {

@@ -19,10 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tool_reader = args.next().as_deref() == Some("--tool-reader");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.sort();
-    let cells: usize = files
-        .par_iter()
-        .map(|path| if tool_reader { through_the_tool(path) } else { through_calamine(path) })
-        .sum();
+    let cells: usize =
+        files.par_iter().map(|path| if tool_reader { through_the_tool(path) } else { through_calamine(path) }).sum();
     println!("{} files, {cells} cells", files.len());
     Ok(())
 }

@@ -42,8 +42,20 @@ pub mod code {
 
 /// What a sheet of findings can show (`finding:NAME`).
 pub const ATTRIBUTES: [&str; 14] = [
-    "code", "severity", "rule", "unit", "unit_name", "group", "file", "sheet", "cell", "row",
-    "value", "expected", "message", "table",
+    "code",
+    "severity",
+    "rule",
+    "unit",
+    "unit_name",
+    "group",
+    "file",
+    "sheet",
+    "cell",
+    "row",
+    "value",
+    "expected",
+    "message",
+    "table",
 ];
 
 /// One thing found wrong (or worth knowing) in the inputs.
@@ -106,7 +118,13 @@ impl Finding {
             "file" => self.file.clone(),
             "sheet" => self.sheet.clone(),
             "table" => self.table.clone(),
-            "row" => if self.row > 0 { self.row.to_string() } else { String::new() },
+            "row" => {
+                if self.row > 0 {
+                    self.row.to_string()
+                } else {
+                    String::new()
+                }
+            }
             "cell" => self.cell.clone(),
             "value" => self.value.clone(),
             "expected" => self.expected.clone(),
@@ -214,11 +232,16 @@ pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Finding>> {
     let text = |name: &str| -> PolarsResult<Vec<String>> {
         Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
     };
-    let (code, severity, rule, unit, unit_name, group) = (
-        text("code")?, text("severity")?, text("rule")?, text("unit")?, text("unit_name")?, text("group")?,
-    );
+    let (code, severity, rule, unit, unit_name, group) =
+        (text("code")?, text("severity")?, text("rule")?, text("unit")?, text("unit_name")?, text("group")?);
     let (file, sheet, table, cell, value, expected, message) = (
-        text("file")?, text("sheet")?, text("table")?, text("cell")?, text("value")?, text("expected")?, text("message")?,
+        text("file")?,
+        text("sheet")?,
+        text("table")?,
+        text("cell")?,
+        text("value")?,
+        text("expected")?,
+        text("message")?,
     );
     let row: Vec<u32> = df.column("row")?.u32()?.iter().map(|v| v.unwrap_or(0)).collect();
     Ok((0..df.height())

@@ -288,21 +288,40 @@ mod tests {
     fn quarters_as_returns_write_them() {
         let q3 = Period { kind: PeriodKind::Quarter, year: 2025, index: 3 };
         let words = ["Quý".to_string(), "năm".to_string()];
-        for text in ["Quý III/2025", "quý 3/2025", "Quý III năm 2025", "QUÝ 3 - 2025", "Q3/2025", "III/2025", "2025-Q3", " Quý  III / 2025 "] {
+        for text in [
+            "Quý III/2025",
+            "quý 3/2025",
+            "Quý III năm 2025",
+            "QUÝ 3 - 2025",
+            "Q3/2025",
+            "III/2025",
+            "2025-Q3",
+            " Quý  III / 2025 ",
+        ] {
             assert_eq!(Period::parse_loose(text, PeriodKind::Quarter, &words), Some(q3), "{text}");
         }
         for text in ["Quý V/2025", "08/2025", "03/2025", "Quý III", "tháng 3/2025", "2025-3"] {
             assert_eq!(Period::parse_loose(text, PeriodKind::Quarter, &words), None, "{text}");
         }
-        assert_eq!(Period::parse_loose("Quý III/2025", PeriodKind::Quarter, &[]), None, "a word the pipeline does not name");
+        assert_eq!(
+            Period::parse_loose("Quý III/2025", PeriodKind::Quarter, &[]),
+            None,
+            "a word the pipeline does not name"
+        );
         assert_eq!(Period::parse_loose("Q3/2025", PeriodKind::Quarter, &[]), Some(q3));
         assert_eq!(q3.written(&words), "Quý III/2025");
         assert_eq!(q3.written(&[]), "Q3/2025");
         assert_eq!(q3.fill("Quý {quarter} năm {year}"), "Quý III năm 2025");
         assert_eq!((q3.first_month().to_string(), q3.last_month().to_string()), ("2025-07".into(), "2025-09".into()));
         assert_eq!(q3.year_start().to_string(), "2025-Q1");
-        assert_eq!(Period::containing(Month::new(2025, 12).unwrap(), PeriodKind::Quarter).next().to_string(), "2026-Q1");
-        assert_eq!(Period::ending_with(Month::new(2025, 6).unwrap(), PeriodKind::Quarter).map(|p| p.to_string()), Some("2025-Q2".into()));
+        assert_eq!(
+            Period::containing(Month::new(2025, 12).unwrap(), PeriodKind::Quarter).next().to_string(),
+            "2026-Q1"
+        );
+        assert_eq!(
+            Period::ending_with(Month::new(2025, 6).unwrap(), PeriodKind::Quarter).map(|p| p.to_string()),
+            Some("2025-Q2".into())
+        );
         assert_eq!(Period::ending_with(Month::new(2025, 5).unwrap(), PeriodKind::Quarter), None);
     }
 

@@ -178,8 +178,14 @@ pub fn run(def: &Definition, opts: &RunOptions) -> anyhow::Result<Summary> {
         None => newest_period(&opts.data, def.pipeline.period)?,
     };
     let mut ctx = Context::new(def, opts)?;
-    let PeriodInputs { key: aggregate_key, inputs: aggregate_inputs, periods, period_keys, refs, references: reference_inputs } =
-        period_key(&ctx, period)?;
+    let PeriodInputs {
+        key: aggregate_key,
+        inputs: aggregate_inputs,
+        periods,
+        period_keys,
+        refs,
+        references: reference_inputs,
+    } = period_key(&ctx, period)?;
 
     // Earlier periods are brought up to date whatever the stage selection: the figures of
     // this one need them.
@@ -258,7 +264,13 @@ fn fresh(dir: &StageDir, stage: Stage, key: &str, force: bool) -> bool {
             .is_ok_and(|m| m.stage == stage.name() && m.tool_version == env!("CARGO_PKG_VERSION") && m.key == key)
 }
 
-fn seal(dir: &StageDir, stage: Stage, key: &str, definition: &str, inputs: BTreeMap<String, String>) -> anyhow::Result<()> {
+fn seal(
+    dir: &StageDir,
+    stage: Stage,
+    key: &str,
+    definition: &str,
+    inputs: BTreeMap<String, String>,
+) -> anyhow::Result<()> {
     let manifest = Manifest {
         stage: stage.name().into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -344,7 +356,14 @@ fn period_key(ctx: &Context, period: Period) -> anyhow::Result<PeriodInputs> {
     Ok(PeriodInputs { key, inputs, periods, period_keys: keys, refs, references })
 }
 
-fn consolidate(ctx: &mut Context, period: Period, keys: &PeriodKeys, is_run_period: bool, first: Stage, last: Stage) -> anyhow::Result<()> {
+fn consolidate(
+    ctx: &mut Context,
+    period: Period,
+    keys: &PeriodKeys,
+    is_run_period: bool,
+    first: Stage,
+    last: Stage,
+) -> anyhow::Result<()> {
     let PeriodKeys { files, hashes, ingest: ingest_key, validate: validate_key, merge: merge_key } = keys.clone();
     let hierarchy: Hierarchy = ctx.registry.hierarchy(period, &ctx.def.registry.levels)?;
     let def = ctx.def;
@@ -352,7 +371,8 @@ fn consolidate(ctx: &mut Context, period: Period, keys: &PeriodKeys, is_run_peri
     // `--force` reruns the selected stages of the run's period, not the earlier ones.
     let mut force = ctx.opts.force && is_run_period;
 
-    let steps: [(Stage, &str); 3] = [(Stage::Ingest, &ingest_key), (Stage::Validate, &validate_key), (Stage::Merge, &merge_key)];
+    let steps: [(Stage, &str); 3] =
+        [(Stage::Ingest, &ingest_key), (Stage::Validate, &validate_key), (Stage::Merge, &merge_key)];
     for (stage, key) in steps {
         if stage > last {
             break;
@@ -448,9 +468,16 @@ pub fn findings_paths(workbook: &Path) -> (PathBuf, PathBuf) {
 pub const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
 
 /// `<workbook>.findings.json` and `.findings.parquet` beside the workbook, for scripts.
-fn write_findings(def: &Definition, period: Period, findings: &[crate::finding::Finding], workbook: &Path) -> anyhow::Result<()> {
+fn write_findings(
+    def: &Definition,
+    period: Period,
+    findings: &[crate::finding::Finding],
+    workbook: &Path,
+) -> anyhow::Result<()> {
     let mut sorted = findings.to_vec();
-    sorted.sort_by(|a, b| (&a.group, &a.unit, &a.file, a.row, &a.cell).cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell)));
+    sorted.sort_by(|a, b| {
+        (&a.group, &a.unit, &a.file, a.row, &a.cell).cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell))
+    });
     let document = serde_json::json!({
         "schema": FINDINGS_SCHEMA,
         "pipeline": def.pipeline.name,
@@ -497,7 +524,11 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
         .unwrap_or_default();
     let label = |key: &str| sheet.and_then(|s| s.labels.get(key).cloned()).unwrap_or_else(|| key.to_string());
     let columns: Vec<(String, String)> = match sheet {
-        Some(s) => s.columns.iter().map(|c| (c.label.display(), c.value.get_ref().trim_start_matches("completeness:").to_string())).collect(),
+        Some(s) => s
+            .columns
+            .iter()
+            .map(|c| (c.label.display(), c.value.get_ref().trim_start_matches("completeness:").to_string()))
+            .collect(),
         None => crate::report::COMPLETENESS_ATTRIBUTES.iter().map(|a| (a.to_string(), a.to_string())).collect(),
     };
     let (groups, total) = crate::merge::tally_by_group(&hierarchy, &merged.completeness, &level);
@@ -519,7 +550,8 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
                 .collect(),
         );
     }
-    let widths: Vec<usize> = (0..columns.len()).map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..columns.len()).map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0)).collect();
     let mut text = format!("{} {}\n", def.pipeline.title, period);
     for row in &rows {
         let line: Vec<String> = row
@@ -527,7 +559,11 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
             .enumerate()
             .map(|(k, v)| {
                 let pad = " ".repeat(widths[k] - v.chars().count());
-                if k == 0 { format!("{v}{pad}") } else { format!("{pad}{v}") }
+                if k == 0 {
+                    format!("{v}{pad}")
+                } else {
+                    format!("{pad}{v}")
+                }
             })
             .collect();
         text.push_str(line.join("  ").trim_end());
@@ -535,11 +571,23 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
     }
     let listed: Vec<_> = merged.completeness.iter().filter(|e| e.status != "accepted").collect();
     if !listed.is_empty() {
-        text.push_str(&format!("\n{}:\n", sheet.and_then(|s| s.missing_title.clone()).unwrap_or_else(|| "missing or rejected".into())));
+        text.push_str(&format!(
+            "\n{}:\n",
+            sheet.and_then(|s| s.missing_title.clone()).unwrap_or_else(|| "missing or rejected".into())
+        ));
         for e in listed {
             let group = hierarchy.ancestor_of_kind(&e.unit, &level).map(|g| g.name.clone()).unwrap_or_default();
             let ret = def.return_spec(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
-            text.push_str(format!("  {group} | {} {} | {ret} | {} {}\n", e.unit, e.name, label(&format!("status_{}", e.status)), e.file).trim_end());
+            text.push_str(
+                format!(
+                    "  {group} | {} {} | {ret} | {} {}\n",
+                    e.unit,
+                    e.name,
+                    label(&format!("status_{}", e.status)),
+                    e.file
+                )
+                .trim_end(),
+            );
             text.push('\n');
         }
     }
@@ -556,8 +604,21 @@ pub fn status(def: &Definition, opts: &RunOptions) -> anyhow::Result<(String, u8
     Ok((text, summary.exit_code))
 }
 
-fn summarise(def: &Definition, period: Period, merged: &Batch, refs: References, stages: Vec<StageOutcome>, outputs: Vec<String>) -> Summary {
-    let mut s = Summary { pipeline: def.pipeline.name.clone(), period: period.to_string(), stages, outputs, ..Summary::default() };
+fn summarise(
+    def: &Definition,
+    period: Period,
+    merged: &Batch,
+    refs: References,
+    stages: Vec<StageOutcome>,
+    outputs: Vec<String>,
+) -> Summary {
+    let mut s = Summary {
+        pipeline: def.pipeline.name.clone(),
+        period: period.to_string(),
+        stages,
+        outputs,
+        ..Summary::default()
+    };
     for f in &merged.files {
         s.files.read += 1;
         match f.status.as_str() {

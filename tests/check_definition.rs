@@ -7,7 +7,12 @@ use common::{root, tonghop};
 
 #[test]
 fn the_shipped_definitions_pass() {
-    for pipeline in ["pipelines/ptdv_monthly.toml", "pipelines/ptdv_ninh_binh.toml", "pipelines/dang_vien_quy.toml", "tests/fixtures/harvest/harvest.toml"] {
+    for pipeline in [
+        "pipelines/ptdv_monthly.toml",
+        "pipelines/ptdv_ninh_binh.toml",
+        "pipelines/dang_vien_quy.toml",
+        "tests/fixtures/harvest/harvest.toml",
+    ] {
         let out = tonghop(&["check", "--pipeline", pipeline]);
         assert_eq!(out.status.code(), Some(0), "{pipeline}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -47,10 +52,16 @@ fn a_quarterly_pipeline_cannot_sum_over_a_month() {
     let broken = good.replacen("period = \"month\"", "period = \"quarter\"", 1);
     let (code, stderr) = check(&broken);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("measure `adm_month` sums over a month, but this pipeline's period is a quarter"), "{stderr}");
+    assert!(
+        stderr.contains("measure `adm_month` sums over a month, but this pipeline's period is a quarter"),
+        "{stderr}"
+    );
     let (code, stderr) = check(&good.replacen("window = \"month\"", "window = \"quarter\"", 1));
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("measure `adm_month` sums over a quarter, but this pipeline's period is a month"), "{stderr}");
+    assert!(
+        stderr.contains("measure `adm_month` sums over a quarter, but this pipeline's period is a month"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -23,7 +23,12 @@ fn run(extra: &[&str]) -> Run {
     args.extend(extra);
     let result = tonghop(&args);
     let stdout = String::from_utf8_lossy(&result.stdout).to_string();
-    assert_eq!(result.status.code(), Some(1), "one row breaks the balance rule: {stdout}\n{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "one row breaks the balance rule: {stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     // A range prints one summary per period; the workbook named is the last one's.
     let last = summary.as_array().and_then(|all| all.last()).unwrap_or(&summary);
@@ -33,12 +38,19 @@ fn run(extra: &[&str]) -> Run {
 
 /// Column indexes of `Số lượng đảng viên`: start, the five flows, end, then the year's flows.
 fn columns(s: &common::Sheet) -> ([usize; 7], [usize; 5]) {
-    let flows = [("Tăng trong kỳ", "Kết nạp"), ("Tăng trong kỳ", "Chuyển đến"), ("Giảm trong kỳ", "Chuyển đi"), ("Giảm trong kỳ", "Từ trần"), ("Giảm trong kỳ", "Khai trừ, xóa tên")];
+    let flows = [
+        ("Tăng trong kỳ", "Kết nạp"),
+        ("Tăng trong kỳ", "Chuyển đến"),
+        ("Giảm trong kỳ", "Chuyển đi"),
+        ("Giảm trong kỳ", "Từ trần"),
+        ("Giảm trong kỳ", "Khai trừ, xóa tên"),
+    ];
     let mut quarter = [s.column_of("Đảng viên đầu kỳ"), 0, 0, 0, 0, 0, s.column_of("Đảng viên cuối kỳ")];
     for (k, (group, sub)) in flows.iter().enumerate() {
         quarter[k + 1] = s.column(group, sub);
     }
-    let year = ["Kết nạp", "Chuyển đến", "Chuyển đi", "Từ trần", "Khai trừ, xóa tên"].map(|sub| s.column("Từ đầu năm", sub));
+    let year =
+        ["Kết nạp", "Chuyển đến", "Chuyển đi", "Từ trần", "Khai trừ, xóa tên"].map(|sub| s.column("Từ đầu năm", sub));
     (quarter, year)
 }
 
@@ -56,7 +68,11 @@ fn the_newest_quarter_is_consolidated_with_its_year_to_date() {
         cols.iter().map(|&c| s.number(row, c)).collect()
     };
 
-    assert_eq!(figures("13285", &quarter), [501.0, 3.0, 10.0, 8.0, 3.0, 0.0, 503.0], "Phường Phủ Lý's party cells added up");
+    assert_eq!(
+        figures("13285", &quarter),
+        [501.0, 3.0, 10.0, 8.0, 3.0, 0.0, 503.0],
+        "Phường Phủ Lý's party cells added up"
+    );
     // January-June (8, 6, 1, 8, 2), then Q3 (8, 11, 13, 3, 1), then Q4.
     assert_eq!(figures("13285", &year), [19.0, 27.0, 22.0, 14.0, 3.0]);
     // Xã Nam Lý wrote `Quý 4 năm 2025` and saved in LibreOffice's .ods.
@@ -153,7 +169,8 @@ fn the_template_of_a_quarter_reads_back() {
         dir.path().join("out").to_str().unwrap(),
         "--json",
     ]);
-    let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&result.stderr)));
+    let summary: serde_json::Value = serde_json::from_slice(&result.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&result.stderr)));
     assert_eq!(summary["period"], "2025-Q4");
     assert_eq!(summary["files"]["accepted"], 1, "{summary}");
 }

@@ -29,8 +29,17 @@ fn run() -> Run {
         "--json",
     ]);
     let stdout = String::from_utf8_lossy(&result.stdout).to_string();
-    assert_eq!(result.status.code(), Some(1), "a return is missing and one rejected: {stdout}\n{}", String::from_utf8_lossy(&result.stderr));
-    Run { workbook: out.path().join("Tong_hop_PTDV_Ninh_Binh_2025-08.xlsx"), summary: serde_json::from_str(&stdout).unwrap(), _out: out }
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "a return is missing and one rejected: {stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    Run {
+        workbook: out.path().join("Tong_hop_PTDV_Ninh_Binh_2025-08.xlsx"),
+        summary: serde_json::from_str(&stdout).unwrap(),
+        _out: out,
+    }
 }
 
 fn findings(workbook: &Path, code: &str) -> Vec<std::collections::HashMap<String, String>> {
@@ -49,7 +58,11 @@ fn the_month_is_consolidated_over_the_two_level_hierarchy_of_its_month() {
     let run = run();
     assert_eq!(run.summary["period"], "2025-08");
     let s = sheet(&run.workbook, "Tổng hợp");
-    let (month, year, term) = (s.column("Kết nạp", "Trong tháng"), s.column("Kết nạp", "Từ đầu năm"), s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số"));
+    let (month, year, term) = (
+        s.column("Kết nạp", "Trong tháng"),
+        s.column("Kết nạp", "Từ đầu năm"),
+        s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số"),
+    );
 
     // 13285 is Phường Quang Trung until 2025-06; in August it is Phường Phủ Lý.
     let phu_ly = s.row_of("13285");
@@ -76,7 +89,11 @@ fn the_month_is_consolidated_over_the_two_level_hierarchy_of_its_month() {
 fn a_merged_unit_without_an_opening_balance_is_named_and_its_history_not_invented() {
     let run = run();
     let s = sheet(&run.workbook, "Tổng hợp");
-    let (month, year, term) = (s.column("Kết nạp", "Trong tháng"), s.column("Kết nạp", "Từ đầu năm"), s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số"));
+    let (month, year, term) = (
+        s.column("Kết nạp", "Trong tháng"),
+        s.column("Kết nạp", "Từ đầu năm"),
+        s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số"),
+    );
     // Phường Hà Nam was formed from parts of four wards; the board has no balance for it.
     let ha_nam = s.row_of("13366");
     assert_eq!(s.number(ha_nam, month), 7.0, "its own month is known");
@@ -104,8 +121,15 @@ fn a_return_from_a_unit_that_no_longer_exists_is_a_finding_at_its_code() {
     let found = findings(&run.workbook, "unit-not-valid");
     assert_eq!(found.len(), 1, "{found:?}");
     let f = &found[0];
-    assert_eq!((f["Tệp"].as_str(), f["Trang tính"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str()), ("Phuong Chau Cau - BC PTDV T8.xlsx", "BC T8", "B7", "13294"));
-    assert!(f["Nội dung"].contains("Phường Châu Cầu") && f["Nội dung"].contains("01/2025–06/2025"), "{}", f["Nội dung"]);
+    assert_eq!(
+        (f["Tệp"].as_str(), f["Trang tính"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str()),
+        ("Phuong Chau Cau - BC PTDV T8.xlsx", "BC T8", "B7", "13294")
+    );
+    assert!(
+        f["Nội dung"].contains("Phường Châu Cầu") && f["Nội dung"].contains("01/2025–06/2025"),
+        "{}",
+        f["Nội dung"]
+    );
     // Rejected, so Phủ Lý's figures are its own return's alone (asserted above), and the
     // missing Vĩnh Trụ is chased.
     assert_eq!(run.summary["files"]["rejected"], 1);
@@ -114,7 +138,10 @@ fn a_return_from_a_unit_that_no_longer_exists_is_a_finding_at_its_code() {
     assert_eq!(missing[0]["Mã đơn vị"], "13597");
     let rule = findings(&run.workbook, "rule");
     assert_eq!(rule.len(), 1);
-    assert_eq!((rule[0]["Đơn vị"].as_str(), rule[0]["Ô"].as_str(), rule[0]["Giá trị"].as_str()), ("Xã Bình Lục", "F12", "2"));
+    assert_eq!(
+        (rule[0]["Đơn vị"].as_str(), rule[0]["Ô"].as_str(), rule[0]["Giá trị"].as_str()),
+        ("Xã Bình Lục", "F12", "2")
+    );
 }
 
 #[test]
@@ -124,7 +151,8 @@ fn the_same_registry_rolls_2023_up_through_the_districts_of_the_time() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     common::copy_dir(&root().join("sample_data"), &data);
-    std::fs::copy(root().join("sample_data_ninh_binh/reference/don_vi.csv"), data.join("reference/don_vi.csv")).unwrap();
+    std::fs::copy(root().join("sample_data_ninh_binh/reference/don_vi.csv"), data.join("reference/don_vi.csv"))
+        .unwrap();
     let consolidate = |data: &Path, out: &Path| {
         let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
         assert_eq!(result.status.code(), Some(1), "{}", String::from_utf8_lossy(&result.stderr));
@@ -132,7 +160,9 @@ fn the_same_registry_rolls_2023_up_through_the_districts_of_the_time() {
     };
     let with_both = consolidate(&data, &dir.path().join("out_both"));
     let with_own = consolidate(&root().join("sample_data"), &dir.path().join("out_own"));
-    let figures = |rows: &[Vec<String>]| -> Vec<Vec<String>> { rows.iter().filter(|r| !r.iter().any(|c| c.contains(", ngày "))).cloned().collect() };
+    let figures = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+        rows.iter().filter(|r| !r.iter().any(|c| c.contains(", ngày "))).cloned().collect()
+    };
     assert_eq!(figures(&with_both), figures(&with_own));
     assert!(with_both.iter().any(|r| r[0] == "347" && r[1] == "Đảng bộ thành phố Phủ Lý"), "a district of 2023");
     assert!(!with_both.iter().any(|r| r[0] == "37"), "no unit of 2025 in 2023");

@@ -63,7 +63,8 @@ fn killed_in(stage: &str) {
     let again = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1), "{stage}: {}", String::from_utf8_lossy(&again.stderr));
     assert_eq!(province_term_total(&workbook), 3335.0, "{stage}");
-    let leftovers: Vec<_> = files_under(out.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> =
+        files_under(out.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
     assert!(leftovers.is_empty(), "{stage}: {leftovers:?}");
 }
 
@@ -106,7 +107,8 @@ fn the_same_inputs_give_byte_identical_artifacts() {
         assert_eq!(fa.strip_prefix(a.path()).unwrap(), fb.strip_prefix(b.path()).unwrap());
         assert!(std::fs::read(fa).unwrap() == std::fs::read(fb).unwrap(), "{} differs", fa.display());
     }
-    let findings = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("Tong_hop_PTDV_2023-10.findings.parquet")).unwrap();
+    let findings =
+        |dir: &tempfile::TempDir| std::fs::read(dir.path().join("Tong_hop_PTDV_2023-10.findings.parquet")).unwrap();
     assert!(findings(&a) == findings(&b));
     let workbook = |dir: &tempfile::TempDir| dir.path().join("Tong_hop_PTDV_2023-10.xlsx");
     assert_eq!(province_term_total(&workbook(&a)), province_term_total(&workbook(&b)));
@@ -131,6 +133,9 @@ fn a_period_of_the_other_kind_is_a_usage_error() {
     let result = tonghop(&["run", "--period", "2023-Q4", "--out", out.path().to_str().unwrap()]);
     assert_eq!(result.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(stderr.contains("`2023-Q4` is not a period of this pipeline, whose periods are written YYYY-MM"), "{stderr}");
+    assert!(
+        stderr.contains("`2023-Q4` is not a period of this pipeline, whose periods are written YYYY-MM"),
+        "{stderr}"
+    );
     assert!(!out.path().join("work").exists(), "nothing ran");
 }

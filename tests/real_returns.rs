@@ -38,7 +38,16 @@ fn run_pipeline(pipeline: &str, files: &[&str]) -> Run {
         std::fs::copy(fixtures.join("files").join(file), inbox.join(file)).unwrap();
     }
     let out = dir.path().join("out");
-    let result = tonghop(&["run", "--pipeline", pipeline, "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
+    let result = tonghop(&[
+        "run",
+        "--pipeline",
+        pipeline,
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
     let stderr = String::from_utf8_lossy(&result.stderr).to_string();
     assert_eq!(result.status.code(), Some(1), "other units are missing, so 1: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -47,8 +56,14 @@ fn run_pipeline(pipeline: &str, files: &[&str]) -> Run {
 }
 
 const BREAKDOWN: [&str; 8] = [
-    "Tổng số", "Nữ", "Đoàn viên", "Học sinh, sinh viên", "Người có đạo", "Ở khu dân cư",
-    "Công nhân DN ngoài nhà nước", "Bộ đội xuất ngũ",
+    "Tổng số",
+    "Nữ",
+    "Đoàn viên",
+    "Học sinh, sinh viên",
+    "Người có đạo",
+    "Ở khu dân cư",
+    "Công nhân DN ngoài nhà nước",
+    "Bộ đội xuất ngũ",
 ];
 /// The clean return's figures for Liêm Cần, in BREAKDOWN's order.
 const CLEAN: [f64; 8] = [7.0, 4.0, 4.0, 1.0, 1.0, 2.0, 1.0, 0.0];
@@ -353,12 +368,26 @@ fn class_defect(file: &str, code: &str, sheet_name: &str, cell: &str, value: &st
 
 #[test]
 fn a_class_type_not_in_the_list() {
-    class_defect("mau02_unknown_class_type.xlsx", "cell-value", "Lớp bồi dưỡng", "C11", "Lớp tập huấn nghiệp vụ", "không thuộc danh mục");
+    class_defect(
+        "mau02_unknown_class_type.xlsx",
+        "cell-value",
+        "Lớp bồi dưỡng",
+        "C11",
+        "Lớp tập huấn nghiệp vụ",
+        "không thuộc danh mục",
+    );
 }
 
 #[test]
 fn an_impossible_date() {
-    class_defect("mau02_impossible_date.xlsx", "cell-date", "Lớp bồi dưỡng", "D11", "31/02/2023", "không phải ngày hợp lệ");
+    class_defect(
+        "mau02_impossible_date.xlsx",
+        "cell-date",
+        "Lớp bồi dưỡng",
+        "D11",
+        "31/02/2023",
+        "không phải ngày hợp lệ",
+    );
 }
 
 #[test]
@@ -368,7 +397,14 @@ fn a_required_count_left_blank() {
 
 #[test]
 fn a_class_that_ends_after_the_month() {
-    class_defect("mau02_class_ends_next_month.xlsx", "rule", "Lớp bồi dưỡng", "E11", "2023-11-03", "không thuộc kỳ báo cáo 2023-10");
+    class_defect(
+        "mau02_class_ends_next_month.xlsx",
+        "rule",
+        "Lớp bồi dưỡng",
+        "E11",
+        "2023-11-03",
+        "không thuộc kỳ báo cáo 2023-10",
+    );
 }
 
 #[test]

@@ -144,7 +144,15 @@ fn the_workbook_has_the_seven_sheets() {
     use calamine::Reader;
     assert_eq!(
         book.sheet_names(),
-        ["Tổng hợp", "Kết nạp theo cơ sở", "Lớp bồi dưỡng", "Tỷ lệ đạt", "Kiểm tra dữ liệu", "Tình hình nộp báo cáo", "Thông tin"]
+        [
+            "Tổng hợp",
+            "Kết nạp theo cơ sở",
+            "Lớp bồi dưỡng",
+            "Tỷ lệ đạt",
+            "Kiểm tra dữ liệu",
+            "Tình hình nộp báo cáo",
+            "Thông tin"
+        ]
     );
 }
 

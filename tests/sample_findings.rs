@@ -32,10 +32,7 @@ fn findings() -> Vec<std::collections::HashMap<String, String>> {
     let s = sheet(&run().workbook, "Kiểm tra dữ liệu");
     let rows = s.rows();
     let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
-    rows[head + 1..]
-        .iter()
-        .map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect())
-        .collect()
+    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
 }
 
 fn finding(code: &str, file: &str) -> std::collections::HashMap<String, String> {
@@ -83,7 +80,10 @@ fn file_level_defects() {
 #[test]
 fn a_wrong_total_row_is_a_warning_at_its_cell() {
     let f = finding("total-mismatch", "bao cao thang 10 xa dong hoa.xlsx");
-    assert_eq!((f["Mức độ"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str(), f["Yêu cầu"].as_str()), ("Cảnh báo", "E20", "2", "0"));
+    assert_eq!(
+        (f["Mức độ"].as_str(), f["Ô"].as_str(), f["Giá trị"].as_str(), f["Yêu cầu"].as_str()),
+        ("Cảnh báo", "E20", "2", "0")
+    );
 }
 
 #[test]
@@ -97,7 +97,8 @@ fn a_decision_that_does_not_match_the_units_return_names_both_files() {
 
 #[test]
 fn missing_units_are_named() {
-    let missing: Vec<String> = findings().into_iter().filter(|f| f["Mã lỗi"] == "return-missing").map(|f| f["Mã đơn vị"].clone()).collect();
+    let missing: Vec<String> =
+        findings().into_iter().filter(|f| f["Mã lỗi"] == "return-missing").map(|f| f["Mã đơn vị"].clone()).collect();
     assert_eq!(missing, ["13528", "13477"]);
     let s = sheet(&run().workbook, "Tình hình nộp báo cáo");
     let listed: Vec<String> = s.rows().into_iter().filter(|r| r[4] == "Chưa nộp").map(|r| r[1].clone()).collect();
@@ -169,7 +170,8 @@ fn status_prints_the_reporting_rate_and_names_the_missing() {
     let result = tonghop(&["status", "--out", out.path().to_str().unwrap()]);
     assert_eq!(result.status.code(), Some(1));
     let text = String::from_utf8_lossy(&result.stdout);
-    let line = |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{text}")).to_string();
+    let line =
+        |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{text}")).to_string();
     let words = |l: String| l.split_whitespace().map(String::from).collect::<Vec<_>>();
     assert_eq!(words(line("Đảng bộ huyện Bình Lục"))[5..], ["19", "18", "18", "0", "0", "1", "94.7%"]);
     assert_eq!(words(line("Toàn tỉnh"))[2..], ["135", "133", "133", "0", "1", "2", "98.5%"]);

@@ -92,7 +92,8 @@ fn a_corrected_earlier_month_makes_later_months_stale_until_a_range_reruns_them(
     assert_eq!(periods, ["2023-09", "2023-10"]);
     assert!(out.join("Tong_hop_PTDV_2023-09.xlsx").exists() && out.join("Tong_hop_PTDV_2023-10.xlsx").exists());
 
-    let status = || String::from_utf8_lossy(&tonghop(&["status", "--data", data_arg, "--out", out_arg]).stdout).to_string();
+    let status =
+        || String::from_utf8_lossy(&tonghop(&["status", "--data", data_arg, "--out", out_arg]).stdout).to_string();
     assert!(!status().contains("stale:"), "{}", status());
 
     // A unit of May sends a corrected return: September and October add May up.

@@ -51,8 +51,16 @@ const CELLS: [(&str, [f64; 10]); 5] = [
     ("Chi bộ thôn 5", [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
 ];
 const FIELDS: [&str; 10] = [
-    "nominated", "certified", "admitted", "female", "youth_union", "students", "religious", "residential",
-    "private_workers", "veterans",
+    "nominated",
+    "certified",
+    "admitted",
+    "female",
+    "youth_union",
+    "students",
+    "religious",
+    "residential",
+    "private_workers",
+    "veterans",
 ];
 
 fn filled_returns(october: &Path) {

@@ -48,7 +48,8 @@ pub fn load_references(def: &Definition, data: &Path, period: Period) -> anyhow:
     for spec in &def.references {
         let path = data.join(&spec.file);
         let table = for_year(&spec.table, period.year);
-        let (df, cutoff, findings) = ingest::read_reference(def, &path, &table, spec.cutoff.as_ref().map(|c| c.label.as_str()))?;
+        let (df, cutoff, findings) =
+            ingest::read_reference(def, &path, &table, spec.cutoff.as_ref().map(|c| c.label.as_str()))?;
         refs.findings.extend(findings);
         if let Some(label) = &spec.cutoff {
             // `06/2025` (a month that ends a period of the pipeline) or the period itself.
@@ -60,7 +61,11 @@ pub fn load_references(def: &Definition, data: &Path, period: Period) -> anyhow:
             };
             let closed = match month {
                 Some(m) => Some(Period::ending_with(m, kind).with_context(|| {
-                    format!("{}: the opening balances are at {m}, which does not end a period ({})", path.display(), kind.pattern())
+                    format!(
+                        "{}: the opening balances are at {m}, which does not end a period ({})",
+                        path.display(),
+                        kind.pattern()
+                    )
                 })?),
                 None => Period::parse_loose(&text, kind, &def.pipeline.quarter_words),
             };
@@ -76,7 +81,12 @@ pub fn load_references(def: &Definition, data: &Path, period: Period) -> anyhow:
 }
 
 /// The first period a window covers, and whether the opening balance is added to it.
-fn window_start(def: &Definition, window: Window, period: Period, cutoff: Option<Period>) -> anyhow::Result<(Period, bool)> {
+fn window_start(
+    def: &Definition,
+    window: Window,
+    period: Period,
+    cutoff: Option<Period>,
+) -> anyhow::Result<(Period, bool)> {
     let base = match window {
         Window::Month | Window::Quarter => return Ok((period, false)),
         Window::Year => period.year_start(),
@@ -117,12 +127,10 @@ pub fn aggregate(
         match kind {
             MeasureKind::Sum { source, field, filter, window, opening } => {
                 let (first, with_opening) = window_start(def, window, period, refs.cutoff)?;
-                let mut rows = history
-                    .get(source)
-                    .cloned()
-                    .with_context(|| format!("no rows of {source}"))?
-                    .lazy()
-                    .filter(col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string()))));
+                let mut rows =
+                    history.get(source).cloned().with_context(|| format!("no rows of {source}"))?.lazy().filter(
+                        col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string()))),
+                    );
                 if let Some(filter) = filter {
                     rows = rows.filter(polars::sql::sql_expr(filter)?);
                 }
@@ -135,9 +143,8 @@ pub fn aggregate(
                     Some(f) => col(f).sum(),
                     None => len(),
                 };
-                let per_unit = rows
-                    .group_by([col("_unit").alias("code")])
-                    .agg([value.cast(dtype).alias(m.id.as_str())]);
+                let per_unit =
+                    rows.group_by([col("_unit").alias("code")]).agg([value.cast(dtype).alias(m.id.as_str())]);
                 own = own
                     .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
                     .with_column(col(m.id.as_str()).fill_null(lit(0i64)));
@@ -145,8 +152,11 @@ pub fn aggregate(
                     // A unit that sends the source return and has no opening balance has
                     // no known cumulative figure: null, never its months alone.
                     let balance = reference_column(def, refs, opening, "_opening")?;
-                    let sends = senders_of(def, source).iter().fold(lit(false), |any, kind| any.or(col("_kind").eq(lit(kind.as_str()))));
-                    let known_opening = when(sends).then(col("_opening")).otherwise(col("_opening").fill_null(lit(0i64)));
+                    let sends = senders_of(def, source)
+                        .iter()
+                        .fold(lit(false), |any, kind| any.or(col("_kind").eq(lit(kind.as_str()))));
+                    let known_opening =
+                        when(sends).then(col("_opening")).otherwise(col("_opening").fill_null(lit(0i64)));
                     own = own
                         .join(balance.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
                         .with_column((col(m.id.as_str()) + known_opening).alias(m.id.as_str()))
@@ -157,7 +167,12 @@ pub fn aggregate(
             MeasureKind::Expr { expr, level } => {
                 let value = polars::sql::sql_expr(expr)?;
                 // Unknown inputs make an unknown result, whatever the expression does with nulls.
-                let unknown = value.clone().meta().root_names().into_iter().fold(lit(false), |any, name| any.or(col(name).is_null()));
+                let unknown = value
+                    .clone()
+                    .meta()
+                    .root_names()
+                    .into_iter()
+                    .fold(lit(false), |any, name| any.or(col(name).is_null()));
                 let value = when(unknown).then(lit(NULL).cast(DataType::Int64)).otherwise(value.cast(DataType::Int64));
                 own = own.with_column(
                     when(col("_kind").eq(lit(level))).then(value).otherwise(lit(0i64)).alias(m.id.as_str()),
@@ -174,7 +189,12 @@ pub fn aggregate(
         .join(own, [col("unit")], [col("code")], JoinArgs::new(JoinType::Inner))
         .group_by([col("ancestor").alias("code")])
         // A total with an unknown part is unknown, not the sum of the known ones.
-        .agg(additive.iter().map(|id| when(col(*id).null_count().gt(lit(0))).then(lit(NULL)).otherwise(col(*id).sum()).alias(*id)).collect::<Vec<_>>());
+        .agg(
+            additive
+                .iter()
+                .map(|id| when(col(*id).null_count().gt(lit(0))).then(lit(NULL)).otherwise(col(*id).sum()).alias(*id))
+                .collect::<Vec<_>>(),
+        );
     // Every unit pairs with itself, so every unit has a rolled-up row.
     let mut figures = units
         .lazy()
@@ -194,7 +214,10 @@ pub fn aggregate(
                     .lazy()
                     .with_column(
                         when(col(denominator).cast(DataType::Float64).gt(lit(0.0)))
-                            .then(col(numerator).cast(DataType::Float64) * lit(scale) / col(denominator).cast(DataType::Float64))
+                            .then(
+                                col(numerator).cast(DataType::Float64) * lit(scale)
+                                    / col(denominator).cast(DataType::Float64),
+                            )
                             .otherwise(lit(NULL).cast(DataType::Float64))
                             .alias(m.id.as_str()),
                     )
@@ -215,7 +238,12 @@ fn senders_of<'a>(def: &'a Definition, qualified: &str) -> &'a [String] {
 /// no row in that measure's opening balances (one per unit and reference table). Its
 /// cumulative figures stay unknown: the tool does not derive a merged unit's history
 /// from its parts, since a part merged in pieces cannot be split.
-pub fn missing_openings(def: &Definition, refs: &References, hierarchy: &Hierarchy, period: Period) -> anyhow::Result<Vec<Finding>> {
+pub fn missing_openings(
+    def: &Definition,
+    refs: &References,
+    hierarchy: &Hierarchy,
+    period: Period,
+) -> anyhow::Result<Vec<Finding>> {
     let mut wanted: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
     for m in &def.measures {
         if let Some(MeasureKind::Sum { source, window, opening: Some(opening), .. }) = m.kind() {
@@ -274,12 +302,18 @@ fn reference_values(
     let table = reference_column(def, refs, qualified, "_value")?;
     let codes = crate::validate::text_column(&table, "code")?;
     let values = table.column("_value")?.i64()?.clone();
-    let own: HashMap<String, i64> = codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
+    let own: HashMap<String, i64> =
+        codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for unit in &hierarchy.units {
         children.entry(unit.parent.as_str()).or_default().push(unit.code.as_str());
     }
-    fn value(code: &str, own: &HashMap<String, i64>, children: &HashMap<&str, Vec<&str>>, depth: usize) -> (Option<i64>, bool) {
+    fn value(
+        code: &str,
+        own: &HashMap<String, i64>,
+        children: &HashMap<&str, Vec<&str>>,
+        depth: usize,
+    ) -> (Option<i64>, bool) {
         if let Some(v) = own.get(code) {
             return (Some(*v), false);
         }

@@ -67,13 +67,9 @@ pub fn load(path: &Path) -> Result<Definition, DefinitionError> {
 pub fn parse(path: &Path, text: &str) -> Result<Definition, DefinitionError> {
     let error = |problems: Vec<(String, Option<Range<usize>>)>| DefinitionError {
         path: path.to_path_buf(),
-        problems: problems
-            .into_iter()
-            .map(|(message, span)| locate(text, message, span))
-            .collect(),
+        problems: problems.into_iter().map(|(message, span)| locate(text, message, span)).collect(),
     };
-    let def: Definition = toml::from_str(text)
-        .map_err(|e| error(vec![(e.message().to_string(), e.span())]))?;
+    let def: Definition = toml::from_str(text).map_err(|e| error(vec![(e.message().to_string(), e.span())]))?;
     let problems = Checker::default().run(&def);
     if problems.is_empty() {
         Ok(def)
@@ -89,12 +85,7 @@ fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let column = before[line_start..].chars().count() + 1;
     let source_line = text[line_start..].lines().next().unwrap_or("").to_string();
-    Problem {
-        message,
-        line,
-        column,
-        source_line,
-    }
+    Problem { message, line, column, source_line }
 }
 
 #[derive(Default)]
@@ -171,9 +162,7 @@ impl Checker {
                 self.fail(&column.field, "field ids starting with `_` are reserved for the engine");
             }
             match (column.kind, column.values.is_empty()) {
-                (ValueKind::Category, true) => {
-                    self.fail(&column.field, "a `category` column needs its `values`")
-                }
+                (ValueKind::Category, true) => self.fail(&column.field, "a `category` column needs its `values`"),
                 (kind, false) if kind != ValueKind::Category => {
                     self.fail(&column.field, "only `category` columns take `values`")
                 }
@@ -207,11 +196,10 @@ impl Checker {
         match def.table(at.get_ref()) {
             Some((_, t)) => Some(t),
             None => {
-                self.fail(at, format!(
-                    "unknown table `{}`, expected one of {}",
-                    at.get_ref(),
-                    table_names(def).join(", ")
-                ));
+                self.fail(
+                    at,
+                    format!("unknown table `{}`, expected one of {}", at.get_ref(), table_names(def).join(", ")),
+                );
                 None
             }
         }
@@ -323,10 +311,13 @@ impl Checker {
                 MeasureKind::Ratio { .. } => {
                     for part in measure.ratio.iter().flatten() {
                         if !seen.contains(part.get_ref().as_str()) {
-                            self.fail(part, format!(
-                                "unknown measure `{}` (a ratio may only use measures defined above it)",
-                                part.get_ref()
-                            ));
+                            self.fail(
+                                part,
+                                format!(
+                                    "unknown measure `{}` (a ratio may only use measures defined above it)",
+                                    part.get_ref()
+                                ),
+                            );
                         }
                     }
                 }
@@ -337,11 +328,14 @@ impl Checker {
     fn level(&mut self, def: &Definition, at: &Option<Spanned<String>>) {
         if let Some(at) = at {
             if !def.registry.levels.contains(at.get_ref()) {
-                self.fail(at, format!(
-                    "`{}` is not a registry level, expected one of {}",
-                    at.get_ref(),
-                    def.registry.levels.join(", ")
-                ));
+                self.fail(
+                    at,
+                    format!(
+                        "`{}` is not a registry level, expected one of {}",
+                        at.get_ref(),
+                        def.registry.levels.join(", ")
+                    ),
+                );
             }
         }
     }
@@ -381,9 +375,9 @@ impl Checker {
         let ok = match (kind, source) {
             (SheetKind::Units | SheetKind::Rows, "unit") => ["code", "name", "parent", "parent_name"].contains(&name),
             (SheetKind::Units, "measure") => known_measure(name),
-            (SheetKind::Units, "fraction") => name
-                .split_once('/')
-                .is_some_and(|(a, b)| known_measure(a) && known_measure(b)),
+            (SheetKind::Units, "fraction") => {
+                name.split_once('/').is_some_and(|(a, b)| known_measure(a) && known_measure(b))
+            }
             (SheetKind::Rows, "field") => {
                 if let Some(table) = table {
                     self.field_of(table, &Spanned::new(at.span(), name.to_string()));

@@ -222,7 +222,12 @@ impl TableSpec {
         self.folded_headers.get_or_init(|| {
             self.columns
                 .iter()
-                .map(|c| std::iter::once(&c.header).chain(&c.aliases).map(|h| crate::text::fold(&h.parts().join(" "))).collect())
+                .map(|c| {
+                    std::iter::once(&c.header)
+                        .chain(&c.aliases)
+                        .map(|h| crate::text::fold(&h.parts().join(" ")))
+                        .collect()
+                })
                 .collect()
         })
     }
@@ -438,13 +443,7 @@ pub struct MeasureSpec {
 
 /// The kind of a checked measure, borrowed from its spec.
 pub enum MeasureKind<'a> {
-    Sum {
-        source: &'a str,
-        field: Option<&'a str>,
-        filter: Option<&'a str>,
-        window: Window,
-        opening: Option<&'a str>,
-    },
+    Sum { source: &'a str, field: Option<&'a str>, filter: Option<&'a str>, window: Window, opening: Option<&'a str> },
     Reference(&'a str),
     Expr { expr: &'a str, level: &'a str },
     Ratio { numerator: &'a str, denominator: &'a str, scale: f64 },
@@ -465,10 +464,7 @@ impl MeasureSpec {
                 opening: s(&self.opening),
             }),
             (None, Some(r), None, None) => Some(MeasureKind::Reference(r.get_ref())),
-            (None, None, Some(e), None) => Some(MeasureKind::Expr {
-                expr: e.get_ref(),
-                level: s(&self.level)?,
-            }),
+            (None, None, Some(e), None) => Some(MeasureKind::Expr { expr: e.get_ref(), level: s(&self.level)? }),
             (None, None, None, Some(r)) if r.len() == 2 => Some(MeasureKind::Ratio {
                 numerator: r[0].get_ref(),
                 denominator: r[1].get_ref(),
@@ -644,8 +640,5 @@ impl Definition {
 
 /// All `return.table` names of the definition, in definition order.
 pub fn table_names(def: &Definition) -> Vec<String> {
-    def.returns
-        .iter()
-        .flat_map(|r| r.tables.iter().map(move |t| format!("{}.{}", r.id, t.id)))
-        .collect()
+    def.returns.iter().flat_map(|r| r.tables.iter().map(move |t| format!("{}.{}", r.id, t.id))).collect()
 }

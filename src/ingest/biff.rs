@@ -51,7 +51,10 @@ impl Extent {
 /// Refuse an `.xls` whose sheets would not fit `caps.max_cells`.
 pub fn check(bytes: &[u8], caps: Caps) -> Result<(), Unreadable> {
     let mut book = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
-    let name = ["/Workbook", "/Book"].into_iter().find(|n| book.is_stream(n)).ok_or_else(|| Unreadable::Corrupt("no workbook stream".into()))?;
+    let name = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|n| book.is_stream(n))
+        .ok_or_else(|| Unreadable::Corrupt("no workbook stream".into()))?;
     let mut stream = Vec::new();
     book.open_stream(name)
         .and_then(|mut s| s.read_to_end(&mut stream))
@@ -107,7 +110,11 @@ fn walk(stream: &[u8], mut at: usize, caps: Caps) -> Result<Vec<usize>, Unreadab
             }
             kind if CELL_RECORDS.contains(&kind) => {
                 let (Some(row), Some(col)) = (u16_at(data, 0), u16_at(data, 2)) else { continue };
-                let last_col = if kind == MULRK { data.len().checked_sub(2).and_then(|p| u16_at(data, p)).unwrap_or(col) } else { col };
+                let last_col = if kind == MULRK {
+                    data.len().checked_sub(2).and_then(|p| u16_at(data, p)).unwrap_or(col)
+                } else {
+                    col
+                };
                 let area = extent.add(row, col.min(last_col), col.max(last_col));
                 if area > caps.max_cells {
                     return Err(too_large(area));

@@ -27,15 +27,9 @@ pub struct Located {
 impl Located {
     /// Fields of required columns that the sheet lacks.
     pub fn missing_required<'a>(&self, spec: &'a TableSpec) -> Vec<&'a crate::definition::ColumnSpec> {
-        spec.columns
-            .iter()
-            .zip(&self.columns)
-            .filter(|(c, at)| c.required && at.is_none())
-            .map(|(c, _)| c)
-            .collect()
+        spec.columns.iter().zip(&self.columns).filter(|(c, at)| c.required && at.is_none()).map(|(c, _)| c).collect()
     }
 }
-
 
 /// The folded text of the top of a sheet, where headers can be: folded once per sheet,
 /// not once per candidate row and table.
@@ -49,7 +43,9 @@ impl FoldedTop {
         FoldedTop {
             rows: grid.rows[..depth]
                 .iter()
-                .map(|row| row.iter().map(|c| if c.is_empty() { String::new() } else { text::fold(&c.text()) }).collect())
+                .map(|row| {
+                    row.iter().map(|c| if c.is_empty() { String::new() } else { text::fold(&c.text()) }).collect()
+                })
                 .collect(),
         }
     }
@@ -151,11 +147,7 @@ pub fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Option<(Ce
 
 /// Every non-empty text of the rows above `before_row`, for recognising words in a title block.
 pub fn title_texts(grid: &Grid, before_row: usize) -> Vec<String> {
-    grid.rows
-        .iter()
-        .take(before_row)
-        .flat_map(|r| r.iter().filter(|c| !c.is_empty()).map(Cell::text))
-        .collect()
+    grid.rows.iter().take(before_row).flat_map(|r| r.iter().filter(|c| !c.is_empty()).map(Cell::text)).collect()
 }
 
 #[cfg(test)]
@@ -175,10 +167,7 @@ mod tests {
 
     #[test]
     fn group_headers_join_their_sub_headers() {
-        let g = grid(&[
-            &["STT", "Chi bộ", "Đảng viên kết nạp", "", "Ghi chú"],
-            &["", "", "Tổng số", "Nữ", ""],
-        ]);
+        let g = grid(&[&["STT", "Chi bộ", "Đảng viên kết nạp", "", "Ghi chú"], &["", "", "Tổng số", "Nữ", ""]]);
         let labels = header_labels(&FoldedTop::of(&g, 2), 0, 2);
         assert_eq!(labels[0], text::fold("STT"));
         assert_eq!(labels[2], text::fold("Đảng viên kết nạp Tổng số"));

@@ -184,10 +184,15 @@ fn read_file_isolated(def: &Definition, path: &Path, hashes: &BTreeMap<String, S
 /// A file that yields nothing but the finding saying why.
 fn unreadable(def: &Definition, record: FileRecord, reason: String) -> FileRead {
     FileRead {
-        findings: vec![Finding::builder(def, code::FILE_UNREADABLE, Severity::Error, "The file {file} cannot be read: {value}")
-            .file(&record.file)
-            .value(reason)
-            .build()],
+        findings: vec![Finding::builder(
+            def,
+            code::FILE_UNREADABLE,
+            Severity::Error,
+            "The file {file} cannot be read: {value}",
+        )
+        .file(&record.file)
+        .value(reason)
+        .build()],
         record,
         tables: vec![],
         placements: vec![],
@@ -202,9 +207,14 @@ fn read_bytes_isolated(def: &Definition, bytes: &[u8], caps: Caps, mut record: F
     }
     if name.starts_with("~$") {
         return FileRead {
-            findings: vec![Finding::builder(def, code::FILE_LOCK, Severity::Info, "{file} is a temporary lock file left by Excel; it is ignored")
-                .file(&name)
-                .build()],
+            findings: vec![Finding::builder(
+                def,
+                code::FILE_LOCK,
+                Severity::Info,
+                "{file} is a temporary lock file left by Excel; it is ignored",
+            )
+            .file(&name)
+            .build()],
             record,
             tables: vec![],
             placements: vec![],
@@ -226,7 +236,8 @@ fn read_bytes_isolated(def: &Definition, bytes: &[u8], caps: Caps, mut record: F
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            let text = def.message("reason-panic", "the reader failed on this file ({detail})").replace("{detail}", &why);
+            let text =
+                def.message("reason-panic", "the reader failed on this file ({detail})").replace("{detail}", &why);
             unreadable(def, record, text)
         }
     }
@@ -250,7 +261,12 @@ struct Found<'a> {
     at: Located,
 }
 
-fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecord) -> Result<FileRead, workbook::Unreadable> {
+fn read_return(
+    def: &Definition,
+    bytes: &[u8],
+    caps: Caps,
+    mut record: FileRecord,
+) -> Result<FileRead, workbook::Unreadable> {
     let grids = workbook::read(bytes, caps)?;
     let visible: Vec<&Grid> = grids.iter().filter(|g| !g.hidden).collect();
     let file = record.file.clone();
@@ -258,9 +274,14 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
 
     let Some((ret, found)) = recognise(def, &visible) else {
         findings.push(
-            Finding::builder(def, code::NOT_A_RETURN, Severity::Error, "{file} is not one of the returns of this pipeline (no known table header found)")
-                .file(&file)
-                .build(),
+            Finding::builder(
+                def,
+                code::NOT_A_RETURN,
+                Severity::Error,
+                "{file} is not one of the returns of this pipeline (no known table header found)",
+            )
+            .file(&file)
+            .build(),
         );
         return Ok(FileRead { record, tables: vec![], placements: vec![], findings });
     };
@@ -282,21 +303,28 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         // A date stands for the period it falls in (a quarter's return dated 30/09/2025).
         let kind = def.pipeline.period;
         let period = match &cell {
-            Cell::Date(d) => Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)).map(|m| Period::containing(m, kind)),
+            Cell::Date(d) => {
+                Month::new(chrono::Datelike::year(d), chrono::Datelike::month(d)).map(|m| Period::containing(m, kind))
+            }
             other => Period::parse_loose(&other.text(), kind, &def.pipeline.quarter_words),
         };
         match period {
             Some(p) => record.period = p.to_string(),
             None => findings.push(
-                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the period `{value}` at {sheet}!{cell} is not one this pipeline reads")
-                    .file(&file)
-                    .at(&first.grid.name, &a1(r, c))
-                    .value(cell.text())
-                    .expected(match kind {
-                        PeriodKind::Month => def.message("expect-month", "mm/yyyy"),
-                        PeriodKind::Quarter => def.message("expect-quarter", "Qn/yyyy"),
-                    })
-                    .build(),
+                Finding::builder(
+                    def,
+                    code::PERIOD_MISSING,
+                    Severity::Error,
+                    "{file}: the period `{value}` at {sheet}!{cell} is not one this pipeline reads",
+                )
+                .file(&file)
+                .at(&first.grid.name, &a1(r, c))
+                .value(cell.text())
+                .expected(match kind {
+                    PeriodKind::Month => def.message("expect-month", "mm/yyyy"),
+                    PeriodKind::Quarter => def.message("expect-quarter", "Qn/yyyy"),
+                })
+                .build(),
             ),
         }
     }
@@ -310,10 +338,15 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         let name = format!("{}.{}", ret.id, table.id);
         let Some(f) = found.iter().find(|f| std::ptr::eq(f.spec, table)) else {
             findings.push(
-                Finding::builder(def, code::TABLE_MISSING, Severity::Error, "{file}: the table `{value}` was not found in any sheet")
-                    .file(&file)
-                    .value(name.clone())
-                    .build(),
+                Finding::builder(
+                    def,
+                    code::TABLE_MISSING,
+                    Severity::Error,
+                    "{file}: the table `{value}` was not found in any sheet",
+                )
+                .file(&file)
+                .value(name.clone())
+                .build(),
             );
             continue;
         };
@@ -321,11 +354,16 @@ fn read_return(def: &Definition, bytes: &[u8], caps: Caps, mut record: FileRecor
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|c| c.header.display()).collect();
             findings.push(
-                Finding::builder(def, code::COLUMN_MISSING, Severity::Error, "{file}: required column(s) {value} missing in sheet {sheet}")
-                    .file(&file)
-                    .at(&f.grid.name, &a1(f.at.header_row, 0))
-                    .value(names.join("; "))
-                    .build(),
+                Finding::builder(
+                    def,
+                    code::COLUMN_MISSING,
+                    Severity::Error,
+                    "{file}: required column(s) {value} missing in sheet {sheet}",
+                )
+                .file(&file)
+                .at(&f.grid.name, &a1(f.at.header_row, 0))
+                .value(names.join("; "))
+                .build(),
             );
             continue;
         }
@@ -448,14 +486,19 @@ fn read_rows(
                     refused = true;
                     let (key, default) = refusal.expected.key();
                     findings.push(
-                        Finding::builder(def, refusal.code, Severity::Error, "{sheet}!{cell}: `{value}` in column {column}, expected {expected}")
-                            .file(file)
-                            .at(&grid.name, &a1(r, col))
-                            .row(table_name, r as u32 + 1)
-                            .value(cell.text())
-                            .expected(def.message(key, default))
-                            .var("column", column.header.display())
-                            .build(),
+                        Finding::builder(
+                            def,
+                            refusal.code,
+                            Severity::Error,
+                            "{sheet}!{cell}: `{value}` in column {column}, expected {expected}",
+                        )
+                        .file(file)
+                        .at(&grid.name, &a1(r, col))
+                        .row(table_name, r as u32 + 1)
+                        .value(cell.text())
+                        .expected(def.message(key, default))
+                        .var("column", column.header.display())
+                        .build(),
                     );
                 }
             }
@@ -470,7 +513,15 @@ fn read_rows(
 }
 
 /// Compare a total row with the sum of the rows read, where the total row has values.
-fn check_total(def: &Definition, file: &str, table_name: &str, found: &Found, r: usize, sums: &[i64], findings: &mut Vec<Finding>) {
+fn check_total(
+    def: &Definition,
+    file: &str,
+    table_name: &str,
+    found: &Found,
+    r: usize,
+    sums: &[i64],
+    findings: &mut Vec<Finding>,
+) {
     for (i, column) in found.spec.columns.iter().enumerate() {
         let Some(col) = found.at.columns[i] else { continue };
         if column.ignore || !matches!(column.kind, ValueKind::Count | ValueKind::Integer) {
@@ -486,14 +537,19 @@ fn check_total(def: &Definition, file: &str, table_name: &str, found: &Found, r:
         };
         if stated != sums[i] {
             findings.push(
-                Finding::builder(def, code::TOTAL_MISMATCH, Severity::Warning, "{sheet}!{cell}: the total row says {value} for {column}, the rows add up to {expected}")
-                    .file(file)
-                    .at(&found.grid.name, &a1(r, col))
-                    .row(table_name, 0)
-                    .value(stated.to_string())
-                    .expected(sums[i].to_string())
-                    .var("column", column.header.display())
-                    .build(),
+                Finding::builder(
+                    def,
+                    code::TOTAL_MISMATCH,
+                    Severity::Warning,
+                    "{sheet}!{cell}: the total row says {value} for {column}, the rows add up to {expected}",
+                )
+                .file(file)
+                .at(&found.grid.name, &a1(r, col))
+                .row(table_name, 0)
+                .value(stated.to_string())
+                .expected(sums[i].to_string())
+                .var("column", column.header.display())
+                .build(),
             );
         }
     }
@@ -558,7 +614,9 @@ pub fn read_reference(
     let found = grids
         .iter()
         .filter(|g| !g.hidden)
-        .find_map(|g| locate(g, &locate::FoldedTop::of(g, spec.header_rows), spec).map(|at| Found { spec, grid: g, at }))
+        .find_map(|g| {
+            locate(g, &locate::FoldedTop::of(g, spec.header_rows), spec).map(|at| Found { spec, grid: g, at })
+        })
         .ok_or_else(|| anyhow::anyhow!("{}: no sheet holds the table the definition describes", path.display()))?;
     let missing = found.at.missing_required(spec);
     if !missing.is_empty() {
@@ -569,7 +627,13 @@ pub fn read_reference(
     let mut findings = Vec::new();
     let mut record = FileRecord::default();
     let rows = read_rows(def, &file, "", &found, &mut findings, &mut record);
-    let parts = [TableRows { table: String::new(), file, sheet: found.grid.name.clone(), unit: String::new(), period: String::new(), rows }];
+    let parts = [TableRows {
+        table: String::new(),
+        file,
+        sheet: found.grid.name.clone(),
+        unit: String::new(),
+        period: String::new(),
+        rows,
+    }];
     Ok((to_frame(spec, &parts)?, cutoff, findings))
 }
-

@@ -263,7 +263,8 @@ fn read_ole(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
     let sheets = open(None)?;
     // Files declaring code page 1258 (Vietnamese) can decode as NUL-filled text; their
     // strings are UTF-16 in fact, so read them again as such.
-    let garbled = sheets.iter().flat_map(|s| s.rows.iter().flatten()).any(|c| matches!(c, Cell::Text(t) if t.contains('\0')));
+    let garbled =
+        sheets.iter().flat_map(|s| s.rows.iter().flatten()).any(|c| matches!(c, Cell::Text(t) if t.contains('\0')));
     if garbled {
         return open(Some(1200));
     }
@@ -279,9 +280,7 @@ where
     let sheets = book.sheets_metadata().to_vec();
     let mut out = Vec::with_capacity(sheets.len());
     for sheet in sheets {
-        let range = book
-            .worksheet_range(&sheet.name)
-            .map_err(|e| Unreadable::Corrupt(e.to_string()))?;
+        let range = book.worksheet_range(&sheet.name).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
         let (height, width) = range.get_size();
         let cells = height as u64 * width as u64;
         // .xls and .ods are decoded whole on open; the file-size cap bounded that.
@@ -298,11 +297,7 @@ where
             }
             rows.push(row);
         }
-        out.push(Grid {
-            name: sheet.name,
-            hidden: sheet.visible != SheetVisible::Visible,
-            rows,
-        });
+        out.push(Grid { name: sheet.name, hidden: sheet.visible != SheetVisible::Visible, rows });
     }
     Ok(out)
 }

@@ -83,12 +83,17 @@ fn resolve_resubmissions(def: &Definition, files: &mut [FileRecord], findings: &
         for &i in &group[..group.len() - 1] {
             let f = &mut files[i];
             findings.push(
-                Finding::builder(def, code::SUPERSEDED, Severity::Info, "{file} is replaced by the newer return {expected} of the same unit")
-                    .file(&f.file)
-                    .unit(&f.unit)
-                    .value(f.dated.clone())
-                    .expected(newest.clone())
-                    .build(),
+                Finding::builder(
+                    def,
+                    code::SUPERSEDED,
+                    Severity::Info,
+                    "{file} is replaced by the newer return {expected} of the same unit",
+                )
+                .file(&f.file)
+                .unit(&f.unit)
+                .value(f.dated.clone())
+                .expected(newest.clone())
+                .build(),
             );
             f.status = "superseded".into();
             f.rows_rejected = f.rows_read;
@@ -135,10 +140,11 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
         .lazy()
         .join(right.lazy(), [col("unit")], [col("unit")], JoinArgs::new(JoinType::Left))
         .filter(
-            col("right_value")
-                .is_null()
-                .and(col("left_value").cast(DataType::Float64).neq(lit(0.0)))
-                .or(col("left_value").cast(DataType::Float64).neq(col("right_value").cast(DataType::Float64))),
+            col("right_value").is_null().and(col("left_value").cast(DataType::Float64).neq(lit(0.0))).or(col(
+                "left_value",
+            )
+            .cast(DataType::Float64)
+            .neq(col("right_value").cast(DataType::Float64))),
         )
         .sort(["unit"], SortMultipleOptions::default())
         .collect()?;
@@ -153,13 +159,18 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
         .map(|i| {
             let left = lv[i].unwrap_or(0).to_string();
             let Some(right) = rv[i] else {
-                return Finding::builder(def, code::RECONCILE_MISSING, spec.severity, "{file} records {value} for unit {unit}, which sent no {return}")
-                    .rule(&spec.id)
-                    .file(&left_files[i])
-                    .unit(&units[i])
-                    .value(left)
-                    .var("return", right_title.clone())
-                    .build();
+                return Finding::builder(
+                    def,
+                    code::RECONCILE_MISSING,
+                    spec.severity,
+                    "{file} records {value} for unit {unit}, which sent no {return}",
+                )
+                .rule(&spec.id)
+                .file(&left_files[i])
+                .unit(&units[i])
+                .value(left)
+                .var("return", right_title.clone())
+                .build();
             };
             Finding::builder(def, code::RECONCILE, spec.severity, &spec.message)
                 .rule(&spec.id)
@@ -177,7 +188,13 @@ fn reconcile(def: &Definition, spec: &MergeSpec, tables: &BTreeMap<String, DataF
 }
 
 /// Every unit valid in the period that must send each return, and what it sent.
-fn completeness(def: &Definition, hierarchy: &Hierarchy, period: Period, files: &[FileRecord], findings: &mut Vec<Finding>) -> Vec<Expectation> {
+fn completeness(
+    def: &Definition,
+    hierarchy: &Hierarchy,
+    period: Period,
+    files: &[FileRecord],
+    findings: &mut Vec<Finding>,
+) -> Vec<Expectation> {
     let mut by_sender: HashMap<(&str, &str), Vec<&FileRecord>> = HashMap::new();
     for f in files {
         by_sender.entry((f.return_id.as_str(), f.unit.as_str())).or_default().push(f);
@@ -185,7 +202,8 @@ fn completeness(def: &Definition, hierarchy: &Hierarchy, period: Period, files: 
     let mut out = Vec::new();
     for ret in &def.returns {
         for unit in hierarchy.units.iter().filter(|u| ret.senders.contains(&u.kind)) {
-            let theirs: Vec<&FileRecord> = by_sender.get(&(ret.id.as_str(), unit.code.as_str())).cloned().unwrap_or_default();
+            let theirs: Vec<&FileRecord> =
+                by_sender.get(&(ret.id.as_str(), unit.code.as_str())).cloned().unwrap_or_default();
             let counting = theirs.iter().find(|f| f.status == "accepted");
             let status = match (counting, theirs.is_empty()) {
                 (Some(_), _) => "accepted",
@@ -194,11 +212,16 @@ fn completeness(def: &Definition, hierarchy: &Hierarchy, period: Period, files: 
             };
             if status == "missing" {
                 findings.push(
-                    Finding::builder(def, code::RETURN_MISSING, Severity::Error, "{unit} has not sent {value} for {expected}")
-                        .unit(&unit.code)
-                        .value(ret.title.clone())
-                        .expected(period.to_string())
-                        .build(),
+                    Finding::builder(
+                        def,
+                        code::RETURN_MISSING,
+                        Severity::Error,
+                        "{unit} has not sent {value} for {expected}",
+                    )
+                    .unit(&unit.code)
+                    .value(ret.title.clone())
+                    .expected(period.to_string())
+                    .build(),
                 );
             }
             out.push(Expectation {
@@ -255,8 +278,13 @@ impl Tally {
 
 /// The tally of each unit of `level` that was expected anything (registry order), and
 /// the total: the reporting rate per district and for the province.
-pub fn tally_by_group(hierarchy: &Hierarchy, completeness: &[Expectation], level: &str) -> (Vec<(String, Tally)>, Tally) {
-    let mut groups: Vec<(String, Tally)> = hierarchy.of_kind(level).map(|g| (g.code.clone(), Tally::default())).collect();
+pub fn tally_by_group(
+    hierarchy: &Hierarchy,
+    completeness: &[Expectation],
+    level: &str,
+) -> (Vec<(String, Tally)>, Tally) {
+    let mut groups: Vec<(String, Tally)> =
+        hierarchy.of_kind(level).map(|g| (g.code.clone(), Tally::default())).collect();
     let mut total = Tally::default();
     for e in completeness {
         total.add(e);

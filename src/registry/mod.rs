@@ -101,7 +101,12 @@ impl Registry {
                 bail!("the registry lists unit {} twice for {month}", unit.code);
             }
             if !levels.contains(&unit.kind) {
-                bail!("unit {} has kind `{}`, which is not a level of this pipeline ({})", unit.code, unit.kind, levels.join(", "));
+                bail!(
+                    "unit {} has kind `{}`, which is not a level of this pipeline ({})",
+                    unit.code,
+                    unit.kind,
+                    levels.join(", ")
+                );
             }
         }
         for unit in &units {
@@ -173,13 +178,15 @@ impl Hierarchy {
     pub fn named_in<'a>(&'a self, lines: &[String], kinds: &[String]) -> Vec<&'a Unit> {
         let folded: Vec<String> = lines.iter().map(|l| text::fold(l)).collect();
         let named = |unit: &Unit| {
-            std::iter::once(&unit.name).chain(&unit.aliases).map(|n| text::fold(n)).any(|n| {
-                !n.is_empty() && folded.iter().any(|l| *l == n || l.ends_with(&format!(" {n}")))
-            })
+            std::iter::once(&unit.name)
+                .chain(&unit.aliases)
+                .map(|n| text::fold(n))
+                .any(|n| !n.is_empty() && folded.iter().any(|l| *l == n || l.ends_with(&format!(" {n}"))))
         };
         let candidates: Vec<&Unit> = self.units.iter().filter(|u| kinds.contains(&u.kind) && named(u)).collect();
         if candidates.len() > 1 {
-            let narrowed: Vec<&Unit> = candidates.iter().copied().filter(|u| self.unit(&u.parent).is_some_and(&named)).collect();
+            let narrowed: Vec<&Unit> =
+                candidates.iter().copied().filter(|u| self.unit(&u.parent).is_some_and(&named)).collect();
             if !narrowed.is_empty() {
                 return narrowed;
             }

@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use polars::prelude::*;
 use rayon::prelude::*;
 use rust_xlsxwriter::{
-    Chart, ChartType, ConditionalFormatCell, ConditionalFormatCellRule, Format, FormatAlign, FormatBorder,
-    Workbook, Worksheet,
+    Chart, ChartType, ConditionalFormatCell, ConditionalFormatCellRule, Format, FormatAlign, FormatBorder, Workbook,
+    Worksheet,
 };
 
 use crate::definition::{CellFormat, Definition, SheetColumn, SheetKind, SheetSpec};
@@ -68,11 +68,21 @@ impl Formats {
         Formats {
             bold_left: Format::new().set_bold().set_italic().set_font_name("Times New Roman"),
             small: Format::new().set_font_name("Times New Roman").set_font_size(10),
-            title: Format::new().set_bold().set_font_size(14).set_font_name("Times New Roman").set_align(FormatAlign::Center),
+            title: Format::new()
+                .set_bold()
+                .set_font_size(14)
+                .set_font_name("Times New Roman")
+                .set_align(FormatAlign::Center),
             subtitle: Format::new().set_italic().set_font_name("Times New Roman").set_align(FormatAlign::Center),
             bold: Format::new().set_bold().set_font_name("Times New Roman").set_align(FormatAlign::Center),
             italic: Format::new().set_italic().set_font_name("Times New Roman").set_align(FormatAlign::Center),
-            header: cell.clone().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter).set_background_color("DDEBF7"),
+            header: cell
+                .clone()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color("DDEBF7"),
             text: cell.clone().set_text_wrap(),
             count: cell.clone().set_num_format("#,##0"),
             decimal: cell.clone().set_num_format("#,##0.0"),
@@ -116,7 +126,13 @@ pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The official title block and the sheet title; returns the first free row.
-fn title_block(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, width: u16, f: &Formats) -> anyhow::Result<u32> {
+fn title_block(
+    sheet: &mut Worksheet,
+    spec: &SheetSpec,
+    input: &ReportInput,
+    width: u16,
+    f: &Formats,
+) -> anyhow::Result<u32> {
     let wb = &input.def.workbook;
     let last = width.max(4) - 1;
     let split = last / 2;
@@ -124,7 +140,12 @@ fn title_block(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, wid
     sheet.merge_range(1, 0, 1, split.saturating_sub(1).max(1), &wb.issuer, &f.bold)?;
     sheet.merge_range(0, split + 1, 0, last, &wb.motto, &f.bold)?;
     let (day, month, year) = (input.today.format("%d"), input.today.format("%m"), input.today.format("%Y"));
-    let date_line = wb.date_line.replace("{place}", &wb.place).replace("{day}", &day.to_string()).replace("{month}", &month.to_string()).replace("{year}", &year.to_string());
+    let date_line = wb
+        .date_line
+        .replace("{place}", &wb.place)
+        .replace("{day}", &day.to_string())
+        .replace("{month}", &month.to_string())
+        .replace("{year}", &year.to_string());
     sheet.merge_range(1, split + 1, 1, last, &date_line, &f.italic)?;
     let mut row = 3;
     if let Some(title) = &spec.title {
@@ -137,7 +158,13 @@ fn title_block(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, wid
 }
 
 /// Recipients on the left and the signatory on the right, two rows under `row`.
-fn signature_block(sheet: &mut Worksheet, input: &ReportInput, row: u32, width: u16, f: &Formats) -> anyhow::Result<()> {
+fn signature_block(
+    sheet: &mut Worksheet,
+    input: &ReportInput,
+    row: u32,
+    width: u16,
+    f: &Formats,
+) -> anyhow::Result<()> {
     let signature = &input.def.workbook.signature;
     let right = width.saturating_sub(width / 3).max(1);
     for (i, line) in signature.left.iter().enumerate() {
@@ -160,7 +187,10 @@ fn headers(sheet: &mut Worksheet, columns: &[SheetColumn], row: u32, f: &Formats
         if parts.len() > 1 {
             let group = parts[0];
             let mut end = c;
-            while end + 1 < columns.len() && columns[end + 1].label.parts().first() == Some(&group) && columns[end + 1].label.parts().len() > 1 {
+            while end + 1 < columns.len()
+                && columns[end + 1].label.parts().first() == Some(&group)
+                && columns[end + 1].label.parts().len() > 1
+            {
                 end += 1;
             }
             if end > c {
@@ -183,16 +213,17 @@ fn headers(sheet: &mut Worksheet, columns: &[SheetColumn], row: u32, f: &Formats
         }
     }
     for (k, column) in columns.iter().enumerate() {
-        sheet.set_column_width(k as u16, column.width.unwrap_or(if column.format == CellFormat::Text { 24.0 } else { 11.0 }))?;
+        sheet.set_column_width(
+            k as u16,
+            column.width.unwrap_or(if column.format == CellFormat::Text { 24.0 } else { 11.0 }),
+        )?;
     }
     let data = row + if two_rows { 2 } else { 1 };
     // Wrapped header text needs room: readers do not grow rows written without a height.
     let lines = |label: &str, width: f64| (label.chars().count() as f64 * 1.1 / width.max(1.0)).ceil().max(1.0);
     let width_of = |c: &SheetColumn| c.width.unwrap_or(if c.format == CellFormat::Text { 24.0 } else { 11.0 });
-    let deepest = columns
-        .iter()
-        .map(|c| lines(c.label.parts().last().copied().unwrap_or(""), width_of(c)))
-        .fold(1.0, f64::max);
+    let deepest =
+        columns.iter().map(|c| lines(c.label.parts().last().copied().unwrap_or(""), width_of(c))).fold(1.0, f64::max);
     sheet.set_row_height(data - 1, 15.0 * deepest.min(4.0))?;
     sheet.set_repeat_rows(row, data - 1)?;
     Ok(data)
@@ -254,7 +285,15 @@ fn unit_value(input: &ReportInput, figures: &Figures, code: &str, value: &str, f
     }
 }
 
-fn write_value(sheet: &mut Worksheet, row: u32, col: u16, value: Written, format: CellFormat, total: bool, f: &Formats) -> anyhow::Result<()> {
+fn write_value(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: Written,
+    format: CellFormat,
+    total: bool,
+    f: &Formats,
+) -> anyhow::Result<()> {
     let (text_f, number_f) = match (format, total) {
         (CellFormat::Percent, false) => (&f.text, &f.percent),
         (CellFormat::Percent, true) => (&f.total_text, &f.total_percent),
@@ -280,16 +319,17 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
     let mut row = first;
     let mut detail_rows = Vec::new();
     let name_column = spec.columns.iter().position(|c| c.value.get_ref() == "unit:name");
-    let write_unit = |sheet: &mut Worksheet, row: u32, code: &str, label: Option<String>, total: bool| -> anyhow::Result<()> {
-        for (k, column) in spec.columns.iter().enumerate() {
-            let value = match (&label, Some(k) == name_column) {
-                (Some(l), true) => Written::Text(l.clone()),
-                _ => unit_value(input, &figures, code, column.value.get_ref(), column.format),
-            };
-            write_value(sheet, row, k as u16, value, column.format, total, f)?;
-        }
-        Ok(())
-    };
+    let write_unit =
+        |sheet: &mut Worksheet, row: u32, code: &str, label: Option<String>, total: bool| -> anyhow::Result<()> {
+            for (k, column) in spec.columns.iter().enumerate() {
+                let value = match (&label, Some(k) == name_column) {
+                    (Some(l), true) => Written::Text(l.clone()),
+                    _ => unit_value(input, &figures, code, column.value.get_ref(), column.format),
+                };
+                write_value(sheet, row, k as u16, value, column.format, total, f)?;
+            }
+            Ok(())
+        };
     match &spec.group_by {
         Some(group) => {
             let subtotal = spec.labels.get("subtotal").cloned().unwrap_or_else(|| "{name}".into());
@@ -339,7 +379,10 @@ fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: 
             let k = k as u16;
             let rules = [
                 (ConditionalFormatCellRule::LessThan(attainment.low / 100.0), red.clone()),
-                (ConditionalFormatCellRule::Between(attainment.low / 100.0, attainment.high / 100.0 - 1e-9), amber.clone()),
+                (
+                    ConditionalFormatCellRule::Between(attainment.low / 100.0, attainment.high / 100.0 - 1e-9),
+                    amber.clone(),
+                ),
                 (ConditionalFormatCellRule::GreaterThanOrEqualTo(attainment.high / 100.0), green.clone()),
             ];
             for (rule, format) in rules {
@@ -381,11 +424,8 @@ fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
     let df = input.tables.get(&table_name).unwrap_or(&empty);
     let top = title_block(sheet, spec, input, spec.columns.len() as u16, f)?;
     let first = headers(sheet, &spec.columns, top, f)?;
-    let df = if df.height() > 0 {
-        df.sort(["_unit", "_file", "_row"], SortMultipleOptions::default())?
-    } else {
-        df.clone()
-    };
+    let df =
+        if df.height() > 0 { df.sort(["_unit", "_file", "_row"], SortMultipleOptions::default())? } else { df.clone() };
     let units = if df.height() > 0 { crate::validate::text_column(&df, "_unit")? } else { vec![] };
     let mut sums = vec![0f64; spec.columns.len()];
     for (i, unit) in units.iter().enumerate() {
@@ -398,13 +438,15 @@ fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &
                     let v = df.column(name)?.get(i)?;
                     match (&v, column.format) {
                         (AnyValue::Null, _) => Written::Blank,
-                        (_, CellFormat::Count | CellFormat::Decimal | CellFormat::Percent) => match v.extract::<f64>() {
-                            Some(n) => {
-                                sums[k] += n;
-                                Written::Number(n)
+                        (_, CellFormat::Count | CellFormat::Decimal | CellFormat::Percent) => {
+                            match v.extract::<f64>() {
+                                Some(n) => {
+                                    sums[k] += n;
+                                    Written::Number(n)
+                                }
+                                None => Written::Blank,
                             }
-                            None => Written::Blank,
-                        },
+                        }
                         (_, CellFormat::Date) => Written::Text(iso_to_vn(&any_text(&v))),
                         _ => {
                             let text = any_text(&v);
@@ -446,7 +488,8 @@ fn findings_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, 
     let first = headers(sheet, &spec.columns, top, f)?;
     let mut findings: Vec<&Finding> = input.findings.iter().collect();
     findings.sort_by(|a, b| {
-        (&a.group, &a.unit, &a.file, a.row, &a.cell, &a.code).cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell, &b.code))
+        (&a.group, &a.unit, &a.file, a.row, &a.cell, &a.code)
+            .cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell, &b.code))
     });
     for (i, finding) in findings.iter().enumerate() {
         for (k, column) in spec.columns.iter().enumerate() {
@@ -505,11 +548,13 @@ fn completeness_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInp
         }
         row += 1;
         let mut listed: Vec<&Expectation> = input.completeness.iter().filter(|e| e.status != "accepted").collect();
-        listed.sort_by_cached_key(|e| (h.ancestor_of_kind(&e.unit, group_level).map(|g| g.code.clone()), e.unit.clone()));
+        listed
+            .sort_by_cached_key(|e| (h.ancestor_of_kind(&e.unit, group_level).map(|g| g.code.clone()), e.unit.clone()));
         for e in listed {
             let group = h.ancestor_of_kind(&e.unit, group_level).map(|g| g.name.clone()).unwrap_or_default();
             let ret = input.def.return_spec(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
-            let cells = [group, e.unit.clone(), e.name.clone(), ret, label(&format!("status_{}", e.status)), e.file.clone()];
+            let cells =
+                [group, e.unit.clone(), e.name.clone(), ret, label(&format!("status_{}", e.status)), e.file.clone()];
             for (k, text) in cells.iter().enumerate() {
                 sheet.write_string_with_format(row, k as u16, text, &f.text)?;
             }

@@ -71,7 +71,10 @@ pub fn acquire(dir: &Path) -> anyhow::Result<Result<WorkLock, Locked>> {
             Err(e) => return Err(e.into()),
         }
     }
-    let holder = fs::read(&path).ok().and_then(|t| serde_json::from_slice(&t).ok()).unwrap_or(Holder { pid: 0, started: String::new() });
+    let holder = fs::read(&path)
+        .ok()
+        .and_then(|t| serde_json::from_slice(&t).ok())
+        .unwrap_or(Holder { pid: 0, started: String::new() });
     Ok(Err(Locked { path, holder }))
 }
 

@@ -9,8 +9,8 @@ pub mod lock;
 
 use std::fs;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use polars::prelude::*;
@@ -67,9 +67,7 @@ impl StageDir {
 /// A frame as Parquet at `path`, whole or not at all.
 pub fn write_frame_atomic(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes)
-        .finish(df)
-        .map_err(|e| anyhow::anyhow!("cannot encode {}: {e}", path.display()))?;
+    ParquetWriter::new(&mut bytes).finish(df).map_err(|e| anyhow::anyhow!("cannot encode {}: {e}", path.display()))?;
     write_atomic(path, &bytes)
 }
 
@@ -166,7 +164,9 @@ const PLACEMENT_COLUMNS: [&str; 5] = ["file", "table", "sheet", "field", "column
 /// Where each field was found, as a table: one row a file and field, 130,000 rows for ten
 /// thousand returns, which Parquet stores in a fraction of JSON's bytes.
 fn placements_frame(placements: &[Placement]) -> PolarsResult<DataFrame> {
-    let column = |name: &str, get: fn(&Placement) -> &str| Column::new(name.into(), placements.iter().map(get).collect::<Vec<_>>());
+    let column = |name: &str, get: fn(&Placement) -> &str| {
+        Column::new(name.into(), placements.iter().map(get).collect::<Vec<_>>())
+    };
     DataFrame::new_infer_height(vec![
         column(PLACEMENT_COLUMNS[0], |p| &p.file),
         column(PLACEMENT_COLUMNS[1], |p| &p.table),

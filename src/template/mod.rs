@@ -50,7 +50,12 @@ fn styles() -> Styles {
         bold: base.clone().set_bold().set_align(FormatAlign::Center),
         italic: base.clone().set_italic().set_align(FormatAlign::Center),
         heading: base.clone().set_bold().set_font_size(14).set_align(FormatAlign::Center),
-        header: boxed.clone().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter),
+        header: boxed
+            .clone()
+            .set_bold()
+            .set_text_wrap()
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter),
         fixed: boxed.clone(),
         input: boxed.clone().set_unlocked(),
         input_date: boxed.clone().set_unlocked().set_num_format("dd/mm/yyyy"),
@@ -64,7 +69,14 @@ fn committee(unit: &Unit) -> String {
 }
 
 /// One blank (or filled) return of type `ret` for `unit`, as workbook bytes.
-pub fn render(def: &Definition, ret: &ReturnSpec, hierarchy: &Hierarchy, unit: &Unit, period: Period, fill: Option<Filler>) -> anyhow::Result<Vec<u8>> {
+pub fn render(
+    def: &Definition,
+    ret: &ReturnSpec,
+    hierarchy: &Hierarchy,
+    unit: &Unit,
+    period: Period,
+    fill: Option<Filler>,
+) -> anyhow::Result<Vec<u8>> {
     let template = ret
         .template
         .as_ref()
@@ -133,7 +145,10 @@ fn table_sheet(
         let parts = table.columns[c].header.parts();
         if parts.len() > 1 && depth > 1 {
             let mut end = c;
-            while end + 1 < table.columns.len() && table.columns[end + 1].header.parts().first() == parts.first() && table.columns[end + 1].header.parts().len() > 1 {
+            while end + 1 < table.columns.len()
+                && table.columns[end + 1].header.parts().first() == parts.first()
+                && table.columns[end + 1].header.parts().len() > 1
+            {
                 end += 1;
             }
             if end > c {
@@ -187,7 +202,8 @@ fn table_sheet(
     let mut footer_row = last_row + 2;
     if let Some(total) = &table.total_row {
         let total_row = last_row + 1;
-        let label_col = table.columns.iter().position(|c| c.field.get_ref() == total.column.get_ref()).unwrap_or(0) as u16;
+        let label_col =
+            table.columns.iter().position(|c| c.field.get_ref() == total.column.get_ref()).unwrap_or(0) as u16;
         for k in 0..table.columns.len() {
             sheet.write_blank(total_row, k as u16, &s.total)?;
         }
@@ -204,7 +220,8 @@ fn table_sheet(
                 })
                 .sum();
             // The cached result is the true sum, so readers that do not recalculate see it.
-            let formula = Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, last_row + 1)).set_result(sum.to_string());
+            let formula = Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, last_row + 1))
+                .set_result(sum.to_string());
             sheet.write_formula_with_format(total_row, k as u16, formula, &s.total)?;
         }
         footer_row += 1;
@@ -221,11 +238,16 @@ fn table_sheet(
 }
 
 /// The data validation of a column: what a clerk may type.
-fn validation(column: &crate::definition::ColumnSpec, lists: &mut Vec<Vec<String>>) -> anyhow::Result<Option<DataValidation>> {
+fn validation(
+    column: &crate::definition::ColumnSpec,
+    lists: &mut Vec<Vec<String>>,
+) -> anyhow::Result<Option<DataValidation>> {
     let label = column.header.display();
     let v = match column.kind {
         ValueKind::Count => DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0)),
-        ValueKind::Integer => DataValidation::new().allow_whole_number(DataValidationRule::Between(-1_000_000_000, 1_000_000_000)),
+        ValueKind::Integer => {
+            DataValidation::new().allow_whole_number(DataValidationRule::Between(-1_000_000_000, 1_000_000_000))
+        }
         ValueKind::Number => DataValidation::new().allow_decimal_number(DataValidationRule::Between(-1e12, 1e12)),
         ValueKind::Date => DataValidation::new().allow_date(DataValidationRule::Between(
             ExcelDateTime::from_ymd(1950, 1, 1)?,
@@ -244,7 +266,13 @@ fn validation(column: &crate::definition::ColumnSpec, lists: &mut Vec<Vec<String
 }
 
 /// Write the templates of every return `code` must send for `period` into `out`.
-pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: Period, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_unit(
+    def: &Definition,
+    hierarchy: &Hierarchy,
+    code: &str,
+    period: Period,
+    out: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     let unit = hierarchy.unit(code).with_context(|| format!("unit {code} is not in the registry for {period}"))?;
     let mut written = Vec::new();
     for ret in def.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
@@ -262,7 +290,8 @@ pub fn write_unit(def: &Definition, hierarchy: &Hierarchy, code: &str, period: P
 
 /// Every expected unit's templates for `period`.
 pub fn write_all(def: &Definition, hierarchy: &Hierarchy, period: Period, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let senders: Vec<&Unit> = hierarchy.units.iter().filter(|u| def.returns.iter().any(|r| r.senders.contains(&u.kind))).collect();
+    let senders: Vec<&Unit> =
+        hierarchy.units.iter().filter(|u| def.returns.iter().any(|r| r.senders.contains(&u.kind))).collect();
     let mut written = Vec::new();
     for unit in senders {
         written.extend(write_unit(def, hierarchy, &unit.code, period, out)?);

@@ -13,9 +13,9 @@ use polars::prelude::*;
 use crate::definition::{Definition, RuleScope, RuleSpec, Severity, TableSpec};
 use crate::finding::{code, Finding, FindingBuilder};
 use crate::ingest::FileRecord;
-use crate::store::Batch;
 use crate::period::Period;
 use crate::registry::{Hierarchy, Unit};
+use crate::store::Batch;
 
 /// Keep the trusted part of a period's returns, and say why the rest was refused.
 pub fn validate(def: &Definition, hierarchy: &Hierarchy, period: Period, ingested: Batch) -> anyhow::Result<Batch> {
@@ -51,9 +51,11 @@ pub fn validate(def: &Definition, hierarchy: &Hierarchy, period: Period, ingeste
     let mut rows_rejected: HashMap<String, u32> = HashMap::new();
     for (name, mut df) in tables {
         // A unit recognised here by name was unknown when the rows were read.
-        let units: Vec<String> = text_column(&df, "_file")?.iter().map(|f| unit_of.get(f).cloned().unwrap_or_default()).collect();
+        let units: Vec<String> =
+            text_column(&df, "_file")?.iter().map(|f| unit_of.get(f).cloned().unwrap_or_default()).collect();
         df.with_column(Column::new("_unit".into(), units))?;
-        let from_good_files: Vec<bool> = text_column(&df, "_file")?.iter().map(|f| !rejected_files.contains(f)).collect();
+        let from_good_files: Vec<bool> =
+            text_column(&df, "_file")?.iter().map(|f| !rejected_files.contains(f)).collect();
         let df = df.filter(&BooleanChunked::from_slice("keep".into(), &from_good_files))?;
         let (_, spec) = def.table(&name).ok_or_else(|| anyhow::anyhow!("unknown table {name}"))?;
         let rows = Rows::new(&name, &df, &cells)?;
@@ -97,20 +99,30 @@ fn unit_by_name(def: &Definition, hierarchy: &Hierarchy, file: &mut FileRecord) 
     match candidates.as_slice() {
         [unit] => {
             file.unit = unit.code.clone();
-            vec![Finding::builder(def, code::UNIT_BY_NAME, Severity::Info, "{file} gives no unit code; its title block names {value}")
-                .file(&file.file)
-                .unit(&unit.code)
-                .value(format!("{} {}", unit.code, unit.name))
-                .build()]
+            vec![Finding::builder(
+                def,
+                code::UNIT_BY_NAME,
+                Severity::Info,
+                "{file} gives no unit code; its title block names {value}",
+            )
+            .file(&file.file)
+            .unit(&unit.code)
+            .value(format!("{} {}", unit.code, unit.name))
+            .build()]
         }
         [] => vec![],
         many => {
             let listed: Vec<String> = many.iter().map(|u| format!("{} {}", u.code, u.name)).collect();
-            vec![Finding::builder(def, code::UNIT_AMBIGUOUS, Severity::Error, "{file} gives no unit code and its title block could be any of: {value}")
-                .file(&file.file)
-                .at(&file.title_sheet, "")
-                .value(listed.join("; "))
-                .build()]
+            vec![Finding::builder(
+                def,
+                code::UNIT_AMBIGUOUS,
+                Severity::Error,
+                "{file} gives no unit code and its title block could be any of: {value}",
+            )
+            .file(&file.file)
+            .at(&file.title_sheet, "")
+            .value(listed.join("; "))
+            .build()]
         }
     }
 }
@@ -119,43 +131,64 @@ fn unit_by_name(def: &Definition, hierarchy: &Hierarchy, file: &mut FileRecord) 
 fn check_file(def: &Definition, hierarchy: &Hierarchy, period: Period, file: &FileRecord) -> Vec<Finding> {
     let Some(ret) = def.return_spec(&file.return_id) else { return vec![] };
     let mut findings = Vec::new();
-    let at_unit = |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
+    let at_unit =
+        |f: crate::finding::FindingBuilder| f.file(&file.file).unit(&file.unit).at(&file.title_sheet, &file.unit_cell);
     if file.unit.is_empty() && hierarchy.named_in(&file.title_lines, &ret.senders).len() > 1 {
         // Reported as ambiguous already.
     } else if file.unit.is_empty() {
         findings.push(
-            Finding::builder(def, code::UNIT_MISSING, Severity::Error, "{file}: the return does not give its unit code")
-                .file(&file.file)
-                .at(&file.title_sheet, "")
-                .build(),
+            Finding::builder(
+                def,
+                code::UNIT_MISSING,
+                Severity::Error,
+                "{file}: the return does not give its unit code",
+            )
+            .file(&file.file)
+            .at(&file.title_sheet, "")
+            .build(),
         );
     } else {
         match hierarchy.unit(&file.unit) {
             None => match hierarchy.other_times(&file.unit) {
                 [] => findings.push(
-                    at_unit(Finding::builder(def, code::UNIT_UNKNOWN, Severity::Error, "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}"))
-                        .value(file.unit.clone())
-                        .var("period", period.to_string())
-                        .build(),
+                    at_unit(Finding::builder(
+                        def,
+                        code::UNIT_UNKNOWN,
+                        Severity::Error,
+                        "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}",
+                    ))
+                    .value(file.unit.clone())
+                    .var("period", period.to_string())
+                    .build(),
                 ),
                 others => findings.push(
-                    at_unit(Finding::builder(def, code::UNIT_NOT_VALID, Severity::Error, "{file}: unit {value} ({name}) exists in the registry for {validity}, not in {period}"))
-                        .value(file.unit.clone())
-                        .expected(period.to_string())
-                        .var("period", period.to_string())
-                        .var("name", others.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "))
-                        .var("validity", others.iter().map(Unit::validity).collect::<Vec<_>>().join(", "))
-                        .build(),
+                    at_unit(Finding::builder(
+                        def,
+                        code::UNIT_NOT_VALID,
+                        Severity::Error,
+                        "{file}: unit {value} ({name}) exists in the registry for {validity}, not in {period}",
+                    ))
+                    .value(file.unit.clone())
+                    .expected(period.to_string())
+                    .var("period", period.to_string())
+                    .var("name", others.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "))
+                    .var("validity", others.iter().map(Unit::validity).collect::<Vec<_>>().join(", "))
+                    .build(),
                 ),
             },
             Some(unit) if !ret.senders.contains(&unit.kind) => findings.push(
-                at_unit(Finding::builder(def, code::UNIT_WRONG_KIND, Severity::Error, "{file}: unit {value} ({name}) is a {kind}, which does not send {return}"))
-                    .value(file.unit.clone())
-                    .expected(ret.senders.join(", "))
-                    .var("name", unit.name.clone())
-                    .var("kind", unit.kind.clone())
-                    .var("return", ret.title.clone())
-                    .build(),
+                at_unit(Finding::builder(
+                    def,
+                    code::UNIT_WRONG_KIND,
+                    Severity::Error,
+                    "{file}: unit {value} ({name}) is a {kind}, which does not send {return}",
+                ))
+                .value(file.unit.clone())
+                .expected(ret.senders.join(", "))
+                .var("name", unit.name.clone())
+                .var("kind", unit.kind.clone())
+                .var("return", ret.title.clone())
+                .build(),
             ),
             Some(_) => {}
         }
@@ -165,23 +198,33 @@ fn check_file(def: &Definition, hierarchy: &Hierarchy, period: Period, file: &Fi
             // An unreadable period was reported by ingest already.
         } else {
             findings.push(
-                Finding::builder(def, code::PERIOD_MISSING, Severity::Error, "{file}: the return does not say which period it reports")
-                    .file(&file.file)
-                    .unit(&file.unit)
-                    .at(&file.title_sheet, "")
-                    .expected(period.to_string())
-                    .build(),
+                Finding::builder(
+                    def,
+                    code::PERIOD_MISSING,
+                    Severity::Error,
+                    "{file}: the return does not say which period it reports",
+                )
+                .file(&file.file)
+                .unit(&file.unit)
+                .at(&file.title_sheet, "")
+                .expected(period.to_string())
+                .build(),
             );
         }
     } else if file.period != period.to_string() {
         findings.push(
-            Finding::builder(def, code::PERIOD_OTHER, Severity::Error, "{file}: the return is for {value}, not for {expected}")
-                .file(&file.file)
-                .unit(&file.unit)
-                .at(&file.title_sheet, &file.period_cell)
-                .value(file.period.clone())
-                .expected(period.to_string())
-                .build(),
+            Finding::builder(
+                def,
+                code::PERIOD_OTHER,
+                Severity::Error,
+                "{file}: the return is for {value}, not for {expected}",
+            )
+            .file(&file.file)
+            .unit(&file.unit)
+            .at(&file.title_sheet, &file.period_cell)
+            .value(file.period.clone())
+            .expected(period.to_string())
+            .build(),
         );
     }
     findings
@@ -263,7 +306,12 @@ fn duplicate_keys(def: &Definition, spec: &TableSpec, df: &DataFrame, rows: &Row
             }
             if let Some(first) = first_seen.get(&(files[i].as_str(), values[i].as_str())) {
                 let label = spec.column(field).map(|c| c.header.display()).unwrap_or_default();
-                let finding = Finding::builder(def, code::DUPLICATE, Severity::Error, "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}");
+                let finding = Finding::builder(
+                    def,
+                    code::DUPLICATE,
+                    Severity::Error,
+                    "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}",
+                );
                 failures.push(Failure {
                     index: i,
                     finding: rows
@@ -282,7 +330,13 @@ fn duplicate_keys(def: &Definition, spec: &TableSpec, df: &DataFrame, rows: &Row
 }
 
 /// Cells that must name a unit of a kind (under the sender): checked against the registry.
-fn units_named(def: &Definition, hierarchy: &Hierarchy, spec: &TableSpec, df: &DataFrame, rows: &Rows) -> anyhow::Result<Vec<Failure>> {
+fn units_named(
+    def: &Definition,
+    hierarchy: &Hierarchy,
+    spec: &TableSpec,
+    df: &DataFrame,
+    rows: &Rows,
+) -> anyhow::Result<Vec<Failure>> {
     let senders = text_column(df, "_unit")?;
     let mut failures = Vec::new();
     for column in &spec.columns {
@@ -296,14 +350,20 @@ fn units_named(def: &Definition, hierarchy: &Hierarchy, spec: &TableSpec, df: &D
             }
             let unit = hierarchy.unit(&values[i]);
             let fits = unit.is_some_and(|u| {
-                &u.kind == kind && (!unit_of.under_sender || hierarchy.ancestors(&u.code).iter().any(|a| a.code == senders[i]))
+                &u.kind == kind
+                    && (!unit_of.under_sender || hierarchy.ancestors(&u.code).iter().any(|a| a.code == senders[i]))
             });
             if fits {
                 continue;
             }
             let sender = hierarchy.unit(&senders[i]).map(|u| u.name.clone()).unwrap_or_else(|| senders[i].clone());
             let found = unit.map(|u| format!("{} ({})", u.name, u.kind)).unwrap_or_default();
-            let finding = Finding::builder(def, code::UNIT_NOT_UNDER, Severity::Error, "{sheet}!{cell}: `{value}` is not a {kind} under {sender} in the registry for the period {found}");
+            let finding = Finding::builder(
+                def,
+                code::UNIT_NOT_UNDER,
+                Severity::Error,
+                "{sheet}!{cell}: `{value}` is not a {kind} under {sender} in the registry for the period {found}",
+            );
             failures.push(Failure {
                 index: i,
                 finding: rows
@@ -321,12 +381,7 @@ fn units_named(def: &Definition, hierarchy: &Hierarchy, spec: &TableSpec, df: &D
 }
 
 /// Every row of `df` where the rule's check is false.
-fn apply_rule(
-    def: &Definition,
-    rule: &RuleSpec,
-    df: &DataFrame,
-    rows: &Rows,
-) -> anyhow::Result<Vec<Failure>> {
+fn apply_rule(def: &Definition, rule: &RuleSpec, df: &DataFrame, rows: &Rows) -> anyhow::Result<Vec<Failure>> {
     let expansions: Vec<(Option<&str>, String)> = if rule.for_each.is_empty() {
         vec![(None, rule.check.get_ref().clone())]
     } else {
@@ -351,7 +406,8 @@ fn apply_rule(
             }
             let values = row_values(df, i)?;
             let value = values.iter().find(|(n, _)| n == cell_field).map(|(_, v)| v.clone()).unwrap_or_default();
-            let finding = Finding::builder(def, code::RULE, rule.severity, &rule.message).rule(&rule.id).unit(&units[i]);
+            let finding =
+                Finding::builder(def, code::RULE, rule.severity, &rule.message).rule(&rule.id).unit(&units[i]);
             let finding = rows
                 .at(finding, cell_field, i)
                 .value(value)
@@ -367,10 +423,7 @@ fn apply_rule(
 
 /// `(field, value as text)` of every column of row `i`, for message templates.
 fn row_values(df: &DataFrame, i: usize) -> PolarsResult<Vec<(String, String)>> {
-    df.columns()
-        .iter()
-        .map(|c| Ok((c.name().to_string(), any_text(&c.get(i)?))))
-        .collect()
+    df.columns().iter().map(|c| Ok((c.name().to_string(), any_text(&c.get(i)?)))).collect()
 }
 
 /// A cell value as a person reads it.
