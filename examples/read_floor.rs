@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use calamine::{open_workbook_auto, Data, Reader};
 use rayon::prelude::*;
-use tonghop::ingest::workbook::{self, Caps, Cell};
+use tonghop::workbook::{self, Caps, Cell};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

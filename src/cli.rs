@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::model::Stage;
 use crate::period::{Period, PeriodRange};
-use crate::run::Stage;
 
 /// Consolidate the monthly Excel returns of a reporting hierarchy into one workbook.
 #[derive(Debug, Parser)]

@@ -1,51 +1,37 @@
 //! `tonghop`: parse the command line, call the library, map the outcome to an exit code.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tonghop::cli::{Cli, Command, RunArgs, StatusArgs, TemplateArgs};
-use tonghop::definition::{self, DefinitionError};
+use tonghop::cli::{Cli, Command, PipelineArg, RunArgs, StatusArgs, TemplateArgs};
+use tonghop::definition::{self, Plan};
+use tonghop::model::Stage;
 use tonghop::period::Period;
-use tonghop::run::{self, RunOptions, Stage};
-
-/// Exit codes of DESIGN.md.
-const USAGE: u8 = 2;
-const LOCKED: u8 = 3;
-const FAILURE: u8 = 4;
-
-/// The exit code of a failed run: 3 when another run holds the lock.
-fn failure(e: &anyhow::Error) -> u8 {
-    eprintln!("error: {e:#}");
-    if e.downcast_ref::<tonghop::store::lock::Locked>().is_some() {
-        LOCKED
-    } else {
-        FAILURE
-    }
-}
+use tonghop::run::{self, RunOptions};
+use tonghop::{store, template, Error};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tonghop::ingest::quiet_reader_panics();
-    let code = match cli.command {
-        Command::Check(args) => match definition::load(&args.pipeline) {
-            Ok(_) => {
-                println!("{}: ok", args.pipeline.display());
-                0
-            }
-            Err(e) => report_definition_error(&e),
-        },
+    let outcome = match cli.command {
+        Command::Check(args) => check(args),
         Command::Run(args) => run_command(args),
         Command::Status(args) => status_command(args),
         Command::Template(args) => template_command(args),
     };
-    ExitCode::from(code)
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.code())
+        }
+    }
 }
 
-fn report_definition_error(e: &DefinitionError) -> u8 {
-    eprintln!("{e}");
-    eprintln!("{} error(s) in {}", e.problems.len(), e.path.display());
-    USAGE
+fn check(args: PipelineArg) -> Result<u8, Error> {
+    definition::load(&args.pipeline)?;
+    println!("{}: ok", args.pipeline.display());
+    Ok(0)
 }
 
 /// Logs on stderr: errors only with --quiet, warnings by default, more with -v; RUST_LOG
@@ -67,19 +53,25 @@ fn init_logging(quiet: bool, verbose: u8) {
         .init();
 }
 
-fn run_command(args: RunArgs) -> u8 {
+/// The plan at `path`, with `--period` of its kind (a month given to a quarterly
+/// pipeline is a usage error).
+fn plan_for(args: &PipelineArg, period: Option<Period>) -> Result<Plan, Error> {
+    let plan = definition::load(&args.pipeline)?;
+    if let Some(Err(e)) = period.map(|p| p.expect_kind(plan.pipeline.period)) {
+        return Err(Error::Usage(format!("--period {e}")));
+    }
+    Ok(plan)
+}
+
+fn run_command(args: RunArgs) -> Result<u8, Error> {
     init_logging(args.quiet, args.verbose);
-    let def = match definition_for(&args.pipeline.pipeline, args.period.map(|r| r.first)) {
-        Ok(def) => def,
-        Err(code) => return code,
-    };
+    let plan = plan_for(&args.pipeline, args.period.map(|r| r.first))?;
     let (from, to) = match args.only {
         Some(stage) => (stage, stage),
         None => (args.from.unwrap_or(Stage::Ingest), args.to.unwrap_or(Stage::Report)),
     };
     if from > to {
-        eprintln!("error: --from {} comes after --to {}", from.name(), to.name());
-        return USAGE;
+        return Err(Error::Usage(format!("--from {} comes after --to {}", from.name(), to.name())));
     }
     let periods: Vec<Option<Period>> = match args.period {
         Some(range) => range.first.through(range.last).into_iter().map(Some).collect(),
@@ -97,45 +89,24 @@ fn run_command(args: RunArgs) -> u8 {
             force: args.force,
             progress: !args.quiet && !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
-        match run::run(&def, &opts) {
-            Ok(summary) => {
-                if !args.json && !args.quiet {
-                    println!("{}", summary.human());
-                }
-                summaries.push(summary);
-            }
-            Err(e) => return failure(&e),
+        let summary = run::run(&plan, &opts)?;
+        if !args.json && !args.quiet {
+            println!("{}", summary.human());
         }
+        summaries.push(summary);
     }
     if args.json {
         let text = match summaries.as_slice() {
             [one] => serde_json::to_string_pretty(one),
             many => serde_json::to_string_pretty(many),
         };
-        match text {
-            Ok(text) => println!("{text}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
+        println!("{}", text.map_err(anyhow::Error::from)?);
     }
-    summaries.iter().map(|s| s.exit_code).max().unwrap_or(0)
+    Ok(summaries.iter().map(|s| s.exit_code).max().unwrap_or(0))
 }
 
-/// The definition at `path`, with `--period` of its kind (a month given to a quarterly
-/// pipeline is a usage error); else the exit code, the problem said on stderr.
-fn definition_for(path: &Path, period: Option<Period>) -> Result<definition::Definition, u8> {
-    let def = definition::load(path).map_err(|e| report_definition_error(&e))?;
-    if let Some(Err(e)) = period.map(|p| p.expect_kind(def.pipeline.period)) {
-        eprintln!("error: --period {e}");
-        return Err(USAGE);
-    }
-    Ok(def)
-}
-
-fn status_command(args: StatusArgs) -> u8 {
-    let def = match definition_for(&args.pipeline.pipeline, args.period) {
-        Ok(def) => def,
-        Err(code) => return code,
-    };
+fn status_command(args: StatusArgs) -> Result<u8, Error> {
+    let plan = plan_for(&args.pipeline, args.period)?;
     let opts = RunOptions {
         pipeline: args.pipeline.pipeline,
         data: args.data,
@@ -146,39 +117,27 @@ fn status_command(args: StatusArgs) -> u8 {
         force: false,
         progress: false,
     };
-    match run::status(&def, &opts) {
-        Ok((text, code)) => {
-            print!("{text}");
-            code
-        }
-        Err(e) => failure(&e),
-    }
+    let (text, code) = run::status(&plan, &opts)?;
+    print!("{text}");
+    Ok(code)
 }
 
-fn template_command(args: TemplateArgs) -> u8 {
-    let def = match definition_for(&args.pipeline.pipeline, args.period) {
-        Ok(def) => def,
-        Err(code) => return code,
+fn template_command(args: TemplateArgs) -> Result<u8, Error> {
+    let plan = plan_for(&args.pipeline, args.period)?;
+    let period = match args.period {
+        Some(p) => p,
+        None => run::newest_period(&args.data, plan.pipeline.period)?,
     };
-    let written = (|| -> anyhow::Result<Vec<std::path::PathBuf>> {
-        let period = match args.period {
-            Some(p) => p,
-            None => run::newest_period(&args.data, def.pipeline.period)?,
-        };
-        let registry = tonghop::registry::Registry::load(&args.data.join(&def.registry.file))?;
-        let hierarchy = registry.hierarchy(period, &def.registry.levels)?;
-        match &args.unit {
-            Some(code) => tonghop::template::write_unit(&def, &hierarchy, code, period, &args.out),
-            None => tonghop::template::write_all(&def, &hierarchy, period, &args.out),
-        }
-    })();
-    match written {
-        Ok(paths) => {
-            for p in &paths {
-                println!("{}", p.display());
-            }
-            0
-        }
-        Err(e) => failure(&e),
+    let registry = tonghop::registry::Registry::load(&args.data.join(&plan.registry.file))?;
+    let hierarchy = registry.hierarchy(period, &plan.registry.levels)?;
+    let forms = match &args.unit {
+        Some(code) => template::for_unit(&plan, &hierarchy, code, period)?,
+        None => template::for_all(&plan, &hierarchy, period)?,
+    };
+    for (name, bytes) in forms {
+        let path = args.out.join(name);
+        store::write_atomic(&path, &bytes)?;
+        println!("{}", path.display());
     }
+    Ok(0)
 }

@@ -64,12 +64,12 @@ const FIELDS: [&str; 10] = [
 ];
 
 fn filled_returns(october: &Path) {
-    let def = definition::load(&root().join("pipelines/ptdv_monthly.toml")).unwrap();
+    let plan = definition::load(&root().join("pipelines/ptdv_monthly.toml")).unwrap();
     let registry = Registry::load(&root().join("sample_data/reference/don_vi.csv")).unwrap();
     let period: Period = "2023-10".parse().unwrap();
-    let hierarchy = registry.hierarchy(period, &def.registry.levels).unwrap();
+    let hierarchy = registry.hierarchy(period, &plan.registry.levels).unwrap();
 
-    let mau01 = def.return_spec("mau01").unwrap();
+    let mau01 = plan.return_by_id("mau01").unwrap();
     let cells = |_: &str, row: usize, field: &str| -> Option<Fill> {
         let (name, values) = CELLS.get(row)?;
         match field {
@@ -78,10 +78,10 @@ fn filled_returns(october: &Path) {
         }
     };
     let unit = hierarchy.unit("13456").unwrap();
-    let bytes = template::render(&def, mau01, &hierarchy, unit, period, Some(&cells)).unwrap();
+    let bytes = template::render(&plan, mau01, &hierarchy, unit, period, Some(&cells)).unwrap();
     std::fs::write(october.join("mau01_13456_2023-10.xlsx"), bytes).unwrap();
 
-    let mau02 = def.return_spec("mau02").unwrap();
+    let mau02 = plan.return_by_id("mau02").unwrap();
     let district = |table: &str, row: usize, field: &str| -> Option<Fill> {
         let text = |t: &str| Some(Fill::Text(t.to_string()));
         match (table, row, field) {
@@ -99,7 +99,7 @@ fn filled_returns(october: &Path) {
         }
     };
     let unit = hierarchy.unit("351").unwrap();
-    let bytes = template::render(&def, mau02, &hierarchy, unit, period, Some(&district)).unwrap();
+    let bytes = template::render(&plan, mau02, &hierarchy, unit, period, Some(&district)).unwrap();
     std::fs::write(october.join("mau02_351_2023-10.xlsx"), bytes).unwrap();
 }
 

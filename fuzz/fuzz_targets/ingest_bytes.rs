@@ -7,11 +7,12 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tonghop::definition::{self, Definition};
-use tonghop::ingest::{self, workbook::Caps};
+use tonghop::definition::{self, Plan};
+use tonghop::ingest;
+use tonghop::workbook::Caps;
 
-fn pipeline() -> &'static Definition {
-    static DEF: OnceLock<Definition> = OnceLock::new();
+fn pipeline() -> &'static Plan {
+    static DEF: OnceLock<Plan> = OnceLock::new();
     DEF.get_or_init(|| {
         let text = include_str!("../../pipelines/ptdv_monthly.toml");
         definition::parse(std::path::Path::new("ptdv_monthly.toml"), text).expect("the shipped pipeline loads")

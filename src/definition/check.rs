@@ -1,18 +1,22 @@
-//! Loading a definition and checking that its parts refer to each other correctly.
+//! Checking a definition and resolving it into a `Plan`, in one pass.
 //!
-//! Syntax and shape errors come from `toml`/serde with a span; the cross-references
-//! (a rule naming a field its table lacks, a measure naming an unknown source, an SQL
-//! expression that does not parse) are checked here, all of them, each with its span.
+//! Syntax and shape errors come from `toml`/serde with a span; the cross-references (a
+//! rule naming a field its table lacks, a measure naming an unknown source, an SQL
+//! expression that does not parse) are found here, all of them, each with its span. Only
+//! a definition with no problem at all becomes a plan.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use toml::Spanned;
 
-use super::{table_names, Definition, MeasureKind, RuleScope, SheetKind, TableSpec, ValueKind, Window};
+use super::plan::*;
+use super::spec::*;
 use crate::period::{Month, PeriodKind};
+use crate::text;
 
 /// One thing wrong in a definition, at a place in its text.
 #[derive(Debug, Clone)]
@@ -49,8 +53,8 @@ impl fmt::Display for DefinitionError {
     }
 }
 
-/// Read and check a definition file.
-pub fn load(path: &Path) -> Result<Definition, DefinitionError> {
+/// Read, check and resolve a definition file.
+pub fn load(path: &Path) -> Result<Plan, DefinitionError> {
     let text = std::fs::read_to_string(path).map_err(|e| DefinitionError {
         path: path.to_path_buf(),
         problems: vec![Problem {
@@ -63,19 +67,14 @@ pub fn load(path: &Path) -> Result<Definition, DefinitionError> {
     parse(path, &text)
 }
 
-/// Parse and check definition text; `path` only labels the messages.
-pub fn parse(path: &Path, text: &str) -> Result<Definition, DefinitionError> {
+/// Parse, check and resolve definition text; `path` only labels the messages.
+pub fn parse(path: &Path, text: &str) -> Result<Plan, DefinitionError> {
     let error = |problems: Vec<(String, Option<Range<usize>>)>| DefinitionError {
         path: path.to_path_buf(),
         problems: problems.into_iter().map(|(message, span)| locate(text, message, span)).collect(),
     };
-    let def: Definition = toml::from_str(text).map_err(|e| error(vec![(e.message().to_string(), e.span())]))?;
-    let problems = Checker::default().run(&def);
-    if problems.is_empty() {
-        Ok(def)
-    } else {
-        Err(error(problems))
-    }
+    let spec: DefinitionSpec = toml::from_str(text).map_err(|e| error(vec![(e.message().to_string(), e.span())]))?;
+    Checker::default().resolve(spec).map_err(error)
 }
 
 fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
@@ -88,9 +87,20 @@ fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
     Problem { message, line, column, source_line }
 }
 
+type Problems = Vec<(String, Option<Range<usize>>)>;
+
+/// The names a definition gives its parts, for the references between them.
+#[derive(Default)]
+struct Names {
+    levels: Vec<String>,
+    tables: HashMap<String, TableId>,
+    references: HashMap<String, ReferenceId>,
+    measures: HashMap<String, MeasureId>,
+}
+
 #[derive(Default)]
 struct Checker {
-    problems: Vec<(String, Option<Range<usize>>)>,
+    problems: Problems,
 }
 
 impl Checker {
@@ -102,63 +112,148 @@ impl Checker {
         self.problems.push((message.into(), None));
     }
 
-    fn run(mut self, def: &Definition) -> Vec<(String, Option<Range<usize>>)> {
-        self.term(def);
-        self.returns(def);
-        self.rules(def);
-        self.merges(def);
-        self.measures(def);
-        self.sheets(def);
-        self.problems.sort_by_key(|(_, span)| span.as_ref().map(|s| s.start));
-        self.problems
-    }
-
-    fn term(&mut self, def: &Definition) {
-        for at in [&def.pipeline.term.start, &def.pipeline.term.end] {
-            if at.get_ref().parse::<Month>().is_err() {
-                self.fail(at, format!("`{}` is not a month, expected YYYY-MM", at.get_ref()));
-            }
+    fn resolve(mut self, mut spec: DefinitionSpec) -> Result<Plan, Problems> {
+        let mut names = Names { levels: spec.registry.levels.clone(), ..Names::default() };
+        let term = self.term(&spec.pipeline.term);
+        let mut references = Vec::new();
+        for (i, reference) in spec.references.into_iter().enumerate() {
+            names.references.insert(reference.id.clone(), ReferenceId(i));
+            references.push(self.reference(reference));
         }
+        let (returns, tables, table_returns) = self.returns(spec.returns, &mut names);
+        let rules: Vec<_> = spec.rules.into_iter().map(|r| self.rule(r, &names, &tables)).collect();
+        let merges: Vec<_> = spec.merges.into_iter().map(|m| self.merge(m, &names, &tables)).collect();
+        let measures = self.measures(spec.measures, spec.pipeline.period, &mut names, &tables, &references);
+        let sheets: Vec<_> =
+            std::mem::take(&mut spec.workbook.sheets).into_iter().map(|s| self.sheet(s, &names, &tables)).collect();
+
+        self.problems.sort_by_key(|(_, span)| span.as_ref().map(|s| s.start));
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        // With no problem found, every part resolved.
+        let plan = (|| {
+            let w = spec.workbook;
+            Some(Plan {
+                pipeline: Pipeline {
+                    name: spec.pipeline.name,
+                    title: spec.pipeline.title,
+                    period: spec.pipeline.period,
+                    quarter_words: spec.pipeline.quarter_words,
+                    term: term?,
+                },
+                registry: RegistryFile { file: spec.registry.file, levels: spec.registry.levels },
+                references: references.into_iter().collect::<Option<_>>()?,
+                returns,
+                tables: tables.into_iter().collect::<Option<_>>()?,
+                table_returns,
+                rules: rules.into_iter().collect::<Option<_>>()?,
+                reconciliations: merges.into_iter().collect::<Option<_>>()?,
+                measures: measures.into_iter().collect::<Option<_>>()?,
+                workbook: Workbook {
+                    file: w.file,
+                    superior: w.superior,
+                    issuer: w.issuer,
+                    motto: w.motto,
+                    place: w.place,
+                    date_line: w.date_line,
+                    period_line: w.period_line,
+                    severities: w.severities,
+                    signature: w.signature,
+                    sheets: sheets.into_iter().collect::<Option<_>>()?,
+                },
+                messages: spec.messages,
+                limits: spec.limits,
+                policy: spec.policy,
+            })
+        })();
+        plan.ok_or_else(|| vec![("the definition could not be resolved".to_string(), None)])
     }
 
-    fn returns(&mut self, def: &Definition) {
-        let mut ids = HashSet::new();
-        for ret in &def.returns {
-            if !ids.insert(&ret.id) {
-                self.fail_nowhere(format!("return `{}` is defined twice", ret.id));
+    fn term(&mut self, term: &TermSpec) -> Option<Term> {
+        let mut month = |at: &Spanned<String>| match at.get_ref().parse::<Month>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                self.fail(at, format!("`{}` is not a month, expected YYYY-MM", at.get_ref()));
+                None
             }
-            for kind in &ret.senders {
-                if !def.registry.levels.contains(kind) {
+        };
+        let (start, end) = (month(&term.start), month(&term.end));
+        Some(Term { start: start?, end: end? })
+    }
+
+    fn level(&mut self, names: &Names, at: &Spanned<String>) -> Option<String> {
+        if names.levels.contains(at.get_ref()) {
+            return Some(at.get_ref().clone());
+        }
+        self.fail(
+            at,
+            format!("`{}` is not a registry level, expected one of {}", at.get_ref(), names.levels.join(", ")),
+        );
+        None
+    }
+
+    fn reference(&mut self, spec: ReferenceSpec) -> Option<Reference> {
+        let table = self.table(spec.table, spec.id.clone());
+        let key = table.as_ref().and_then(|t| self.field_of(t, &spec.key)).map(|_| spec.key.into_inner());
+        Some(Reference { id: spec.id, file: spec.file, key: key?, cutoff: spec.cutoff.map(|c| c.label), table: table? })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn returns(&mut self, specs: Vec<ReturnSpec>, names: &mut Names) -> (Vec<Return>, Vec<Option<Table>>, Vec<usize>) {
+        let mut ids = HashSet::new();
+        let mut returns = Vec::new();
+        let mut tables = Vec::new();
+        let mut table_returns = Vec::new();
+        for (r, spec) in specs.into_iter().enumerate() {
+            if !ids.insert(spec.id.clone()) {
+                self.fail_nowhere(format!("return `{}` is defined twice", spec.id));
+            }
+            for kind in &spec.senders {
+                if !names.levels.contains(kind) {
                     self.fail_nowhere(format!(
                         "return `{}` is sent by `{kind}`, which is not a registry level",
-                        ret.id
+                        spec.id
                     ));
                 }
             }
-            for table in &ret.tables {
-                self.table(table);
+            let mut own = Vec::new();
+            for table in spec.tables {
+                let name = format!("{}.{}", spec.id, table.id);
                 for column in &table.columns {
                     if let Some(unit_of) = &column.unit_of {
-                        if !def.registry.levels.contains(unit_of.kind.get_ref()) {
-                            self.fail(&unit_of.kind, format!("`{}` is not a registry level", unit_of.kind.get_ref()));
-                        }
+                        self.level(names, &unit_of.kind);
                     }
                 }
+                let id = TableId(tables.len());
+                names.tables.insert(name.clone(), id);
+                tables.push(self.table(table, name));
+                table_returns.push(r);
+                own.push(id);
             }
+            returns.push(Return {
+                id: spec.id,
+                title: spec.title,
+                senders: spec.senders,
+                unit_label: spec.header.unit.label,
+                period_label: spec.header.period.label,
+                date_marker: spec.header.date_marker,
+                tables: own,
+                template: spec.template,
+            });
         }
-        for reference in &def.references {
-            self.table(&reference.table);
-            self.field_of(&reference.table, &reference.key);
-        }
+        (returns, tables, table_returns)
     }
 
-    fn table(&mut self, table: &TableSpec) {
+    fn table(&mut self, spec: TableSpec, name: String) -> Option<Table> {
         let mut fields = HashSet::new();
-        for column in &table.columns {
-            if !fields.insert(column.field.get_ref()) {
-                self.fail(&column.field, format!("field `{}` is defined twice", column.field.get_ref()));
+        let mut columns = Vec::new();
+        for column in spec.columns {
+            let field = column.field.get_ref();
+            if !fields.insert(field.clone()) {
+                self.fail(&column.field, format!("field `{field}` is defined twice"));
             }
-            if column.field.get_ref().starts_with('_') {
+            if field.starts_with('_') {
                 self.fail(&column.field, "field ids starting with `_` are reserved for the engine");
             }
             match (column.kind, column.values.is_empty()) {
@@ -168,16 +263,74 @@ impl Checker {
                 }
                 _ => {}
             }
+            let values = column
+                .values
+                .into_iter()
+                .map(|v| {
+                    let matches = std::iter::once(&v.id)
+                        .chain(std::iter::once(&v.label))
+                        .chain(&v.aliases)
+                        .map(|t| text::fold(t));
+                    Category { matches: matches.collect(), id: v.id, label: v.label }
+                })
+                .collect();
+            columns.push(Column {
+                matches: Column::matches(&column.header, &column.aliases),
+                field: column.field.into_inner(),
+                header: column.header,
+                aliases: column.aliases,
+                kind: column.kind,
+                required: column.required,
+                ignore: column.ignore,
+                blank: column.blank,
+                values,
+                unit_of: column.unit_of.map(|u| UnitOf { kind: u.kind.into_inner(), under_sender: u.under_sender }),
+            });
         }
-        if let Some(total) = &table.total_row {
-            self.field_of(table, &total.column);
+        let mut table = Table {
+            id: spec.id,
+            name,
+            sheet: spec.sheet,
+            header_rows: spec.header_rows,
+            numbering_row: spec.numbering_row,
+            total_row: None,
+            stop_at: spec.stop_at.iter().map(|s| text::fold(s)).collect(),
+            unique: Vec::new(),
+            columns,
+        };
+        let mut complete = true;
+        if let Some(total) = spec.total_row {
+            match self.column_index(&table, &total.column) {
+                Some(column) => table.total_row = Some(TotalRow { column, label: total.label }),
+                None => complete = false,
+            }
         }
-        for field in &table.unique {
-            self.field_of(table, field);
+        for field in &spec.unique {
+            match self.column_index(&table, field) {
+                Some(i) => table.unique.push(i),
+                None => complete = false,
+            }
         }
+        complete.then_some(table)
     }
 
-    fn field_of(&mut self, table: &TableSpec, field: &Spanned<String>) -> Option<ValueKind> {
+    fn unknown_field(&mut self, table: &Table, field: &Spanned<String>) {
+        let known: Vec<_> = table.columns.iter().map(|c| c.field.as_str()).collect();
+        self.fail(field, format!("unknown field `{}`, expected one of {}", field.get_ref(), known.join(", ")));
+    }
+
+    /// The index of a column of the table (not an engine field such as `_unit`).
+    fn column_index(&mut self, table: &Table, field: &Spanned<String>) -> Option<usize> {
+        let found = table.columns.iter().position(|c| &c.field == field.get_ref());
+        if found.is_none() {
+            self.unknown_field(table, field);
+        }
+        found
+    }
+
+    /// The kind of a field of the table's rows: a column, or `_unit`/`_period`, which the
+    /// engine adds to every row.
+    fn field_of(&mut self, table: &Table, field: &Spanned<String>) -> Option<ValueKind> {
         let name = field.get_ref();
         if name == "_unit" || name == "_period" {
             return Some(ValueKind::Text);
@@ -185,212 +338,352 @@ impl Checker {
         match table.column(name) {
             Some(c) => Some(c.kind),
             None => {
-                let known: Vec<_> = table.columns.iter().map(|c| c.field.get_ref().as_str()).collect();
-                self.fail(field, format!("unknown field `{name}`, expected one of {}", known.join(", ")));
+                self.unknown_field(table, field);
                 None
             }
         }
     }
 
-    fn table_ref<'d>(&mut self, def: &'d Definition, at: &Spanned<String>) -> Option<&'d TableSpec> {
-        match def.table(at.get_ref()) {
-            Some((_, t)) => Some(t),
-            None => {
-                self.fail(
-                    at,
-                    format!("unknown table `{}`, expected one of {}", at.get_ref(), table_names(def).join(", ")),
-                );
+    fn table_ref(&mut self, names: &Names, at: &Spanned<String>) -> Option<TableId> {
+        let found = names.tables.get(at.get_ref()).copied();
+        if found.is_none() {
+            let mut known: Vec<_> = names.tables.iter().map(|(n, id)| (id, n.as_str())).collect();
+            known.sort();
+            let known: Vec<_> = known.into_iter().map(|(_, n)| n).collect();
+            self.fail(at, format!("unknown table `{}`, expected one of {}", at.get_ref(), known.join(", ")));
+        }
+        found
+    }
+
+    fn sql(&mut self, at: &Spanned<String>, text: &str) -> Option<Sql> {
+        match polars::sql::sql_expr(text) {
+            Ok(expr) => Some(Sql { text: text.to_string(), expr }),
+            Err(e) => {
+                self.fail(at, format!("`{text}` is not a valid SQL expression: {e}"));
                 None
             }
         }
     }
 
-    fn sql(&mut self, at: &Spanned<String>, text: &str) {
-        if let Err(e) = polars::sql::sql_expr(text) {
-            self.fail(at, format!("`{text}` is not a valid SQL expression: {e}"));
+    fn rule(&mut self, spec: RuleSpec, names: &Names, tables: &[Option<Table>]) -> Option<Rule> {
+        let id = self.table_ref(names, &spec.table)?;
+        let table = tables[id.0].as_ref()?;
+        let mut resolved = true;
+        if let Some(cell) = &spec.cell {
+            resolved &= self.field_of(table, cell).is_some();
         }
-    }
-
-    fn rules(&mut self, def: &Definition) {
-        for rule in &def.rules {
-            let Some(table) = self.table_ref(def, &rule.table) else { continue };
-            if rule.for_each.is_empty() {
-                self.sql(&rule.check, rule.check.get_ref());
-                if rule.cell.is_none() && rule.scope == RuleScope::Row {
-                    self.fail(&rule.check, format!("rule `{}` needs `cell` or `for_each` to point at a cell", rule.id));
+        let kind = match spec.scope {
+            RuleScope::Return => RuleKind::Return(self.sql(&spec.check, spec.check.get_ref())?),
+            RuleScope::Row if spec.for_each.is_empty() => {
+                let check = self.sql(&spec.check, spec.check.get_ref());
+                let Some(cell) = &spec.cell else {
+                    self.fail(&spec.check, format!("rule `{}` needs `cell` or `for_each` to point at a cell", spec.id));
+                    return None;
+                };
+                RuleKind::Row(vec![RowCheck { check: check?, cell: cell.get_ref().clone() }])
+            }
+            RuleScope::Row => {
+                let mut checks = Vec::new();
+                for field in &spec.for_each {
+                    resolved &= self.field_of(table, field).is_some();
+                    let text = spec.check.get_ref().replace("{field}", field.get_ref());
+                    if let Some(check) = self.sql(&spec.check, &text) {
+                        let cell = spec.cell.as_ref().unwrap_or(field).get_ref().clone();
+                        checks.push(RowCheck { check, cell });
+                    }
                 }
+                RuleKind::Row(checks)
             }
-            for field in &rule.for_each {
-                self.field_of(table, field);
-                self.sql(&rule.check, &rule.check.get_ref().replace("{field}", field.get_ref()));
-            }
-            if let Some(cell) = &rule.cell {
-                self.field_of(table, cell);
-            }
-        }
+        };
+        resolved.then_some(Rule { id: spec.id, table: id, severity: spec.severity, message: spec.message, kind })
     }
 
-    fn merges(&mut self, def: &Definition) {
-        for merge in &def.merges {
-            for side in [&merge.left, &merge.right] {
-                if let Some(table) = self.table_ref(def, &side.table) {
-                    self.field_of(table, &side.unit);
-                    self.field_of(table, &side.field);
-                }
-            }
-        }
+    fn side(&mut self, spec: &MergeSideSpec, names: &Names, tables: &[Option<Table>]) -> Option<Side> {
+        let id = self.table_ref(names, &spec.table)?;
+        let table = tables[id.0].as_ref()?;
+        let (unit, field) = (self.field_of(table, &spec.unit), self.field_of(table, &spec.field));
+        unit?;
+        field?;
+        Some(Side { table: id, unit: spec.unit.get_ref().clone(), field: spec.field.get_ref().clone() })
     }
 
-    fn reference_field(&mut self, def: &Definition, at: &Spanned<String>) {
+    fn merge(&mut self, spec: MergeSpec, names: &Names, tables: &[Option<Table>]) -> Option<Reconciliation> {
+        let (left, right) = (self.side(&spec.left, names, tables), self.side(&spec.right, names, tables));
+        Some(Reconciliation { id: spec.id, severity: spec.severity, left: left?, right: right?, message: spec.message })
+    }
+
+    fn reference_field(
+        &mut self,
+        names: &Names,
+        references: &[Option<Reference>],
+        at: &Spanned<String>,
+    ) -> Option<ReferenceField> {
         let Some((reference, field)) = at.get_ref().split_once('.') else {
             self.fail(at, "expected `reference.field`");
-            return;
+            return None;
         };
-        match def.reference(reference) {
-            Some(r) => {
-                let spanned = Spanned::new(at.span(), field.to_string());
-                self.field_of(&r.table, &spanned);
-            }
-            None => self.fail(at, format!("unknown reference `{reference}`")),
-        }
+        let Some(&id) = names.references.get(reference) else {
+            self.fail(at, format!("unknown reference `{reference}`"));
+            return None;
+        };
+        let table = &references[id.0].as_ref()?.table;
+        self.field_of(table, &Spanned::new(at.span(), field.to_string()))?;
+        Some(ReferenceField { reference: id, field: field.to_string() })
     }
 
-    fn measures(&mut self, def: &Definition) {
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
-        for measure in &def.measures {
-            if !seen.insert(&measure.id) {
-                self.fail_nowhere(format!("measure `{}` is defined twice", measure.id));
+    fn measures(
+        &mut self,
+        specs: Vec<MeasureSpec>,
+        period: PeriodKind,
+        names: &mut Names,
+        tables: &[Option<Table>],
+        references: &[Option<Reference>],
+    ) -> Vec<Option<Measure>> {
+        let mut measures = Vec::new();
+        for spec in specs {
+            let id = spec.id.get_ref().clone();
+            if names.measures.contains_key(&id) {
+                self.fail(&spec.id, format!("measure `{id}` is defined twice"));
             }
-            let Some(kind) = measure.kind() else {
-                self.fail_nowhere(format!(
-                    "measure `{}` needs exactly one of `source` (with `window`), `reference`, \
-                     `expr` (with `level`) or `ratio` (two measures)",
-                    measure.id
-                ));
-                continue;
-            };
-            match kind {
-                MeasureKind::Sum { window, .. } => {
-                    let wrong = match (window, def.pipeline.period) {
-                        (Window::Month, PeriodKind::Quarter) => Some("month"),
-                        (Window::Quarter, PeriodKind::Month) => Some("quarter"),
-                        _ => None,
-                    };
-                    if let Some(wrong) = wrong {
-                        self.fail_nowhere(format!(
-                            "measure `{}` sums over a {wrong}, but this pipeline's period is a {}",
-                            measure.id,
-                            if wrong == "month" { "quarter" } else { "month" }
-                        ));
-                    }
-                    let source = measure.source.as_ref().expect("kind Sum has a source");
-                    if let Some(table) = self.table_ref(def, source) {
-                        if let Some(field) = &measure.field {
-                            self.field_of(table, field);
-                        }
-                    }
-                    if let Some(filter) = &measure.filter {
-                        self.sql(filter, filter.get_ref());
-                    }
-                    if let Some(opening) = &measure.opening {
-                        self.reference_field(def, opening);
-                    }
-                }
-                MeasureKind::Reference(_) => {
-                    let at = measure.reference.as_ref().expect("kind Reference has a reference");
-                    self.reference_field(def, at);
-                }
-                MeasureKind::Expr { expr, level } => {
-                    let at = measure.expr.as_ref().expect("kind Expr has an expr");
-                    self.sql(at, expr);
-                    if !def.registry.levels.iter().any(|l| l == level) {
-                        let at = measure.level.as_ref().expect("kind Expr has a level");
-                        self.fail(at, format!("`{level}` is not a registry level"));
-                    }
-                }
-                MeasureKind::Ratio { .. } => {
-                    for part in measure.ratio.iter().flatten() {
-                        if !seen.contains(part.get_ref().as_str()) {
-                            self.fail(
-                                part,
-                                format!(
-                                    "unknown measure `{}` (a ratio may only use measures defined above it)",
-                                    part.get_ref()
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
+            let kind = self.measure_kind(&spec, period, names, tables, references);
+            names.measures.insert(id.clone(), MeasureId(measures.len()));
+            measures.push(kind.map(|kind| Measure { id, kind }));
         }
+        measures
     }
 
-    fn level(&mut self, def: &Definition, at: &Option<Spanned<String>>) {
-        if let Some(at) = at {
-            if !def.registry.levels.contains(at.get_ref()) {
+    fn measure_kind(
+        &mut self,
+        spec: &MeasureSpec,
+        period: PeriodKind,
+        names: &Names,
+        tables: &[Option<Table>],
+        references: &[Option<Reference>],
+    ) -> Option<MeasureKind> {
+        let id = spec.id.get_ref();
+        match (&spec.source, &spec.reference, &spec.expr, &spec.ratio, &spec.window, &spec.level) {
+            (Some(source), None, None, None, Some(window), _) => {
+                let fits = self.window_fits(id, window, period);
+                let source = self.table_ref(names, source);
+                let table = source.and_then(|t| tables[t.0].as_ref());
+                let field = match (&spec.field, table) {
+                    (Some(f), Some(t)) => self.field_of(t, f).map(|kind| Some((f.get_ref().clone(), kind))),
+                    (Some(_), None) => None,
+                    (None, _) => Some(None),
+                };
+                let filter = self.optional(spec.filter.as_ref(), |c, f| c.sql(f, f.get_ref()));
+                let opening = self.optional(spec.opening.as_ref(), |c, o| c.reference_field(names, references, o));
+                let field = field.filter(|_| fits)?;
+                Some(MeasureKind::Sum {
+                    source: source?,
+                    decimal: field.as_ref().is_some_and(|(_, kind)| *kind == ValueKind::Number),
+                    field: field.map(|(f, _)| f),
+                    filter: filter?,
+                    window: *window.get_ref(),
+                    opening: opening?,
+                })
+            }
+            (None, Some(reference), None, None, None, None) => {
+                Some(MeasureKind::Reference(self.reference_field(names, references, reference)?))
+            }
+            (None, None, Some(expr), None, None, Some(level)) => {
+                let (expr, level) = (self.sql(expr, expr.get_ref()), self.level(names, level));
+                Some(MeasureKind::Expr { expr: expr?, level: level? })
+            }
+            (None, None, None, Some(parts), None, None) if parts.len() == 2 => {
+                let mut measure = |part: &Spanned<String>| {
+                    let found = names.measures.get(part.get_ref()).copied();
+                    if found.is_none() {
+                        self.fail(
+                            part,
+                            format!(
+                                "unknown measure `{}` (a ratio may only use measures defined above it)",
+                                part.get_ref()
+                            ),
+                        );
+                    }
+                    found
+                };
+                let (numerator, denominator) = (measure(&parts[0]), measure(&parts[1]));
+                Some(MeasureKind::Ratio {
+                    numerator: numerator?,
+                    denominator: denominator?,
+                    scale: spec.scale.unwrap_or(100.0),
+                })
+            }
+            _ => {
                 self.fail(
-                    at,
+                    &spec.id,
                     format!(
-                        "`{}` is not a registry level, expected one of {}",
-                        at.get_ref(),
-                        def.registry.levels.join(", ")
+                        "measure `{id}` needs exactly one of `source` (with `window`), `reference`, \
+                         `expr` (with `level`) or `ratio` (two measures)"
                     ),
                 );
+                None
             }
         }
     }
 
-    fn sheets(&mut self, def: &Definition) {
-        for sheet in &def.workbook.sheets {
-            self.level(def, &sheet.level);
-            self.level(def, &sheet.group_by);
-            self.level(def, &sheet.total);
-            let rows_table = match (sheet.kind, &sheet.table) {
-                (SheetKind::Rows, Some(t)) => self.table_ref(def, t),
-                (SheetKind::Rows, None) => {
-                    self.fail_nowhere(format!("sheet `{}` of kind rows needs `table`", sheet.name));
-                    None
-                }
-                _ => None,
-            };
-            if sheet.kind == SheetKind::Units && sheet.level.is_none() {
-                self.fail_nowhere(format!("sheet `{}` of kind units needs `level`", sheet.name));
-            }
-            if sheet.kind == SheetKind::Completeness && sheet.group_by.is_none() {
-                self.fail_nowhere(format!("sheet `{}` of kind completeness needs `group_by`", sheet.name));
-            }
-            for column in &sheet.columns {
-                self.sheet_value(def, sheet.kind, rows_table, &column.value);
-            }
-            if let Some(chart) = &sheet.chart {
-                self.sheet_value(def, sheet.kind, rows_table, &chart.value);
-            }
-        }
-    }
-
-    fn sheet_value(&mut self, def: &Definition, kind: SheetKind, table: Option<&TableSpec>, at: &Spanned<String>) {
-        let value = at.get_ref();
-        let (source, name) = value.split_once(':').unwrap_or(("", value));
-        let known_measure = |m: &str| def.measure(m).is_some();
-        let ok = match (kind, source) {
-            (SheetKind::Units | SheetKind::Rows, "unit") => ["code", "name", "parent", "parent_name"].contains(&name),
-            (SheetKind::Units, "measure") => known_measure(name),
-            (SheetKind::Units, "fraction") => {
-                name.split_once('/').is_some_and(|(a, b)| known_measure(a) && known_measure(b))
-            }
-            (SheetKind::Rows, "field") => {
-                if let Some(table) = table {
-                    self.field_of(table, &Spanned::new(at.span(), name.to_string()));
-                }
-                true
-            }
-            (SheetKind::Findings, "finding") => crate::finding::ATTRIBUTES.contains(&name),
-            (SheetKind::Completeness, "completeness") => crate::report::COMPLETENESS_ATTRIBUTES.contains(&name),
-            _ => false,
+    /// Whether a sum's window fits the pipeline's period (a quarterly pipeline has no month).
+    fn window_fits(&mut self, id: &str, window: &Spanned<Window>, period: PeriodKind) -> bool {
+        let wrong = match (window.get_ref(), period) {
+            (Window::Month, PeriodKind::Quarter) => ("month", "quarter"),
+            (Window::Quarter, PeriodKind::Month) => ("quarter", "month"),
+            _ => return true,
         };
-        if !ok {
-            self.fail(at, format!("`{value}` is not a value this sheet can show"));
+        self.fail(
+            window,
+            format!("measure `{id}` sums over a {}, but this pipeline's period is a {}", wrong.0, wrong.1),
+        );
+        false
+    }
+
+    /// An optional part resolved: `Some(None)` when absent, `None` when it failed.
+    fn optional<S, T>(
+        &mut self,
+        spec: Option<&S>,
+        resolve: impl FnOnce(&mut Self, &S) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match spec {
+            None => Some(None),
+            Some(spec) => resolve(self, spec).map(Some),
         }
+    }
+
+    fn sheet(&mut self, spec: SheetSpec, names: &Names, tables: &[Option<Table>]) -> Option<Sheet> {
+        let name = spec.name.get_ref().clone();
+        let needs = |checker: &mut Self, key: &str, value: Option<&Spanned<String>>, kind: &str| {
+            if value.is_none() {
+                checker.fail(&spec.name, format!("sheet `{name}` of kind {kind} needs `{key}`"));
+            }
+        };
+        let layout = match spec.kind {
+            SheetKind::Units => {
+                needs(self, "level", spec.level.as_ref(), "units");
+                let level = spec.level.as_ref().and_then(|l| self.level(names, l));
+                let group_by = self.optional(spec.group_by.as_ref(), |c, g| c.level(names, g));
+                let total = self.optional(spec.total.as_ref(), |c, t| c.level(names, t));
+                let columns: Vec<_> = spec
+                    .columns
+                    .into_iter()
+                    .map(|c| {
+                        let value = self.unit_value(names, &c.value);
+                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
+                    })
+                    .collect();
+                let chart = self.optional(spec.chart.as_ref(), |c, chart| {
+                    let value = c.unit_value(names, &chart.value)?;
+                    let column = columns.iter().position(|col| col.as_ref().is_some_and(|col| col.value == value));
+                    if column.is_none() {
+                        c.fail(&chart.value, format!("`{}` is not a column of sheet `{name}`", chart.value.get_ref()));
+                    }
+                    Some(Chart { title: chart.title.clone(), column: column? })
+                });
+                Layout::Units(UnitsLayout {
+                    level: level?,
+                    group_by: group_by?,
+                    subtotal_label: spec.labels.get("subtotal").cloned().unwrap_or_else(|| "{name}".into()),
+                    total: total?,
+                    total_label: spec.total_label.unwrap_or_else(|| "{name}".into()),
+                    attainment: spec.attainment,
+                    chart: chart?,
+                    columns: columns.into_iter().collect::<Option<_>>()?,
+                })
+            }
+            SheetKind::Rows => {
+                needs(self, "table", spec.table.as_ref(), "rows");
+                let table = spec.table.as_ref().and_then(|t| self.table_ref(names, t));
+                let spec_table = table.and_then(|t| tables[t.0].as_ref());
+                let columns: Vec<_> = spec
+                    .columns
+                    .into_iter()
+                    .map(|c| {
+                        let value = self.row_value(spec_table, &c.value);
+                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
+                    })
+                    .collect();
+                Layout::Rows(RowsLayout {
+                    table: table?,
+                    total_label: spec.total_label.unwrap_or_default(),
+                    columns: columns.into_iter().collect::<Option<_>>()?,
+                })
+            }
+            SheetKind::Findings => {
+                let columns: Vec<_> = spec
+                    .columns
+                    .into_iter()
+                    .map(|c| {
+                        let value = self.attribute::<FindingAttribute>(&c.value, "finding");
+                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
+                    })
+                    .collect();
+                Layout::Findings(columns.into_iter().collect::<Option<_>>()?)
+            }
+            SheetKind::Completeness => {
+                needs(self, "group_by", spec.group_by.as_ref(), "completeness");
+                let group_by = spec.group_by.as_ref().and_then(|g| self.level(names, g));
+                let columns: Vec<_> = spec
+                    .columns
+                    .into_iter()
+                    .map(|c| {
+                        let value = self.attribute::<CompletenessAttribute>(&c.value, "completeness");
+                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
+                    })
+                    .collect();
+                Layout::Completeness(CompletenessLayout {
+                    group_by: group_by?,
+                    missing_title: spec.missing_title,
+                    columns: columns.into_iter().collect::<Option<_>>()?,
+                })
+            }
+            SheetKind::Info => Layout::Info,
+        };
+        Some(Sheet { name, title: spec.title, labels: spec.labels, layout })
+    }
+
+    fn cannot_show(&mut self, at: &Spanned<String>) {
+        self.fail(at, format!("`{}` is not a value this sheet can show", at.get_ref()));
+    }
+
+    fn unit_value(&mut self, names: &Names, at: &Spanned<String>) -> Option<UnitValue> {
+        let measure = |m: &str| names.measures.get(m).copied();
+        let value = match at.get_ref().split_once(':') {
+            Some(("unit", name)) => UnitAttribute::parse(name).map(UnitValue::Unit),
+            Some(("measure", name)) => measure(name).map(UnitValue::Measure),
+            Some(("fraction", name)) => {
+                name.split_once('/').and_then(|(a, b)| Some(UnitValue::Fraction(measure(a)?, measure(b)?)))
+            }
+            _ => None,
+        };
+        if value.is_none() {
+            self.cannot_show(at);
+        }
+        value
+    }
+
+    fn row_value(&mut self, table: Option<&Table>, at: &Spanned<String>) -> Option<RowValue> {
+        match at.get_ref().split_once(':') {
+            Some(("unit", name)) if UnitAttribute::parse(name).is_some() => {
+                UnitAttribute::parse(name).map(RowValue::Unit)
+            }
+            Some(("field", name)) => {
+                let table = table?;
+                self.field_of(table, &Spanned::new(at.span(), name.to_string()))?;
+                Some(RowValue::Field(name.to_string()))
+            }
+            _ => {
+                self.cannot_show(at);
+                None
+            }
+        }
+    }
+
+    fn attribute<A: FromStr>(&mut self, at: &Spanned<String>, source: &str) -> Option<A> {
+        let value = at.get_ref().split_once(':').filter(|(s, _)| *s == source).and_then(|(_, n)| n.parse().ok());
+        if value.is_none() {
+            self.cannot_show(at);
+        }
+        value
     }
 }
 
@@ -411,6 +704,42 @@ mod tests {
         let out = problems(text);
         assert!(out.contains("unknown field `titel`"), "{out}");
         assert!(out.contains("p.toml:3:1"), "{out}");
+    }
+
+    #[test]
+    fn every_broken_reference_is_reported_with_its_place_and_a_caret() {
+        let broken = crate::testing::PIPELINE
+            .replacen("field = \"admitted\"\nwindow = \"month\"", "field = \"admited\"\nwindow = \"month\"", 1)
+            .replacen("check = \"female <= admitted\"", "check = \"female <= \"", 1)
+            .replacen("value = \"measure:pct_plan\"", "value = \"measure:pct_plna\"", 1)
+            .replacen("level = \"commune\"\ngroup_by", "level = \"communes\"\ngroup_by", 1)
+            .replacen("window = \"year\"", "window = \"quarter\"", 1);
+        let expected = r#"error: `female <= ` is not a valid SQL expression: unable to parse 'female <= ' as Expr
+ --> p.toml:65:9
+   |
+65 | check = "female <= "
+   |         ^
+error: unknown field `admited`, expected one of name, admitted, female
+ --> p.toml:87:9
+   |
+87 | field = "admited"
+   |         ^
+error: measure `adm_year` sums over a quarter, but this pipeline's period is a month
+ --> p.toml:94:10
+   |
+94 | window = "quarter"
+   |          ^
+error: `communes` is not a registry level, expected one of province, district, commune
+ --> p.toml:125:9
+    |
+125 | level = "communes"
+    |         ^
+error: `measure:pct_plna` is not a value this sheet can show
+ --> p.toml:136:36
+    |
+136 |   { label = ["Plan", "%"], value = "measure:pct_plna", format = "percent" },
+    |                                    ^"#;
+        assert_eq!(problems(&broken), expected);
     }
 
     #[test]

@@ -49,10 +49,16 @@ const COLUMNS: [&str; 7] = ["code", "name", "kind", "parent", "valid_from", "val
 impl Registry {
     /// Read `code,name,kind,parent,valid_from,valid_to,aliases` (UTF-8 CSV).
     pub fn load(path: &Path) -> anyhow::Result<Registry> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read the registry {}", path.display()))?;
+        Registry::parse(&bytes, path)
+    }
+
+    /// The registry in CSV `bytes`; `path` only names it in messages.
+    pub fn parse(bytes: &[u8], path: &Path) -> anyhow::Result<Registry> {
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
-            .try_into_reader_with_file_path(Some(path.into()))?
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
             .finish()
             .map_err(|e| anyhow::anyhow!("cannot read the registry {}: {e}", path.display()))?;
         for column in COLUMNS {

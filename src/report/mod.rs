@@ -14,25 +14,22 @@ use rust_xlsxwriter::{
     Worksheet,
 };
 
-use crate::definition::{CellFormat, Definition, SheetColumn, SheetKind, SheetSpec};
-use crate::finding::Finding;
-use crate::ingest::FileRecord;
-use crate::merge::{self, Expectation, Tally};
-use crate::period::Period;
+use crate::definition::{
+    CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Header, Layout, Plan, RowValue,
+    RowsLayout, Sheet, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
+};
+use crate::draw;
+use crate::model::frame::{any_text, text_column};
+use crate::model::{tally_by_group, Expectation, FileRecord, Finding, Period, ReturnStatus, Tally};
 use crate::registry::{Hierarchy, Unit};
-use crate::validate::any_text;
-
-/// What a completeness sheet can show (`completeness:NAME`).
-pub const COMPLETENESS_ATTRIBUTES: [&str; 8] =
-    ["group", "expected", "received", "accepted", "rejected", "superseded", "missing", "rate"];
 
 /// Everything the report draws from.
 pub struct ReportInput<'a> {
-    pub def: &'a Definition,
+    pub plan: &'a Plan,
     pub hierarchy: &'a Hierarchy,
     pub period: Period,
     pub figures: &'a DataFrame,
-    /// The month's accepted rows per return table.
+    /// The period's accepted rows per return table.
     pub tables: &'a BTreeMap<String, DataFrame>,
     pub findings: &'a [Finding],
     pub completeness: &'a [Expectation],
@@ -100,7 +97,7 @@ pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     let formats = Formats::new();
     // The sheets are independent: draw them on both cores, then bind them in order.
     let sheets = input
-        .def
+        .plan
         .workbook
         .sheets
         .par_iter()
@@ -108,12 +105,13 @@ pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
             let mut sheet = Worksheet::new();
             sheet.set_name(&spec.name).with_context(|| format!("bad sheet name {}", spec.name))?;
             sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
-            match spec.kind {
-                SheetKind::Units => units_sheet(&mut sheet, spec, input, &formats)?,
-                SheetKind::Rows => rows_sheet(&mut sheet, spec, input, &formats)?,
-                SheetKind::Findings => findings_sheet(&mut sheet, spec, input, &formats)?,
-                SheetKind::Completeness => completeness_sheet(&mut sheet, spec, input, &formats)?,
-                SheetKind::Info => info_sheet(&mut sheet, spec, input, &formats)?,
+            let mut draw = Draw { sheet: &mut sheet, spec, input, f: &formats };
+            match &spec.layout {
+                Layout::Units(layout) => draw.units(layout)?,
+                Layout::Rows(layout) => draw.rows(layout)?,
+                Layout::Findings(columns) => draw.findings(columns)?,
+                Layout::Completeness(layout) => draw.completeness(layout)?,
+                Layout::Info => draw.info()?,
             }
             Ok(sheet)
         })
@@ -125,108 +123,11 @@ pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     Ok(book.save_to_buffer()?)
 }
 
-/// The official title block and the sheet title; returns the first free row.
-fn title_block(
-    sheet: &mut Worksheet,
-    spec: &SheetSpec,
-    input: &ReportInput,
-    width: u16,
-    f: &Formats,
-) -> anyhow::Result<u32> {
-    let wb = &input.def.workbook;
-    let last = width.max(4) - 1;
-    let split = last / 2;
-    sheet.merge_range(0, 0, 0, split.saturating_sub(1).max(1), &wb.superior, &f.bold)?;
-    sheet.merge_range(1, 0, 1, split.saturating_sub(1).max(1), &wb.issuer, &f.bold)?;
-    sheet.merge_range(0, split + 1, 0, last, &wb.motto, &f.bold)?;
-    let (day, month, year) = (input.today.format("%d"), input.today.format("%m"), input.today.format("%Y"));
-    let date_line = wb
-        .date_line
-        .replace("{place}", &wb.place)
-        .replace("{day}", &day.to_string())
-        .replace("{month}", &month.to_string())
-        .replace("{year}", &year.to_string());
-    sheet.merge_range(1, split + 1, 1, last, &date_line, &f.italic)?;
-    let mut row = 3;
-    if let Some(title) = &spec.title {
-        sheet.merge_range(row, 0, row, last, title, &f.title)?;
-        row += 1;
-    }
-    let period_line = input.period.fill(&wb.period_line);
-    sheet.merge_range(row, 0, row, last, &period_line, &f.subtitle)?;
-    Ok(row + 2)
-}
-
-/// Recipients on the left and the signatory on the right, two rows under `row`.
-fn signature_block(
-    sheet: &mut Worksheet,
-    input: &ReportInput,
-    row: u32,
-    width: u16,
-    f: &Formats,
-) -> anyhow::Result<()> {
-    let signature = &input.def.workbook.signature;
-    let right = width.saturating_sub(width / 3).max(1);
-    for (i, line) in signature.left.iter().enumerate() {
-        let format = if i == 0 { &f.bold_left } else { &f.small };
-        sheet.write_string_with_format(row + 2 + i as u32, 0, line, format)?;
-    }
-    for (i, line) in signature.right.iter().enumerate() {
-        sheet.merge_range(row + 2 + i as u32, right, row + 2 + i as u32, width.max(right + 1) - 1, line, &f.bold)?;
-    }
-    Ok(())
-}
-
-/// Column headers of one or two rows (a group label over its sub-labels); returns the first data row.
-fn headers(sheet: &mut Worksheet, columns: &[SheetColumn], row: u32, f: &Formats) -> anyhow::Result<u32> {
-    let two_rows = columns.iter().any(|c| c.label.parts().len() > 1);
-    let mut c = 0usize;
-    while c < columns.len() {
-        let parts = columns[c].label.parts();
-        let col = c as u16;
-        if parts.len() > 1 {
-            let group = parts[0];
-            let mut end = c;
-            while end + 1 < columns.len()
-                && columns[end + 1].label.parts().first() == Some(&group)
-                && columns[end + 1].label.parts().len() > 1
-            {
-                end += 1;
-            }
-            if end > c {
-                sheet.merge_range(row, col, row, end as u16, group, &f.header)?;
-            } else {
-                sheet.write_string_with_format(row, col, group, &f.header)?;
-            }
-            for (k, column) in columns.iter().enumerate().take(end + 1).skip(c) {
-                let sub = column.label.parts()[1..].join(" ");
-                sheet.write_string_with_format(row + 1, k as u16, &sub, &f.header)?;
-            }
-            c = end + 1;
-        } else {
-            if two_rows {
-                sheet.merge_range(row, col, row + 1, col, parts[0], &f.header)?;
-            } else {
-                sheet.write_string_with_format(row, col, parts[0], &f.header)?;
-            }
-            c += 1;
-        }
-    }
-    for (k, column) in columns.iter().enumerate() {
-        sheet.set_column_width(
-            k as u16,
-            column.width.unwrap_or(if column.format == CellFormat::Text { 24.0 } else { 11.0 }),
-        )?;
-    }
-    let data = row + if two_rows { 2 } else { 1 };
-    // Wrapped header text needs room: readers do not grow rows written without a height.
-    let lines = |label: &str, width: f64| (label.chars().count() as f64 * 1.1 / width.max(1.0)).ceil().max(1.0);
-    let width_of = |c: &SheetColumn| c.width.unwrap_or(if c.format == CellFormat::Text { 24.0 } else { 11.0 });
-    let deepest =
-        columns.iter().map(|c| lines(c.label.parts().last().copied().unwrap_or(""), width_of(c))).fold(1.0, f64::max);
-    sheet.set_row_height(data - 1, 15.0 * deepest.min(4.0))?;
-    sheet.set_repeat_rows(row, data - 1)?;
-    Ok(data)
+/// A value to write in a cell.
+enum Written {
+    Text(String),
+    Number(f64),
+    Blank,
 }
 
 /// Values of the figures frame by unit code.
@@ -237,7 +138,7 @@ struct Figures<'a> {
 
 impl<'a> Figures<'a> {
     fn new(df: &'a DataFrame) -> anyhow::Result<Figures<'a>> {
-        let codes = crate::validate::text_column(df, "code")?;
+        let codes = text_column(df, "code")?;
         Ok(Figures { df, index: codes.into_iter().enumerate().map(|(i, c)| (c, i)).collect() })
     }
 
@@ -248,232 +149,419 @@ impl<'a> Figures<'a> {
     }
 }
 
-enum Written {
-    Text(String),
-    Number(f64),
-    Blank,
+/// One sheet being drawn.
+struct Draw<'a> {
+    sheet: &'a mut Worksheet,
+    spec: &'a Sheet,
+    input: &'a ReportInput<'a>,
+    f: &'a Formats,
 }
 
-/// `unit:code|name|parent|parent_name` of a unit.
-fn unit_text(hierarchy: &Hierarchy, code: &str, attribute: &str) -> String {
-    let unit = hierarchy.unit(code);
-    match attribute {
-        "code" => code.to_string(),
-        "name" => unit.map(|u| u.name.clone()).unwrap_or_default(),
-        "parent" => unit.map(|u| u.parent.clone()).unwrap_or_default(),
-        _ => unit.and_then(|u| hierarchy.unit(&u.parent)).map(|p| p.name.clone()).unwrap_or_default(),
+impl Draw<'_> {
+    /// The official title block and the sheet title; returns the first free row.
+    fn title_block(&mut self, width: u16) -> anyhow::Result<u32> {
+        let wb = &self.input.plan.workbook;
+        let today = self.input.today;
+        let date_line = wb
+            .date_line
+            .replace("{place}", &wb.place)
+            .replace("{day}", &today.format("%d").to_string())
+            .replace("{month}", &today.format("%m").to_string())
+            .replace("{year}", &today.format("%Y").to_string());
+        let right = [(wb.motto.as_str(), &self.f.bold), (date_line.as_str(), &self.f.italic)];
+        let mut row =
+            draw::letterhead(self.sheet, width, &[wb.superior.as_str(), wb.issuer.as_str()], &self.f.bold, &right)? + 1;
+        if let Some(title) = &self.spec.title {
+            draw::across(self.sheet, row, width, title, &self.f.title)?;
+            row += 1;
+        }
+        draw::across(self.sheet, row, width, &self.input.period.fill(&wb.period_line), &self.f.subtitle)?;
+        Ok(row + 2)
+    }
+
+    /// Column headers of one or two rows, the columns' widths, and header rows repeated on
+    /// every printed page; returns the first data row.
+    fn headers<V>(&mut self, columns: &[SheetColumn<V>], row: u32) -> anyhow::Result<u32> {
+        let labels: Vec<&Header> = columns.iter().map(|c| &c.label).collect();
+        let data = draw::headers(self.sheet, &labels, row, draw::depth_of(&labels), &self.f.header)?;
+        for (k, column) in columns.iter().enumerate() {
+            self.sheet.set_column_width(k as u16, column.width())?;
+        }
+        // Wrapped header text needs room: readers do not grow rows written without a height.
+        let lines = |label: &str, width: f64| (label.chars().count() as f64 * 1.1 / width.max(1.0)).ceil().max(1.0);
+        let deepest =
+            columns.iter().map(|c| lines(c.label.parts().last().copied().unwrap_or(""), c.width())).fold(1.0, f64::max);
+        self.sheet.set_row_height(data - 1, 15.0 * deepest.min(4.0))?;
+        self.sheet.set_repeat_rows(row, data - 1)?;
+        Ok(data)
+    }
+
+    /// Recipients on the left and the signatory on the right, two rows under `row`.
+    fn signature(&mut self, row: u32, width: u16) -> anyhow::Result<()> {
+        let signature = &self.input.plan.workbook.signature;
+        let right = width.saturating_sub(width / 3).max(1);
+        for (i, line) in signature.left.iter().enumerate() {
+            let format = if i == 0 { &self.f.bold_left } else { &self.f.small };
+            self.sheet.write_string_with_format(row + 2 + i as u32, 0, line, format)?;
+        }
+        for (i, line) in signature.right.iter().enumerate() {
+            let r = row + 2 + i as u32;
+            self.sheet.merge_range(r, right, r, width.max(right + 1) - 1, line, &self.f.bold)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, row: u32, col: u16, value: Written, format: CellFormat, total: bool) -> anyhow::Result<()> {
+        let f = self.f;
+        let (text_f, number_f) = match (format, total) {
+            (CellFormat::Percent, false) => (&f.text, &f.percent),
+            (CellFormat::Percent, true) => (&f.total_text, &f.total_percent),
+            (CellFormat::Decimal, false) => (&f.text, &f.decimal),
+            (CellFormat::Decimal, true) => (&f.total_text, &f.total_decimal),
+            (_, false) => (&f.text, &f.count),
+            (_, true) => (&f.total_text, &f.total_count),
+        };
+        match value {
+            Written::Text(t) => self.sheet.write_string_with_format(row, col, &t, text_f)?,
+            Written::Number(n) => self.sheet.write_number_with_format(row, col, n, number_f)?,
+            Written::Blank => self.sheet.write_blank(row, col, number_f)?,
+        };
+        Ok(())
+    }
+
+    fn units(&mut self, layout: &UnitsLayout) -> anyhow::Result<()> {
+        let input = self.input;
+        let figures = Figures::new(input.figures)?;
+        let h = input.hierarchy;
+        let width = layout.columns.len() as u16;
+        let top = self.title_block(width)?;
+        let first = self.headers(&layout.columns, top)?;
+        let name_column = layout.name_column();
+        let mut row = first;
+        let mut detail_rows = Vec::new();
+        let write_unit = |draw: &mut Self, row: u32, code: &str, label: Option<String>| -> anyhow::Result<()> {
+            for (k, column) in layout.columns.iter().enumerate() {
+                let value = match (&label, Some(k) == name_column) {
+                    (Some(l), true) => Written::Text(l.clone()),
+                    _ => unit_value(input, &figures, code, column.value, column.format),
+                };
+                draw.write(row, k as u16, value, column.format, label.is_some())?;
+            }
+            Ok(())
+        };
+        match &layout.group_by {
+            Some(group) => {
+                // Each unit's group, found once: not once per group and unit.
+                let mut members: HashMap<&str, Vec<&Unit>> = HashMap::new();
+                for u in h.of_kind(&layout.level) {
+                    if let Some(a) = h.ancestor_of_kind(&u.code, group) {
+                        members.entry(a.code.as_str()).or_default().push(u);
+                    }
+                }
+                for g in h.of_kind(group) {
+                    let Some(members) = members.remove(g.code.as_str()) else { continue };
+                    for u in members {
+                        write_unit(self, row, &u.code, None)?;
+                        detail_rows.push(row);
+                        row += 1;
+                    }
+                    write_unit(self, row, &g.code, Some(layout.subtotal_label.replace("{name}", &g.name)))?;
+                    row += 1;
+                }
+            }
+            None => {
+                for u in h.of_kind(&layout.level) {
+                    write_unit(self, row, &u.code, None)?;
+                    detail_rows.push(row);
+                    row += 1;
+                }
+            }
+        }
+        if let Some(total) = &layout.total {
+            for u in h.of_kind(total) {
+                write_unit(self, row, &u.code, Some(layout.total_label.replace("{name}", &u.name)))?;
+                row += 1;
+            }
+        }
+        let last = row.saturating_sub(1).max(first);
+        self.sheet.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
+        self.sheet.autofilter(first - 1, 0, last, width.max(1) - 1)?;
+        if let Some(attainment) = &layout.attainment {
+            let red = Format::new().set_background_color("F8CBAD").set_font_color("9C0006");
+            let amber = Format::new().set_background_color("FFE699").set_font_color("7F6000");
+            let green = Format::new().set_background_color("C6EFCE").set_font_color("006100");
+            let (low, high) = (attainment.low / 100.0, attainment.high / 100.0);
+            for (k, _) in layout.columns.iter().enumerate().filter(|(_, c)| c.format == CellFormat::Percent) {
+                let k = k as u16;
+                let rules = [
+                    (ConditionalFormatCellRule::LessThan(low), red.clone()),
+                    (ConditionalFormatCellRule::Between(low, high - 1e-9), amber.clone()),
+                    (ConditionalFormatCellRule::GreaterThanOrEqualTo(high), green.clone()),
+                ];
+                for (rule, format) in rules {
+                    let cf = ConditionalFormatCell::new().set_rule(rule).set_format(format);
+                    self.sheet.add_conditional_format(first, k, last, k, &cf)?;
+                }
+            }
+        }
+        let mut below = row;
+        if let (Some(chart), Some(name_col), Some(&r0), Some(&r1)) =
+            (&layout.chart, name_column, detail_rows.first(), detail_rows.last())
+        {
+            let column = &layout.columns[chart.column];
+            let (name, value_col, name_col) = (self.spec.name.as_str(), chart.column as u16, name_col as u16);
+            let mut bars = Chart::new(ChartType::Bar);
+            bars.add_series()
+                .set_categories((name, r0, name_col, r1, name_col))
+                .set_values((name, r0, value_col, r1, value_col))
+                .set_name(column.label.display().as_str());
+            bars.title().set_name(&chart.title);
+            bars.legend().set_hidden();
+            if column.format == CellFormat::Percent {
+                // A bar chart's values run along its x axis; bars start at zero.
+                bars.x_axis().set_num_format("0%").set_min(0.0);
+            }
+            self.sheet.insert_chart(row + 1, 0, &bars)?;
+            // The chart takes about fifteen rows.
+            below = row + 16;
+        }
+        self.signature(below, width)
+    }
+
+    fn rows(&mut self, layout: &RowsLayout) -> anyhow::Result<()> {
+        let input = self.input;
+        let table = input.plan.table(layout.table);
+        let width = layout.columns.len() as u16;
+        let top = self.title_block(width)?;
+        let first = self.headers(&layout.columns, top)?;
+        let df = match input.tables.get(&table.name) {
+            Some(df) if df.height() > 0 => df.sort(["_unit", "_file", "_row"], SortMultipleOptions::default())?,
+            _ => DataFrame::empty(),
+        };
+        let units = if df.height() > 0 { text_column(&df, "_unit")? } else { vec![] };
+        let mut sums = vec![0f64; layout.columns.len()];
+        for (i, unit) in units.iter().enumerate() {
+            let row = first + i as u32;
+            for (k, column) in layout.columns.iter().enumerate() {
+                let value = match &column.value {
+                    RowValue::Unit(attribute) => Written::Text(unit_text(input.hierarchy, unit, *attribute)),
+                    RowValue::Field(field) => {
+                        let v = df.column(field)?.get(i)?;
+                        match (&v, column.format) {
+                            (AnyValue::Null, _) => Written::Blank,
+                            (_, CellFormat::Count | CellFormat::Decimal | CellFormat::Percent) => {
+                                match v.extract::<f64>() {
+                                    Some(n) => {
+                                        sums[k] += n;
+                                        Written::Number(n)
+                                    }
+                                    None => Written::Blank,
+                                }
+                            }
+                            (_, CellFormat::Date) => Written::Text(iso_to_vn(&any_text(&v))),
+                            _ => {
+                                let text = any_text(&v);
+                                let category = table.column(field).and_then(|c| c.values.iter().find(|x| x.id == text));
+                                Written::Text(category.map_or(text, |x| x.label.clone()))
+                            }
+                        }
+                    }
+                };
+                self.write(row, k as u16, value, column.format, false)?;
+            }
+        }
+        let total_row = first + df.height() as u32;
+        for (k, column) in layout.columns.iter().enumerate() {
+            let value = match column.format {
+                CellFormat::Count | CellFormat::Decimal => Written::Number(sums[k]),
+                _ if k == 0 => Written::Text(layout.total_label.clone()),
+                _ => Written::Blank,
+            };
+            self.write(total_row, k as u16, value, column.format, true)?;
+        }
+        self.sheet.set_freeze_panes(first, 0)?;
+        self.sheet.autofilter(first - 1, 0, total_row.saturating_sub(1).max(first), width.max(1) - 1)?;
+        self.signature(total_row, width)
+    }
+
+    fn findings(&mut self, columns: &[SheetColumn<FindingAttribute>]) -> anyhow::Result<()> {
+        let top = self.title_block(columns.len() as u16)?;
+        let first = self.headers(columns, top)?;
+        let mut findings: Vec<&Finding> = self.input.findings.iter().collect();
+        findings.sort_by(|a, b| {
+            (&a.group, &a.unit, &a.file, a.row, &a.cell, a.code)
+                .cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell, b.code))
+        });
+        for (i, finding) in findings.iter().enumerate() {
+            for (k, column) in columns.iter().enumerate() {
+                let text = match column.value {
+                    FindingAttribute::Severity => self.input.plan.workbook.severity_name(finding.severity),
+                    attribute => finding.get(attribute),
+                };
+                self.sheet.write_string_with_format(first + i as u32, k as u16, &text, &self.f.text)?;
+            }
+        }
+        let last = first + findings.len().max(1) as u32 - 1;
+        self.sheet.autofilter(first - 1, 0, last, columns.len().max(1) as u16 - 1)?;
+        self.sheet.set_freeze_panes(first, 0)?;
+        Ok(())
+    }
+
+    fn completeness(&mut self, layout: &CompletenessLayout) -> anyhow::Result<()> {
+        let input = self.input;
+        let h = input.hierarchy;
+        let top = self.title_block(layout.columns.len().max(6) as u16)?;
+        let first = self.headers(&layout.columns, top)?;
+        let (tallies, total) = tally_by_group(h, input.completeness, &layout.group_by);
+        let mut row = first;
+        let groups =
+            tallies.iter().map(|(code, t)| (h.unit(code).map(|u| u.name.clone()).unwrap_or_default(), t, false));
+        for (name, tally, is_total) in groups.chain(std::iter::once((self.spec.label("total"), &total, true))) {
+            for (k, column) in layout.columns.iter().enumerate() {
+                let value = match column.value {
+                    CompletenessAttribute::Group => Written::Text(name.clone()),
+                    attribute => counted(tally, attribute),
+                };
+                self.write(row, k as u16, value, column.format, is_total)?;
+            }
+            row += 1;
+        }
+        row += 1;
+        let Some(title) = &layout.missing_title else { return Ok(()) };
+        self.sheet.write_string_with_format(row, 0, title, &self.f.bold)?;
+        row += 1;
+        let heads = ["list_group", "list_code", "list_name", "list_return", "list_status", "list_file"];
+        for (k, key) in heads.iter().enumerate() {
+            self.sheet.write_string_with_format(row, k as u16, self.spec.label(key), &self.f.header)?;
+        }
+        row += 1;
+        let group = |e: &Expectation| h.ancestor_of_kind(&e.unit, &layout.group_by);
+        let mut listed: Vec<&Expectation> =
+            input.completeness.iter().filter(|e| e.status != ReturnStatus::Accepted).collect();
+        listed.sort_by_cached_key(|e| (group(e).map(|g| g.code.clone()), e.unit.clone()));
+        for e in listed {
+            let cells = [
+                group(e).map(|g| g.name.clone()).unwrap_or_default(),
+                e.unit.clone(),
+                e.name.clone(),
+                input.plan.return_by_id(&e.return_id).map(|r| r.title.clone()).unwrap_or_default(),
+                self.spec.label(&format!("status_{}", e.status.as_str())),
+                e.file.clone(),
+            ];
+            for (k, text) in cells.iter().enumerate() {
+                self.sheet.write_string_with_format(row, k as u16, text, &self.f.text)?;
+            }
+            row += 1;
+        }
+        Ok(())
+    }
+
+    fn info(&mut self) -> anyhow::Result<()> {
+        let input = self.input;
+        let spec = self.spec;
+        let top = self.title_block(8)?;
+        let read: u32 = input.files.iter().map(|x| x.rows_read).sum();
+        let accepted: u32 = input.files.iter().map(|x| x.rows_accepted).sum();
+        let rejected: u32 = input.files.iter().map(|x| x.rows_rejected).sum();
+        let pipeline = &input.plan.pipeline;
+        let facts = [
+            (spec.label("pipeline"), format!("{} ({})", pipeline.title, pipeline.name)),
+            (spec.label("period"), input.period.to_string()),
+            (spec.label("run_time"), input.run_time.clone()),
+            (spec.label("version"), format!("tonghop {}", env!("CARGO_PKG_VERSION"))),
+            (spec.label("files"), input.files.len().to_string()),
+            (spec.label("rows_read"), read.to_string()),
+            (spec.label("rows_accepted"), accepted.to_string()),
+            (spec.label("rows_rejected"), rejected.to_string()),
+        ];
+        let mut row = top;
+        for (key, value) in &facts {
+            self.sheet.write_string_with_format(row, 0, key, &self.f.total_text)?;
+            self.sheet.write_string_with_format(row, 1, value, &self.f.text)?;
+            row += 1;
+        }
+        row += 1;
+        let heads =
+            ["file", "return", "unit", "status", "rows_read", "rows_accepted", "rows_rejected", "size", "sha256"];
+        for (k, key) in heads.iter().enumerate() {
+            self.sheet.write_string_with_format(row, k as u16, spec.label(key), &self.f.header)?;
+        }
+        self.sheet.set_column_width(0, 40)?;
+        self.sheet.set_column_width(8, 66)?;
+        row += 1;
+        /// One line of the file list; reference files have no row counts.
+        struct Line {
+            texts: [String; 4],
+            counts: Option<[u32; 3]>,
+            size: u64,
+            sha256: String,
+        }
+        let returns = input.files.iter().map(|x| Line {
+            texts: [
+                x.file.clone(),
+                input.plan.return_by_id(&x.return_id).map(|r| r.title.clone()).unwrap_or_default(),
+                x.unit.clone(),
+                spec.label(&format!("status_{}", x.status.as_str())),
+            ],
+            counts: Some([x.rows_read, x.rows_accepted, x.rows_rejected]),
+            size: x.size,
+            sha256: x.sha256.clone(),
+        });
+        let references = input.inputs.iter().map(|(name, size, sha)| Line {
+            texts: [name.clone(), spec.label("reference"), String::new(), String::new()],
+            counts: None,
+            size: *size,
+            sha256: sha.clone(),
+        });
+        for line in returns.chain(references) {
+            for (k, t) in line.texts.iter().enumerate() {
+                self.sheet.write_string_with_format(row, k as u16, t, &self.f.text)?;
+            }
+            for (k, n) in line.counts.iter().flatten().enumerate() {
+                self.sheet.write_number_with_format(row, 4 + k as u16, *n as f64, &self.f.count)?;
+            }
+            self.sheet.write_number_with_format(row, 7, line.size as f64, &self.f.count)?;
+            self.sheet.write_string_with_format(row, 8, &line.sha256, &self.f.text)?;
+            row += 1;
+        }
+        Ok(())
     }
 }
 
-fn unit_value(input: &ReportInput, figures: &Figures, code: &str, value: &str, format: CellFormat) -> Written {
-    let (source, name) = value.split_once(':').unwrap_or(("", value));
-    match source {
-        "unit" => Written::Text(unit_text(input.hierarchy, code, name)),
-        "measure" => match figures.number(code, name) {
+fn counted(tally: &Tally, attribute: CompletenessAttribute) -> Written {
+    match tally.value(attribute) {
+        Some(v) => Written::Number(v),
+        None => Written::Blank,
+    }
+}
+
+/// A unit's code, name, parent code or parent's name.
+fn unit_text(hierarchy: &Hierarchy, code: &str, attribute: UnitAttribute) -> String {
+    let unit = hierarchy.unit(code);
+    match attribute {
+        UnitAttribute::Code => code.to_string(),
+        UnitAttribute::Name => unit.map(|u| u.name.clone()).unwrap_or_default(),
+        UnitAttribute::Parent => unit.map(|u| u.parent.clone()).unwrap_or_default(),
+        UnitAttribute::ParentName => {
+            unit.and_then(|u| hierarchy.unit(&u.parent)).map(|p| p.name.clone()).unwrap_or_default()
+        }
+    }
+}
+
+fn unit_value(input: &ReportInput, figures: &Figures, code: &str, value: UnitValue, format: CellFormat) -> Written {
+    let measure = |id| figures.number(code, &input.plan.measure(id).id);
+    match value {
+        UnitValue::Unit(attribute) => Written::Text(unit_text(input.hierarchy, code, attribute)),
+        UnitValue::Measure(id) => match measure(id) {
             Some(v) if format == CellFormat::Percent => Written::Number(v / 100.0),
             Some(v) => Written::Number(v),
             None => Written::Blank,
         },
-        "fraction" => {
-            let (a, b) = name.split_once('/').unwrap_or((name, ""));
-            match (figures.number(code, a), figures.number(code, b)) {
-                (Some(a), Some(b)) => Written::Text(format!("{a}/{b}")),
-                _ => Written::Blank,
-            }
-        }
-        _ => Written::Blank,
-    }
-}
-
-fn write_value(
-    sheet: &mut Worksheet,
-    row: u32,
-    col: u16,
-    value: Written,
-    format: CellFormat,
-    total: bool,
-    f: &Formats,
-) -> anyhow::Result<()> {
-    let (text_f, number_f) = match (format, total) {
-        (CellFormat::Percent, false) => (&f.text, &f.percent),
-        (CellFormat::Percent, true) => (&f.total_text, &f.total_percent),
-        (CellFormat::Decimal, false) => (&f.text, &f.decimal),
-        (CellFormat::Decimal, true) => (&f.total_text, &f.total_decimal),
-        (_, false) => (&f.text, &f.count),
-        (_, true) => (&f.total_text, &f.total_count),
-    };
-    match value {
-        Written::Text(t) => sheet.write_string_with_format(row, col, &t, text_f)?,
-        Written::Number(n) => sheet.write_number_with_format(row, col, n, number_f)?,
-        Written::Blank => sheet.write_blank(row, col, number_f)?,
-    };
-    Ok(())
-}
-
-fn units_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
-    let figures = Figures::new(input.figures)?;
-    let h = input.hierarchy;
-    let level = spec.level.as_ref().map(|l| l.get_ref().as_str()).unwrap_or("");
-    let top = title_block(sheet, spec, input, spec.columns.len() as u16, f)?;
-    let first = headers(sheet, &spec.columns, top, f)?;
-    let mut row = first;
-    let mut detail_rows = Vec::new();
-    let name_column = spec.columns.iter().position(|c| c.value.get_ref() == "unit:name");
-    let write_unit =
-        |sheet: &mut Worksheet, row: u32, code: &str, label: Option<String>, total: bool| -> anyhow::Result<()> {
-            for (k, column) in spec.columns.iter().enumerate() {
-                let value = match (&label, Some(k) == name_column) {
-                    (Some(l), true) => Written::Text(l.clone()),
-                    _ => unit_value(input, &figures, code, column.value.get_ref(), column.format),
-                };
-                write_value(sheet, row, k as u16, value, column.format, total, f)?;
-            }
-            Ok(())
-        };
-    match &spec.group_by {
-        Some(group) => {
-            let subtotal = spec.labels.get("subtotal").cloned().unwrap_or_else(|| "{name}".into());
-            // Each unit's group, found once: not once per group and unit.
-            let mut members: HashMap<&str, Vec<&Unit>> = HashMap::new();
-            for u in h.of_kind(level) {
-                if let Some(a) = h.ancestor_of_kind(&u.code, group.get_ref()) {
-                    members.entry(a.code.as_str()).or_default().push(u);
-                }
-            }
-            for g in h.of_kind(group.get_ref()) {
-                let Some(members) = members.remove(g.code.as_str()) else { continue };
-                for u in members {
-                    write_unit(sheet, row, &u.code, None, false)?;
-                    detail_rows.push(row);
-                    row += 1;
-                }
-                write_unit(sheet, row, &g.code, Some(subtotal.replace("{name}", &g.name)), true)?;
-                row += 1;
-            }
-        }
-        None => {
-            for u in h.of_kind(level) {
-                write_unit(sheet, row, &u.code, None, false)?;
-                detail_rows.push(row);
-                row += 1;
-            }
-        }
-    }
-    if let Some(total) = &spec.total {
-        for u in h.of_kind(total.get_ref()) {
-            let label = spec.total_label.clone().unwrap_or_else(|| "{name}".into()).replace("{name}", &u.name);
-            write_unit(sheet, row, &u.code, Some(label), true)?;
-            row += 1;
-        }
-    }
-    let last = row.saturating_sub(1).max(first);
-    sheet.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
-    sheet.autofilter(first - 1, 0, last, spec.columns.len().max(1) as u16 - 1)?;
-    let mut below = row;
-
-    if let Some(attainment) = &spec.attainment {
-        let red = Format::new().set_background_color("F8CBAD").set_font_color("9C0006");
-        let amber = Format::new().set_background_color("FFE699").set_font_color("7F6000");
-        let green = Format::new().set_background_color("C6EFCE").set_font_color("006100");
-        for (k, _) in spec.columns.iter().enumerate().filter(|(_, c)| c.format == CellFormat::Percent) {
-            let k = k as u16;
-            let rules = [
-                (ConditionalFormatCellRule::LessThan(attainment.low / 100.0), red.clone()),
-                (
-                    ConditionalFormatCellRule::Between(attainment.low / 100.0, attainment.high / 100.0 - 1e-9),
-                    amber.clone(),
-                ),
-                (ConditionalFormatCellRule::GreaterThanOrEqualTo(attainment.high / 100.0), green.clone()),
-            ];
-            for (rule, format) in rules {
-                let cf = ConditionalFormatCell::new().set_rule(rule).set_format(format);
-                sheet.add_conditional_format(first, k, last, k, &cf)?;
-            }
-        }
-    }
-    if let (Some(chart_spec), Some(name_col)) = (&spec.chart, name_column) {
-        if let (Some(value_col), Some(&r0), Some(&r1)) = (
-            spec.columns.iter().position(|c| c.value.get_ref() == chart_spec.value.get_ref()),
-            detail_rows.first(),
-            detail_rows.last(),
-        ) {
-            let mut chart = Chart::new(ChartType::Bar);
-            chart
-                .add_series()
-                .set_categories((spec.name.as_str(), r0, name_col as u16, r1, name_col as u16))
-                .set_values((spec.name.as_str(), r0, value_col as u16, r1, value_col as u16))
-                .set_name(spec.columns[value_col].label.display().as_str());
-            chart.title().set_name(&chart_spec.title);
-            chart.legend().set_hidden();
-            if spec.columns[value_col].format == CellFormat::Percent {
-                // A bar chart's values run along its x axis; bars start at zero.
-                chart.x_axis().set_num_format("0%").set_min(0.0);
-            }
-            sheet.insert_chart(row + 1, 0, &chart)?;
-            // The chart takes about fifteen rows.
-            below = row + 16;
-        }
-    }
-    signature_block(sheet, input, below, spec.columns.len() as u16, f)
-}
-
-fn rows_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
-    let table_name = spec.table.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
-    let (_, table_spec) = input.def.table(&table_name).context("rows sheet without a table")?;
-    let empty = DataFrame::empty();
-    let df = input.tables.get(&table_name).unwrap_or(&empty);
-    let top = title_block(sheet, spec, input, spec.columns.len() as u16, f)?;
-    let first = headers(sheet, &spec.columns, top, f)?;
-    let df =
-        if df.height() > 0 { df.sort(["_unit", "_file", "_row"], SortMultipleOptions::default())? } else { df.clone() };
-    let units = if df.height() > 0 { crate::validate::text_column(&df, "_unit")? } else { vec![] };
-    let mut sums = vec![0f64; spec.columns.len()];
-    for (i, unit) in units.iter().enumerate() {
-        let row = first + i as u32;
-        for (k, column) in spec.columns.iter().enumerate() {
-            let (source, name) = column.value.get_ref().split_once(':').unwrap_or(("", ""));
-            let value = match source {
-                "unit" => Written::Text(unit_text(input.hierarchy, unit, name)),
-                _ => {
-                    let v = df.column(name)?.get(i)?;
-                    match (&v, column.format) {
-                        (AnyValue::Null, _) => Written::Blank,
-                        (_, CellFormat::Count | CellFormat::Decimal | CellFormat::Percent) => {
-                            match v.extract::<f64>() {
-                                Some(n) => {
-                                    sums[k] += n;
-                                    Written::Number(n)
-                                }
-                                None => Written::Blank,
-                            }
-                        }
-                        (_, CellFormat::Date) => Written::Text(iso_to_vn(&any_text(&v))),
-                        _ => {
-                            let text = any_text(&v);
-                            let label = table_spec
-                                .column(name)
-                                .and_then(|c| c.values.iter().find(|x| x.id == text))
-                                .map(|x| x.label.clone());
-                            Written::Text(label.unwrap_or(text))
-                        }
-                    }
-                }
-            };
-            write_value(sheet, row, k as u16, value, column.format, false, f)?;
-        }
-    }
-    let total_row = first + df.height() as u32;
-    for (k, column) in spec.columns.iter().enumerate() {
-        let value = match column.format {
-            CellFormat::Count | CellFormat::Decimal => Written::Number(sums[k]),
-            _ if k == 0 => Written::Text(spec.total_label.clone().unwrap_or_default()),
+        UnitValue::Fraction(a, b) => match (measure(a), measure(b)) {
+            (Some(a), Some(b)) => Written::Text(format!("{a}/{b}")),
             _ => Written::Blank,
-        };
-        write_value(sheet, total_row, k as u16, value, column.format, true, f)?;
+        },
     }
-    sheet.set_freeze_panes(first, 0)?;
-    sheet.autofilter(first - 1, 0, total_row.saturating_sub(1).max(first), spec.columns.len().max(1) as u16 - 1)?;
-    signature_block(sheet, input, total_row, spec.columns.len() as u16, f)
 }
 
 fn iso_to_vn(iso: &str) -> String {
@@ -483,151 +571,5 @@ fn iso_to_vn(iso: &str) -> String {
     }
 }
 
-fn findings_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
-    let top = title_block(sheet, spec, input, spec.columns.len() as u16, f)?;
-    let first = headers(sheet, &spec.columns, top, f)?;
-    let mut findings: Vec<&Finding> = input.findings.iter().collect();
-    findings.sort_by(|a, b| {
-        (&a.group, &a.unit, &a.file, a.row, &a.cell, &a.code)
-            .cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell, &b.code))
-    });
-    for (i, finding) in findings.iter().enumerate() {
-        for (k, column) in spec.columns.iter().enumerate() {
-            let attribute = column.value.get_ref().trim_start_matches("finding:");
-            let mut text = finding.get(attribute);
-            if attribute == "severity" {
-                text = input.def.workbook.severities.get(&text).cloned().unwrap_or(text);
-            }
-            sheet.write_string_with_format(first + i as u32, k as u16, &text, &f.text)?;
-        }
-    }
-    let last = first + findings.len().max(1) as u32 - 1;
-    sheet.autofilter(first - 1, 0, last, spec.columns.len().max(1) as u16 - 1)?;
-    sheet.set_freeze_panes(first, 0)?;
-    Ok(())
-}
-
-fn completeness_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
-    let h = input.hierarchy;
-    let group_level = spec.group_by.as_ref().map(|g| g.get_ref().as_str()).unwrap_or("");
-    let top = title_block(sheet, spec, input, spec.columns.len().max(6) as u16, f)?;
-    let first = headers(sheet, &spec.columns, top, f)?;
-    let (tallies, total) = merge::tally_by_group(h, input.completeness, group_level);
-    let counted = |tally: &Tally, attribute: &str| match tally.value(attribute) {
-        Some(v) => Written::Number(v),
-        None => Written::Blank,
-    };
-    let mut row = first;
-    let label = |key: &str| spec.labels.get(key).cloned().unwrap_or_else(|| key.to_string());
-    for (code, tally) in &tallies {
-        for (k, column) in spec.columns.iter().enumerate() {
-            let attribute = column.value.get_ref().trim_start_matches("completeness:");
-            let value = match attribute {
-                "group" => Written::Text(h.unit(code).map(|u| u.name.clone()).unwrap_or_default()),
-                other => counted(tally, other),
-            };
-            write_value(sheet, row, k as u16, value, column.format, false, f)?;
-        }
-        row += 1;
-    }
-    for (k, column) in spec.columns.iter().enumerate() {
-        let attribute = column.value.get_ref().trim_start_matches("completeness:");
-        let value = match attribute {
-            "group" => Written::Text(label("total")),
-            other => counted(&total, other),
-        };
-        write_value(sheet, row, k as u16, value, column.format, true, f)?;
-    }
-    row += 2;
-    if let Some(title) = &spec.missing_title {
-        sheet.write_string_with_format(row, 0, title, &f.bold)?;
-        row += 1;
-        let heads = ["list_group", "list_code", "list_name", "list_return", "list_status", "list_file"];
-        for (k, key) in heads.iter().enumerate() {
-            sheet.write_string_with_format(row, k as u16, label(key), &f.header)?;
-        }
-        row += 1;
-        let mut listed: Vec<&Expectation> = input.completeness.iter().filter(|e| e.status != "accepted").collect();
-        listed
-            .sort_by_cached_key(|e| (h.ancestor_of_kind(&e.unit, group_level).map(|g| g.code.clone()), e.unit.clone()));
-        for e in listed {
-            let group = h.ancestor_of_kind(&e.unit, group_level).map(|g| g.name.clone()).unwrap_or_default();
-            let ret = input.def.return_spec(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
-            let cells =
-                [group, e.unit.clone(), e.name.clone(), ret, label(&format!("status_{}", e.status)), e.file.clone()];
-            for (k, text) in cells.iter().enumerate() {
-                sheet.write_string_with_format(row, k as u16, text, &f.text)?;
-            }
-            row += 1;
-        }
-    }
-    Ok(())
-}
-
-fn info_sheet(sheet: &mut Worksheet, spec: &SheetSpec, input: &ReportInput, f: &Formats) -> anyhow::Result<()> {
-    let label = |key: &str| spec.labels.get(key).cloned().unwrap_or_else(|| key.to_string());
-    let top = title_block(sheet, spec, input, 8, f)?;
-    let read: u32 = input.files.iter().map(|x| x.rows_read).sum();
-    let accepted: u32 = input.files.iter().map(|x| x.rows_accepted).sum();
-    let rejected: u32 = input.files.iter().map(|x| x.rows_rejected).sum();
-    let facts = [
-        (label("pipeline"), format!("{} ({})", input.def.pipeline.title, input.def.pipeline.name)),
-        (label("period"), input.period.to_string()),
-        (label("run_time"), input.run_time.clone()),
-        (label("version"), format!("tonghop {}", env!("CARGO_PKG_VERSION"))),
-        (label("files"), input.files.len().to_string()),
-        (label("rows_read"), read.to_string()),
-        (label("rows_accepted"), accepted.to_string()),
-        (label("rows_rejected"), rejected.to_string()),
-    ];
-    let mut row = top;
-    for (key, value) in &facts {
-        sheet.write_string_with_format(row, 0, key, &f.total_text)?;
-        sheet.write_string_with_format(row, 1, value, &f.text)?;
-        row += 1;
-    }
-    row += 1;
-    let heads = ["file", "return", "unit", "status", "rows_read", "rows_accepted", "rows_rejected", "size", "sha256"];
-    for (k, key) in heads.iter().enumerate() {
-        sheet.write_string_with_format(row, k as u16, label(key), &f.header)?;
-    }
-    sheet.set_column_width(0, 40)?;
-    sheet.set_column_width(8, 66)?;
-    row += 1;
-    /// One line of the file list; reference files have no row counts.
-    struct Line {
-        texts: [String; 4],
-        counts: Option<[u32; 3]>,
-        size: u64,
-        sha256: String,
-    }
-    let returns = input.files.iter().map(|x| Line {
-        texts: [
-            x.file.clone(),
-            input.def.return_spec(&x.return_id).map(|r| r.title.clone()).unwrap_or_default(),
-            x.unit.clone(),
-            label(&format!("status_{}", x.status)),
-        ],
-        counts: Some([x.rows_read, x.rows_accepted, x.rows_rejected]),
-        size: x.size,
-        sha256: x.sha256.clone(),
-    });
-    let references = input.inputs.iter().map(|(name, size, sha)| Line {
-        texts: [name.clone(), label("reference"), String::new(), String::new()],
-        counts: None,
-        size: *size,
-        sha256: sha.clone(),
-    });
-    for line in returns.chain(references) {
-        for (k, t) in line.texts.iter().enumerate() {
-            sheet.write_string_with_format(row, k as u16, t, &f.text)?;
-        }
-        for (k, n) in line.counts.iter().flatten().enumerate() {
-            sheet.write_number_with_format(row, 4 + k as u16, *n as f64, &f.count)?;
-        }
-        sheet.write_number_with_format(row, 7, line.size as f64, &f.count)?;
-        sheet.write_string_with_format(row, 8, &line.sha256, &f.text)?;
-        row += 1;
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests;

@@ -26,6 +26,15 @@ pub struct Locked {
     pub holder: Holder,
 }
 
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(transparent)]
+    Locked(#[from] Locked),
+    #[error("cannot take the lock in {}: {source}", dir.display())]
+    Io { dir: PathBuf, source: std::io::Error },
+}
+
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
 pub struct WorkLock {
@@ -44,21 +53,22 @@ fn alive(pid: u32) -> bool {
 }
 
 /// Take the lock of the work directory `dir`, or say who holds it.
-pub fn acquire(dir: &Path) -> anyhow::Result<Result<WorkLock, Locked>> {
-    fs::create_dir_all(dir)?;
+pub(super) fn acquire(dir: &Path) -> Result<WorkLock, LockError> {
+    let io = |source| LockError::Io { dir: dir.to_path_buf(), source };
+    fs::create_dir_all(dir).map_err(io)?;
     let path = dir.join(".lock");
     let me = Holder { pid: std::process::id(), started: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string() };
     for _ in 0..2 {
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut file) => {
-                file.write_all(&serde_json::to_vec(&me)?)?;
-                file.sync_all()?;
-                return Ok(Ok(WorkLock { path }));
+                let text = serde_json::to_vec(&me).map_err(std::io::Error::from).map_err(io)?;
+                file.write_all(&text).and_then(|()| file.sync_all()).map_err(io)?;
+                return Ok(WorkLock { path });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let text = fs::read(&path).unwrap_or_default();
                 match serde_json::from_slice::<Holder>(&text) {
-                    Ok(holder) if alive(holder.pid) => return Ok(Err(Locked { path, holder })),
+                    Ok(holder) if alive(holder.pid) => return Err(Locked { path, holder }.into()),
                     _ => {
                         // Stale, or half-written by a run killed while taking it.
                         let aside = dir.join(format!(".lock.stale.{}", me.pid));
@@ -68,14 +78,14 @@ pub fn acquire(dir: &Path) -> anyhow::Result<Result<WorkLock, Locked>> {
                     }
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(io(e)),
         }
     }
     let holder = fs::read(&path)
         .ok()
         .and_then(|t| serde_json::from_slice(&t).ok())
         .unwrap_or(Holder { pid: 0, started: String::new() });
-    Ok(Err(Locked { path, holder }))
+    Err(Locked { path, holder }.into())
 }
 
 #[cfg(test)]
@@ -85,9 +95,9 @@ mod tests {
     #[test]
     fn a_second_taker_is_refused_and_a_dead_holder_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let first = acquire(dir.path()).unwrap().expect("free");
+        let first = acquire(dir.path()).expect("free");
         // This process is alive: a second attempt names it.
-        let refused = acquire(dir.path()).unwrap().unwrap_err();
+        let Err(LockError::Locked(refused)) = acquire(dir.path()) else { panic!("the lock is held") };
         assert_eq!(refused.holder.pid, std::process::id());
         drop(first);
         assert!(!dir.path().join(".lock").exists());
@@ -95,7 +105,7 @@ mod tests {
         // A lock left by a process that no longer exists is taken over.
         let dead = Holder { pid: u32::MAX - 1, started: "2023-11-01 02:00:00".into() };
         fs::write(dir.path().join(".lock"), serde_json::to_vec(&dead).unwrap()).unwrap();
-        let taken = acquire(dir.path()).unwrap().expect("a dead holder's lock is taken over");
+        let taken = acquire(dir.path()).expect("a dead holder's lock is taken over");
         let now: Holder = serde_json::from_slice(&fs::read(dir.path().join(".lock")).unwrap()).unwrap();
         assert_eq!(now.pid, std::process::id());
         drop(taken);

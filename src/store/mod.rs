@@ -1,12 +1,15 @@
-//! The work directory: stage artifacts as Parquet, written whole or not at all.
+//! The work directory: stage artifacts, their manifests, and the lock.
 //!
 //! Layout under `--out`: `work/<period>/<stage>/…` (`2023-10`, `2025-Q3`) for each period
 //! consolidated, and the workbooks themselves directly in `--out`. Every file is written
 //! to a temporary name in its final folder and renamed into place, so a reader never sees
-//! half a file.
+//! half a file. A stage's manifest holds a key over everything it read; the stage is fresh
+//! while the key of its inputs now is the same. The store knows the stages' contract (the
+//! model) and nothing of what they do.
 
-pub mod lock;
+mod lock;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,27 +17,127 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use std::collections::BTreeMap;
+pub use lock::{LockError, Locked, WorkLock};
 
-use crate::finding::{self, Finding};
-use crate::ingest::{FileRecord, Placement};
-use crate::merge::Expectation;
-use crate::period::Period;
+use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage};
+
+/// The work directory, `OUT/work`.
+#[derive(Debug, Clone)]
+pub struct WorkDir {
+    out: PathBuf,
+    root: PathBuf,
+}
+
+impl WorkDir {
+    pub fn new(out: &Path) -> WorkDir {
+        WorkDir { out: out.to_path_buf(), root: out.join("work") }
+    }
+
+    /// The artifact folder of one stage of one period.
+    pub fn stage(&self, period: Period, stage: Stage) -> StageDir {
+        StageDir { path: self.root.join(period.to_string()).join(stage.name()) }
+    }
+
+    /// Take the work directory's lock, or say who holds it.
+    pub fn lock(&self) -> Result<WorkLock, LockError> {
+        lock::acquire(&self.root)
+    }
+
+    /// The periods of `kind` with a folder in the work directory, oldest first.
+    pub fn periods(&self, kind: PeriodKind) -> Vec<Period> {
+        periods_in(&self.root, kind).unwrap_or_default()
+    }
+
+    /// Remove the temporary files a killed run left behind (`.<name>.<pid>.tmp`), in the
+    /// work directory and beside the workbooks. Call it holding the lock, so no live
+    /// writer owns them.
+    pub fn remove_leftovers(&self) -> anyhow::Result<()> {
+        remove_leftovers(&self.out)
+    }
+}
+
+/// The names of `dir`'s entries that are periods of `kind`, oldest first.
+pub fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Period>> {
+    let mut periods: Vec<Period> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<Period>().ok()))
+        .filter(|p| p.kind == kind)
+        .collect();
+    periods.sort();
+    Ok(periods)
+}
+
+/// What a stage read, and one key over it: the stage is fresh while the key is unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub stage: Stage,
+    pub tool_version: String,
+    /// SHA-256 of the definition file.
+    pub definition: String,
+    /// What the stage read: file names or earlier stages, with their SHA-256 or key.
+    pub inputs: BTreeMap<String, String>,
+    /// One hash over all of the above and the period.
+    pub key: String,
+}
+
+impl Manifest {
+    /// The manifest a stage of `period` would write after reading `inputs` under the
+    /// definition whose SHA-256 is `definition`, with this version of the tool.
+    pub fn new(stage: Stage, period: Period, definition: &str, inputs: BTreeMap<String, String>) -> Manifest {
+        let version = env!("CARGO_PKG_VERSION");
+        let mut h = Sha256::new();
+        for part in [version, stage.name(), &period.to_string(), definition] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for (name, hash) in &inputs {
+            h.update(format!("{name}={hash}").as_bytes());
+            h.update([0]);
+        }
+        Manifest { stage, tool_version: version.into(), definition: definition.into(), inputs, key: hex(&h.finalize()) }
+    }
+}
 
 /// The artifact folder of one stage of one period.
 #[derive(Debug, Clone)]
 pub struct StageDir {
-    pub path: PathBuf,
+    path: PathBuf,
 }
 
-pub fn stage_dir(out: &Path, period: Period, stage: &str) -> StageDir {
-    StageDir { path: out.join("work").join(period.to_string()).join(stage) }
-}
+const MANIFEST: &str = "manifest.json";
 
 impl StageDir {
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
+    }
+
+    /// The manifest the stage sealed its artifacts with, if it ever did.
+    pub fn manifest(&self) -> Option<Manifest> {
+        self.read_json(MANIFEST).ok()
+    }
+
+    /// Whether the artifacts were sealed under this key: their inputs have not changed.
+    pub fn is_fresh(&self, manifest: &Manifest) -> bool {
+        self.manifest().is_some_and(|m| m == *manifest)
+    }
+
+    /// Remove the manifest before rewriting artifacts: artifacts half rewritten must not
+    /// pass for fresh.
+    pub fn unseal(&self) -> anyhow::Result<()> {
+        match fs::remove_file(self.file(MANIFEST)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {}", self.file(MANIFEST).display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Write the manifest last: the artifacts are whole.
+    pub fn seal(&self, manifest: &Manifest) -> anyhow::Result<()> {
+        self.write_json(MANIFEST, manifest)
     }
 
     pub fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
@@ -48,20 +151,57 @@ impl StageDir {
     }
 
     /// Indented, for the files a person opens (the manifest).
-    pub fn write_json<T: serde::Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
+    fn write_json<T: Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
         write_atomic(&self.file(name), &serde_json::to_vec_pretty(value)?)
     }
 
     /// On one line, for records only the next stage reads.
-    pub fn write_json_compact<T: serde::Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
+    fn write_json_compact<T: Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
         write_atomic(&self.file(name), &serde_json::to_vec(value)?)
     }
 
-    pub fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> anyhow::Result<T> {
+    fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> anyhow::Result<T> {
         let path = self.file(name);
         let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         serde_json::from_slice(&text).with_context(|| format!("cannot parse {}", path.display()))
     }
+
+    /// A batch as its artifacts: a Parquet file per table, the findings and placements,
+    /// the file records and completeness as JSON.
+    pub fn save_batch(&self, batch: &Batch) -> anyhow::Result<()> {
+        for (name, df) in &batch.tables {
+            self.write_frame(&format!("table.{name}"), &mut df.clone())?;
+        }
+        self.write_frame("findings", &mut Finding::to_frame(&batch.findings)?)?;
+        self.write_json_compact("files.json", &batch.files)?;
+        self.write_frame("placements", &mut Placement::to_frame(&batch.placements)?)?;
+        self.write_json_compact("completeness.json", &batch.completeness)
+    }
+
+    /// The batch saved here, with the tables named.
+    pub fn load_batch(&self, table_names: &[String]) -> anyhow::Result<Batch> {
+        let mut tables = BTreeMap::new();
+        for name in table_names {
+            tables.insert(name.clone(), self.read_frame(&format!("table.{name}"))?);
+        }
+        Ok(Batch {
+            files: self.read_json("files.json")?,
+            tables,
+            placements: Placement::from_frame(&self.read_frame("placements")?)?,
+            findings: Finding::from_frame(&self.read_frame("findings")?)?,
+            completeness: self.read_json("completeness.json")?,
+        })
+    }
+}
+
+/// The SHA-256 of a file, as hex.
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex(&Sha256::digest(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A frame as Parquet at `path`, whole or not at all.
@@ -90,47 +230,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A period's returns as one stage hands them to the next.
-#[derive(Debug, Default)]
-pub struct Batch {
-    pub files: Vec<FileRecord>,
-    /// Rows per return table (`return.table`).
-    pub tables: BTreeMap<String, DataFrame>,
-    pub placements: Vec<Placement>,
-    pub findings: Vec<Finding>,
-    /// Who was expected to report and what arrived; filled by merge.
-    pub completeness: Vec<Expectation>,
-}
-
-impl Batch {
-    pub fn save(&self, dir: &StageDir) -> anyhow::Result<()> {
-        for (name, df) in &self.tables {
-            dir.write_frame(&format!("table.{name}"), &mut df.clone())?;
-        }
-        dir.write_frame("findings", &mut finding::to_frame(&self.findings)?)?;
-        dir.write_json_compact("files.json", &self.files)?;
-        dir.write_frame("placements", &mut placements_frame(&self.placements)?)?;
-        dir.write_json_compact("completeness.json", &self.completeness)
-    }
-
-    pub fn load(dir: &StageDir, table_names: &[String]) -> anyhow::Result<Batch> {
-        let mut tables = BTreeMap::new();
-        for name in table_names {
-            tables.insert(name.clone(), dir.read_frame(&format!("table.{name}"))?);
-        }
-        Ok(Batch {
-            files: dir.read_json("files.json")?,
-            tables,
-            placements: placements_of(&dir.read_frame("placements")?)?,
-            findings: finding::from_frame(&dir.read_frame("findings")?)?,
-            completeness: dir.read_json("completeness.json")?,
-        })
-    }
-}
-
-/// Remove the temporary files a killed run left behind (`.<name>.<pid>.tmp`). Call it
-/// holding the work directory's lock, so no live writer owns them.
-pub fn remove_leftovers(dir: &Path) -> anyhow::Result<()> {
+fn remove_leftovers(dir: &Path) -> anyhow::Result<()> {
     let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
     for entry in entries {
         let entry = entry?;
@@ -157,27 +257,4 @@ fn failpoint(path: &Path) {
         let _ = std::process::Command::new("kill").args(["-9", &std::process::id().to_string()]).status();
         std::thread::sleep(std::time::Duration::from_secs(5));
     }
-}
-
-const PLACEMENT_COLUMNS: [&str; 5] = ["file", "table", "sheet", "field", "column"];
-
-/// Where each field was found, as a table: one row a file and field, 130,000 rows for ten
-/// thousand returns, which Parquet stores in a fraction of JSON's bytes.
-fn placements_frame(placements: &[Placement]) -> PolarsResult<DataFrame> {
-    let column = |name: &str, get: fn(&Placement) -> &str| {
-        Column::new(name.into(), placements.iter().map(get).collect::<Vec<_>>())
-    };
-    DataFrame::new_infer_height(vec![
-        column(PLACEMENT_COLUMNS[0], |p| &p.file),
-        column(PLACEMENT_COLUMNS[1], |p| &p.table),
-        column(PLACEMENT_COLUMNS[2], |p| &p.sheet),
-        column(PLACEMENT_COLUMNS[3], |p| &p.field),
-        column(PLACEMENT_COLUMNS[4], |p| &p.column),
-    ])
-}
-
-fn placements_of(df: &DataFrame) -> anyhow::Result<Vec<Placement>> {
-    let [file, table, sheet, field, column] = PLACEMENT_COLUMNS.map(|name| crate::validate::text_column(df, name));
-    let rows = file?.into_iter().zip(table?).zip(sheet?).zip(field?).zip(column?);
-    Ok(rows.map(|((((file, table), sheet), field), column)| Placement { file, table, sheet, field, column }).collect())
 }

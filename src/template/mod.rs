@@ -6,18 +6,16 @@
 //! dates), the structure protected with only the data cells unlocked, and the total row
 //! as formulas. `render` can also fill the data cells, which is how tests round-trip it.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::Context as _;
 use rust_xlsxwriter::{
     DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
 };
 
-use crate::definition::{Definition, ReturnSpec, TableSpec, TemplateSpec, ValueKind};
-use crate::ingest::workbook::column_letters;
+use crate::definition::{Column, Header, Plan, Return, Table, TemplateSpec, ValueKind};
+use crate::draw;
 use crate::period::Period;
 use crate::registry::{Hierarchy, Unit};
-use crate::store;
+use crate::workbook::column_letters;
 
 /// A value a test (or a future pre-fill) puts into a data cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,8 +68,8 @@ fn committee(unit: &Unit) -> String {
 
 /// One blank (or filled) return of type `ret` for `unit`, as workbook bytes.
 pub fn render(
-    def: &Definition,
-    ret: &ReturnSpec,
+    plan: &Plan,
+    ret: &Return,
     hierarchy: &Hierarchy,
     unit: &Unit,
     period: Period,
@@ -81,16 +79,25 @@ pub fn render(
         .template
         .as_ref()
         .with_context(|| format!("return {} has no [returns.template] in the definition", ret.id))?;
-    let s = styles();
     let mut book = Workbook::new();
     let created = ExcelDateTime::from_ymd(period.year as u16, period.first_month().month as u8, 1)?;
     book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    let form = Form {
+        ret,
+        template,
+        unit,
+        superior: hierarchy.unit(&unit.parent).map(|p| p.name.to_uppercase()).unwrap_or_default(),
+        period,
+        written: period.written(&plan.pipeline.quarter_words),
+        fill,
+        s: styles(),
+    };
     let mut lists: Vec<Vec<String>> = Vec::new();
-    let written = period.written(&def.pipeline.quarter_words);
-    for table in &ret.tables {
+    for &id in &ret.tables {
+        let table = plan.table(id);
         let sheet = book.add_worksheet();
         sheet.set_name(table.sheet.as_deref().unwrap_or(&table.id))?;
-        table_sheet(sheet, ret, template, table, hierarchy, unit, period, &written, fill, &mut lists, &s)?;
+        form.table_sheet(sheet, table, &mut lists)?;
     }
     if !lists.is_empty() {
         let sheet = book.add_worksheet();
@@ -105,88 +112,86 @@ pub fn render(
     Ok(book.save_to_buffer()?)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn table_sheet(
-    sheet: &mut Worksheet,
-    ret: &ReturnSpec,
-    template: &TemplateSpec,
-    table: &TableSpec,
-    hierarchy: &Hierarchy,
-    unit: &Unit,
+/// One return being drawn: what every sheet of it shares.
+struct Form<'a> {
+    ret: &'a Return,
+    template: &'a TemplateSpec,
+    unit: &'a Unit,
+    /// The superior committee's name, upper case, for the letterhead.
+    superior: String,
     period: Period,
-    written: &str,
-    fill: Option<Filler>,
-    lists: &mut Vec<Vec<String>>,
-    s: &Styles,
-) -> anyhow::Result<()> {
-    let width = table.columns.len().max(6) as u16;
-    let last = width - 1;
-    let half = width / 2;
-    let superior = hierarchy.unit(&unit.parent).map(|p| p.name.to_uppercase()).unwrap_or_default();
-    sheet.merge_range(0, 0, 0, half - 1, &superior, &s.bold)?;
-    sheet.merge_range(1, 0, 1, half - 1, &committee(unit), &s.bold)?;
-    sheet.merge_range(2, 0, 2, half - 1, "*", &s.bold)?;
-    sheet.merge_range(0, half, 0, last, &template.motto, &s.bold)?;
-    sheet.merge_range(1, half, 1, last, &period.fill(&template.date_line), &s.italic)?;
-    sheet.write_string(3, last, &ret.title)?;
-    sheet.merge_range(4, 0, 4, last, &template.heading, &s.heading)?;
-    sheet.merge_range(5, 0, 5, last, &period.fill(&template.period_line), &s.italic)?;
-    sheet.write_string(6, 0, format!("{}:", ret.header.unit.label))?;
-    sheet.write_string(6, 1, &unit.code)?;
-    sheet.write_string(6, 4, format!("{}:", ret.header.period.label))?;
-    sheet.write_string(6, 5, written)?;
+    /// The period as the return writes it (`10/2023`, `Quý III/2025`).
+    written: String,
+    fill: Option<Filler<'a>>,
+    s: Styles,
+}
 
-    // Headers exactly as reading matches them: a group over its sub-headers, single
-    // headers spanning the header rows.
-    let top = 8u32;
-    let depth = table.header_rows.max(1) as u32;
-    let mut c = 0;
-    while c < table.columns.len() {
-        let parts = table.columns[c].header.parts();
-        if parts.len() > 1 && depth > 1 {
-            let mut end = c;
-            while end + 1 < table.columns.len()
-                && table.columns[end + 1].header.parts().first() == parts.first()
-                && table.columns[end + 1].header.parts().len() > 1
-            {
-                end += 1;
+impl Form<'_> {
+    fn table_sheet(&self, sheet: &mut Worksheet, table: &Table, lists: &mut Vec<Vec<String>>) -> anyhow::Result<()> {
+        let width = table.columns.len().max(6) as u16;
+        self.title_block(sheet, width)?;
+        // Headers exactly as reading matches them: a group over its sub-headers, single
+        // headers spanning the header rows.
+        let top = 8u32;
+        let labels: Vec<&Header> = table.columns.iter().map(|c| &c.header).collect();
+        let mut first = draw::headers(sheet, &labels, top, table.header_rows as u32, &self.s.header)?;
+        sheet.set_row_height(first - 1, 48)?;
+        if table.numbering_row {
+            for k in 0..table.columns.len() {
+                sheet.write_string_with_format(first, k as u16, format!("({})", k + 1), &self.s.fixed)?;
             }
-            if end > c {
-                sheet.merge_range(top, c as u16, top, end as u16, parts[0], &s.header)?;
-            } else {
-                sheet.write_string_with_format(top, c as u16, parts[0], &s.header)?;
-            }
-            for (k, column) in table.columns.iter().enumerate().take(end + 1).skip(c) {
-                sheet.write_string_with_format(top + 1, k as u16, column.header.parts()[1..].join(" "), &s.header)?;
-            }
-            c = end + 1;
-        } else {
-            let text = parts.join(" ");
-            if depth > 1 {
-                sheet.merge_range(top, c as u16, top + depth - 1, c as u16, &text, &s.header)?;
-            } else {
-                sheet.write_string_with_format(top, c as u16, &text, &s.header)?;
-            }
-            c += 1;
+            first += 1;
         }
-    }
-    sheet.set_row_height(top + depth - 1, 48)?;
-    let mut first = top + depth;
-    if table.numbering_row {
-        for k in 0..table.columns.len() {
-            sheet.write_string_with_format(first, k as u16, format!("({})", k + 1), &s.fixed)?;
+        let rows = self.template.rows as u32;
+        let last_row = first + rows - 1;
+        for (k, column) in table.columns.iter().enumerate() {
+            self.data_column(sheet, table, k, first, rows)?;
+            if let Some(validation) = validation(column, lists)? {
+                sheet.add_data_validation(first, k as u16, last_row, k as u16, &validation)?;
+            }
         }
-        first += 1;
+        let mut footer_row = last_row + 2;
+        if table.total_row.is_some() {
+            self.total_row(sheet, table, first, rows)?;
+            footer_row += 1;
+        }
+        for (i, line) in self.template.footer_left.iter().enumerate() {
+            sheet.write_string(footer_row + i as u32, 1, line)?;
+        }
+        for (i, line) in self.template.footer_right.iter().enumerate() {
+            sheet.write_string(footer_row + i as u32, width.saturating_sub(3), line)?;
+        }
+        sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
+        sheet.protect();
+        Ok(())
     }
-    let rows = template.rows as u32;
-    let last_row = first + rows - 1;
-    for (k, column) in table.columns.iter().enumerate() {
-        let col = k as u16;
+
+    /// The letterhead, the form's code, heading and period, and the unit code and period
+    /// beside their labels, as reading looks for them.
+    fn title_block(&self, sheet: &mut Worksheet, width: u16) -> anyhow::Result<()> {
+        let s = &self.s;
+        let committee = committee(self.unit);
+        let date_line = self.period.fill(&self.template.date_line);
+        let right = [(self.template.motto.as_str(), &s.bold), (date_line.as_str(), &s.italic)];
+        draw::letterhead(sheet, width, &[self.superior.as_str(), committee.as_str(), "*"], &s.bold, &right)?;
+        sheet.write_string(3, width - 1, &self.ret.title)?;
+        draw::across(sheet, 4, width, &self.template.heading, &s.heading)?;
+        draw::across(sheet, 5, width, &self.period.fill(&self.template.period_line), &s.italic)?;
+        sheet.write_string(6, 0, format!("{}:", self.ret.unit_label))?;
+        sheet.write_string(6, 1, &self.unit.code)?;
+        sheet.write_string(6, 4, format!("{}:", self.ret.period_label))?;
+        sheet.write_string(6, 5, &self.written)?;
+        Ok(())
+    }
+
+    /// Column `k`'s data cells: row numbers for an ignored column, else what the filler
+    /// gives, or unlocked blanks.
+    fn data_column(&self, sheet: &mut Worksheet, table: &Table, k: usize, first: u32, rows: u32) -> anyhow::Result<()> {
+        let (s, column, col) = (&self.s, &table.columns[k], k as u16);
         sheet.set_column_width(col, if column.kind == ValueKind::Text { 28 } else { 13 })?;
         for i in 0..rows {
             let row = first + i;
-            let value = fill.and_then(|f| f(&table.id, i as usize, column.field.get_ref()));
-            match (column.ignore, value) {
+            match (column.ignore, self.filled(table, i as usize, column)) {
                 (true, _) => sheet.write_number_with_format(row, col, (i + 1) as f64, &s.fixed)?,
                 (false, Some(Fill::Text(t))) => sheet.write_string_with_format(row, col, t, &s.input)?,
                 (false, Some(Fill::Number(n))) => sheet.write_number_with_format(row, col, n, &s.input)?,
@@ -194,54 +199,43 @@ fn table_sheet(
                 (false, None) => sheet.write_blank(row, col, &s.input)?,
             };
         }
-        if let Some(validation) = validation(column, lists)? {
-            sheet.add_data_validation(first, col, last_row, col, &validation)?;
-        }
+        Ok(())
     }
 
-    let mut footer_row = last_row + 2;
-    if let Some(total) = &table.total_row {
-        let total_row = last_row + 1;
-        let label_col =
-            table.columns.iter().position(|c| c.field.get_ref() == total.column.get_ref()).unwrap_or(0) as u16;
+    fn filled(&self, table: &Table, row: usize, column: &Column) -> Option<Fill> {
+        self.fill.and_then(|f| f(&table.id, row, &column.field))
+    }
+
+    /// The total row under the data rows: its label, and a SUM formula per numeric column
+    /// whose cached result is the true sum, so readers that do not recalculate see it.
+    fn total_row(&self, sheet: &mut Worksheet, table: &Table, first: u32, rows: u32) -> anyhow::Result<()> {
+        let Some(total) = &table.total_row else { return Ok(()) };
+        let (s, row) = (&self.s, first + rows);
         for k in 0..table.columns.len() {
-            sheet.write_blank(total_row, k as u16, &s.total)?;
+            sheet.write_blank(row, k as u16, &s.total)?;
         }
-        sheet.write_string_with_format(total_row, label_col, &total.label, &s.total)?;
+        sheet.write_string_with_format(row, total.column as u16, &total.label, &s.total)?;
         for (k, column) in table.columns.iter().enumerate() {
             if column.ignore || !matches!(column.kind, ValueKind::Count | ValueKind::Integer | ValueKind::Number) {
                 continue;
             }
             let letter = column_letters(k);
             let sum: f64 = (0..rows as usize)
-                .filter_map(|i| match fill.and_then(|f| f(&table.id, i, column.field.get_ref())) {
+                .filter_map(|i| match self.filled(table, i, column) {
                     Some(Fill::Number(n)) => Some(n),
                     _ => None,
                 })
                 .sum();
-            // The cached result is the true sum, so readers that do not recalculate see it.
-            let formula = Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, last_row + 1))
+            let formula = Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, first + rows))
                 .set_result(sum.to_string());
-            sheet.write_formula_with_format(total_row, k as u16, formula, &s.total)?;
+            sheet.write_formula_with_format(row, k as u16, formula, &s.total)?;
         }
-        footer_row += 1;
+        Ok(())
     }
-    for (i, line) in template.footer_left.iter().enumerate() {
-        sheet.write_string(footer_row + i as u32, 1, line)?;
-    }
-    for (i, line) in template.footer_right.iter().enumerate() {
-        sheet.write_string(footer_row + i as u32, last.saturating_sub(2), line)?;
-    }
-    sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
-    sheet.protect();
-    Ok(())
 }
 
 /// The data validation of a column: what a clerk may type.
-fn validation(
-    column: &crate::definition::ColumnSpec,
-    lists: &mut Vec<Vec<String>>,
-) -> anyhow::Result<Option<DataValidation>> {
+fn validation(column: &Column, lists: &mut Vec<Vec<String>>) -> anyhow::Result<Option<DataValidation>> {
     let label = column.header.display();
     let v = match column.kind {
         ValueKind::Count => DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0)),
@@ -265,36 +259,31 @@ fn validation(
     Ok(Some(v.set_error_title(label.chars().take(32).collect::<String>())?))
 }
 
-/// Write the templates of every return `code` must send for `period` into `out`.
-pub fn write_unit(
-    def: &Definition,
+/// The blank returns `code` must send for `period`, each with its file name.
+pub fn for_unit(
+    plan: &Plan,
     hierarchy: &Hierarchy,
     code: &str,
     period: Period,
-    out: &Path,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let unit = hierarchy.unit(code).with_context(|| format!("unit {code} is not in the registry for {period}"))?;
-    let mut written = Vec::new();
-    for ret in def.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
-        let bytes = render(def, ret, hierarchy, unit, period, None)?;
-        let name = format!("{}_{}_{}.xlsx", ret.id, unit.code.replace(['/', '\\'], "-"), period);
-        let path = out.join(name);
-        store::write_atomic(&path, &bytes)?;
-        written.push(path);
+    let mut forms = Vec::new();
+    for ret in plan.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
+        let bytes = render(plan, ret, hierarchy, unit, period, None)?;
+        forms.push((format!("{}_{}_{}.xlsx", ret.id, unit.code.replace(['/', '\\'], "-"), period), bytes));
     }
-    if written.is_empty() {
+    if forms.is_empty() {
         anyhow::bail!("unit {code} ({}) sends no return of this pipeline", unit.kind);
     }
-    Ok(written)
+    Ok(forms)
 }
 
-/// Every expected unit's templates for `period`.
-pub fn write_all(def: &Definition, hierarchy: &Hierarchy, period: Period, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let senders: Vec<&Unit> =
-        hierarchy.units.iter().filter(|u| def.returns.iter().any(|r| r.senders.contains(&u.kind))).collect();
-    let mut written = Vec::new();
+/// The blank returns of every unit expected to report in `period`.
+pub fn for_all(plan: &Plan, hierarchy: &Hierarchy, period: Period) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let senders = hierarchy.units.iter().filter(|u| plan.returns.iter().any(|r| r.senders.contains(&u.kind)));
+    let mut forms = Vec::new();
     for unit in senders {
-        written.extend(write_unit(def, hierarchy, &unit.code, period, out)?);
+        forms.extend(for_unit(plan, hierarchy, &unit.code, period)?);
     }
-    Ok(written)
+    Ok(forms)
 }

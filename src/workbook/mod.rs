@@ -1,14 +1,27 @@
-//! Opening a workbook of any format the board receives, as a grid of cells per sheet.
+//! Reading workbooks: any format the board receives, as a grid of cells per sheet, and
+//! the tables in it.
+//!
+//! `read` opens a workbook; `locate` finds a table by its header text; `table` reads its
+//! rows into typed values (`coerce`) with findings at their cells; `reference` reads the
+//! board's own tables. Ingest reads returns with it, the run reads reference tables.
 //!
 //! The format is sniffed from the first bytes, never taken from the extension: portals
 //! save HTML pages as `.xls`, and units rename files. Whatever cannot be read is a
 //! `Unreadable` with a reason the clerk understands; this module never panics on purpose,
 //! and the caller isolates it with `catch_unwind` for the panics of the readers.
 
+mod biff;
+pub mod coerce;
+pub mod locate;
+pub mod reference;
+pub mod table;
+
 use std::io::Cursor;
 
 use calamine::{open_workbook_from_rs, Data, DataRef, Ods, Reader, SheetVisible, Xls, XlsOptions, Xlsx};
 use chrono::NaiveDate;
+
+use crate::definition::Limits;
 
 /// One cell, reduced to what coercion needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +89,18 @@ pub struct Caps {
 
 impl Default for Caps {
     fn default() -> Self {
-        crate::definition::Limits::default().caps()
+        Caps::from(&Limits::default())
+    }
+}
+
+impl From<&Limits> for Caps {
+    fn from(limits: &Limits) -> Caps {
+        Caps {
+            max_file_bytes: limits.max_file_mb.saturating_mul(1024 * 1024),
+            max_cells: limits.max_cells,
+            max_unzipped_bytes: limits.max_unzipped_mb.saturating_mul(1024 * 1024),
+            max_zip_ratio: limits.max_zip_ratio,
+        }
     }
 }
 
@@ -246,7 +270,7 @@ fn read_ole(bytes: &[u8], caps: Caps) -> Result<Vec<Grid>, Unreadable> {
     if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
         return Err(Unreadable::Encrypted);
     }
-    super::biff::check(bytes, caps)?;
+    biff::check(bytes, caps)?;
     let open = |codepage: Option<u16>| -> Result<Vec<Grid>, Unreadable> {
         let mut options = XlsOptions::default();
         options.force_codepage = codepage;

@@ -4,8 +4,8 @@
 //! headers. So a table is found where a run of rows holds its header labels (folded, see
 //! `text::fold`), wherever that is, and each column is mapped by its label, not its letter.
 
-use super::workbook::{Cell, Grid};
-use crate::definition::TableSpec;
+use super::{Cell, Grid};
+use crate::definition::{Column, Table};
 use crate::text;
 
 /// How far down a sheet a header may start.
@@ -26,7 +26,7 @@ pub struct Located {
 
 impl Located {
     /// Fields of required columns that the sheet lacks.
-    pub fn missing_required<'a>(&self, spec: &'a TableSpec) -> Vec<&'a crate::definition::ColumnSpec> {
+    pub fn missing_required<'a>(&self, spec: &'a Table) -> Vec<&'a Column> {
         spec.columns.iter().zip(&self.columns).filter(|(c, at)| c.required && at.is_none()).map(|(c, _)| c).collect()
     }
 }
@@ -82,21 +82,20 @@ fn header_labels(top: &FoldedTop, row: usize, height: usize) -> Vec<String> {
         .collect()
 }
 
-/// Map the spec's columns onto header labels; `wanted` are each column's folded headers.
-fn match_columns(wanted: &[Vec<String>], labels: &[String]) -> Vec<Option<usize>> {
-    wanted.iter().map(|w| labels.iter().position(|l| !l.is_empty() && w.contains(l))).collect()
+/// Map the table's columns onto header labels by their folded headers.
+fn match_columns(table: &Table, labels: &[String]) -> Vec<Option<usize>> {
+    table.columns.iter().map(|c| labels.iter().position(|l| !l.is_empty() && c.matches.contains(l))).collect()
 }
 
 /// Find the table of `spec` in `grid` (whose top `top` holds, folded): the header
 /// position that matches the most columns, if it matches at least half of them (and two
 /// at least).
-pub fn locate(grid: &Grid, top: &FoldedTop, spec: &TableSpec) -> Option<Located> {
+pub fn locate(grid: &Grid, top: &FoldedTop, spec: &Table) -> Option<Located> {
     let needed = spec.columns.len().div_ceil(2).max(2.min(spec.columns.len()));
-    let wanted = spec.folded_headers();
     let mut best: Option<Located> = None;
     for row in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
         let labels = header_labels(top, row, spec.header_rows);
-        let columns = match_columns(wanted, &labels);
+        let columns = match_columns(spec, &labels);
         let matched = columns.iter().filter(|c| c.is_some()).count();
         if matched >= needed && best.as_ref().is_none_or(|b| matched > b.matched) {
             let mut data_row = row + spec.header_rows;

@@ -7,7 +7,7 @@
 
 use std::io::{Cursor, Read};
 
-use super::workbook::{Caps, Unreadable};
+use super::{Caps, Unreadable};
 
 /// Cell records, each starting with its row and column as u16.
 const CELL_RECORDS: [u16; 8] = [0x0203, 0x0204, 0x00FD, 0x027E, 0x00BD, 0x0006, 0x0205, 0x00D6];

@@ -6,9 +6,9 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::workbook::Cell;
-use crate::definition::{Blank, ColumnSpec, ValueKind};
-use crate::finding::code;
+use super::Cell;
+use crate::definition::{Blank, Column, ValueKind};
+use crate::model::FindingCode;
 use crate::period::Month;
 use crate::text;
 
@@ -26,7 +26,7 @@ pub enum Value {
 /// expected as a message key of the definition (`expect-…`) with its English default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: FindingCode,
     pub expected: Expected,
 }
 
@@ -59,12 +59,12 @@ impl Expected {
 
 const ZERO_MARKS: [&str; 4] = ["-", "–", "—", "_"];
 
-fn refuse(code: &'static str, expected: Expected) -> Result<Value, Refusal> {
+fn refuse(code: FindingCode, expected: Expected) -> Result<Value, Refusal> {
     Err(Refusal { code, expected })
 }
 
 /// The value of `cell` for `column`.
-pub fn coerce(cell: &Cell, column: &ColumnSpec) -> Result<Value, Refusal> {
+pub fn coerce(cell: &Cell, column: &Column) -> Result<Value, Refusal> {
     let blank = match cell {
         Cell::Empty => true,
         Cell::Text(t) => {
@@ -77,7 +77,7 @@ pub fn coerce(cell: &Cell, column: &ColumnSpec) -> Result<Value, Refusal> {
         return match (column.blank, column.kind) {
             (Blank::Zero, ValueKind::Count | ValueKind::Integer) => Ok(Value::Int(0)),
             (Blank::Zero, ValueKind::Number) => Ok(Value::Float(0.0)),
-            _ if column.required => refuse(code::CELL_REQUIRED, Expected::Value),
+            _ if column.required => refuse(FindingCode::CellRequired, Expected::Value),
             _ => Ok(Value::Missing),
         };
     }
@@ -96,14 +96,14 @@ fn whole(cell: &Cell, negative_allowed: bool) -> Result<Value, Refusal> {
     let expected = if negative_allowed { Expected::Whole } else { Expected::Count };
     let n = match number(cell) {
         Ok(n) => n,
-        Err(_) => return refuse(code::CELL_TYPE, expected),
+        Err(_) => return refuse(FindingCode::CellType, expected),
     };
     if n.fract() != 0.0 {
-        refuse(code::CELL_NOT_WHOLE, expected)
+        refuse(FindingCode::CellNotWhole, expected)
     } else if n < 0.0 && !negative_allowed {
-        refuse(code::CELL_NEGATIVE, expected)
+        refuse(FindingCode::CellNegative, expected)
     } else if n.abs() > 1e15 {
-        refuse(code::CELL_TYPE, expected)
+        refuse(FindingCode::CellType, expected)
     } else {
         Ok(Value::Int(n as i64))
     }
@@ -112,8 +112,8 @@ fn whole(cell: &Cell, negative_allowed: bool) -> Result<Value, Refusal> {
 fn number(cell: &Cell) -> Result<f64, Refusal> {
     match cell {
         Cell::Number(n) if n.is_finite() => Ok(*n),
-        Cell::Text(t) => parse_number(t).ok_or(Refusal { code: code::CELL_TYPE, expected: Expected::Number }),
-        _ => Err(Refusal { code: code::CELL_TYPE, expected: Expected::Number }),
+        Cell::Text(t) => parse_number(t).ok_or(Refusal { code: FindingCode::CellType, expected: Expected::Number }),
+        _ => Err(Refusal { code: FindingCode::CellType, expected: Expected::Number }),
     }
 }
 
@@ -151,7 +151,7 @@ pub fn parse_number(raw: &str) -> Option<f64> {
 }
 
 fn date(cell: &Cell) -> Result<NaiveDate, Refusal> {
-    let refusal = Refusal { code: code::CELL_DATE, expected: Expected::Date };
+    let refusal = Refusal { code: FindingCode::CellDate, expected: Expected::Date };
     match cell {
         Cell::Date(d) => Ok(*d),
         // An Excel serial typed into a cell not formatted as a date.
@@ -180,7 +180,7 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
 }
 
 fn month(cell: &Cell) -> Result<Month, Refusal> {
-    let refusal = Refusal { code: code::CELL_DATE, expected: Expected::Month };
+    let refusal = Refusal { code: FindingCode::CellDate, expected: Expected::Month };
     match cell {
         Cell::Date(d) => Month::new(d.year(), d.month()).ok_or(refusal),
         Cell::Text(t) => Month::parse_loose(t).ok_or(refusal),
@@ -188,31 +188,27 @@ fn month(cell: &Cell) -> Result<Month, Refusal> {
     }
 }
 
-fn category(cell: &Cell, column: &ColumnSpec) -> Result<Value, Refusal> {
+fn category(cell: &Cell, column: &Column) -> Result<Value, Refusal> {
     let folded = text::fold(&cell.text());
     column
         .values
         .iter()
-        .find(|v| {
-            text::fold(&v.id) == folded
-                || text::fold(&v.label) == folded
-                || v.aliases.iter().any(|a| text::fold(a) == folded)
-        })
+        .find(|v| v.matches.contains(&folded))
         .map(|v| Value::Text(v.id.clone()))
-        .ok_or(Refusal { code: code::CELL_VALUE, expected: Expected::Listed })
+        .ok_or(Refusal { code: FindingCode::CellValue, expected: Expected::Listed })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::definition::Header;
-    use toml::Spanned;
 
-    fn column(kind: ValueKind, blank: Blank) -> ColumnSpec {
-        ColumnSpec {
-            field: Spanned::new(0..0, "f".into()),
+    fn column(kind: ValueKind, blank: Blank) -> Column {
+        Column {
+            field: "f".into(),
             header: Header::One("F".into()),
             aliases: vec![],
+            matches: vec!["f".into()],
             kind,
             required: false,
             ignore: false,
@@ -233,17 +229,17 @@ mod tests {
         assert_eq!(count(Cell::Text("1.234".into())), Ok(Value::Int(1234)));
         assert_eq!(count(Cell::Text("-".into())), Ok(Value::Int(0)));
         assert_eq!(count(Cell::Empty), Ok(Value::Int(0)));
-        assert_eq!(count(Cell::Text("3 đv".into())).unwrap_err().code, code::CELL_TYPE);
-        assert_eq!(count(Cell::Number(2.5)).unwrap_err().code, code::CELL_NOT_WHOLE);
-        assert_eq!(count(Cell::Text("2,5".into())).unwrap_err().code, code::CELL_NOT_WHOLE);
-        assert_eq!(count(Cell::Number(-1.0)).unwrap_err().code, code::CELL_NEGATIVE);
+        assert_eq!(count(Cell::Text("3 đv".into())).unwrap_err().code, FindingCode::CellType);
+        assert_eq!(count(Cell::Number(2.5)).unwrap_err().code, FindingCode::CellNotWhole);
+        assert_eq!(count(Cell::Text("2,5".into())).unwrap_err().code, FindingCode::CellNotWhole);
+        assert_eq!(count(Cell::Number(-1.0)).unwrap_err().code, FindingCode::CellNegative);
     }
 
     #[test]
     fn blank_is_missing_unless_the_column_says_zero() {
         let c = column(ValueKind::Count, Blank::Missing);
         assert_eq!(coerce(&Cell::Empty, &c), Ok(Value::Missing));
-        assert_eq!(coerce(&Cell::Text("-".into()), &c).unwrap_err().code, code::CELL_TYPE);
+        assert_eq!(coerce(&Cell::Text("-".into()), &c).unwrap_err().code, FindingCode::CellType);
     }
 
     #[test]
@@ -254,6 +250,6 @@ mod tests {
         assert_eq!(coerce(&Cell::Number(45204.0), &c), iso("2023-10-05"));
         assert_eq!(coerce(&Cell::Text("05/10/2023".into()), &c), iso("2023-10-05"));
         assert_eq!(coerce(&Cell::Text("5/10/2023".into()), &c), iso("2023-10-05"));
-        assert_eq!(coerce(&Cell::Text("31/02/2023".into()), &c).unwrap_err().code, code::CELL_DATE);
+        assert_eq!(coerce(&Cell::Text("31/02/2023".into()), &c).unwrap_err().code, FindingCode::CellDate);
     }
 }

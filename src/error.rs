@@ -1,0 +1,50 @@
+//! The command line's one error type, and the exit code each kind of failure gets.
+
+use std::fmt;
+
+use crate::definition::DefinitionError;
+use crate::store::{LockError, Locked};
+
+/// Why a command did not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line asks for something that cannot be (exit 2).
+    Usage(String),
+    /// The definition has problems; every one is listed (exit 2).
+    Definition(#[from] DefinitionError),
+    /// Another run holds the work directory (exit 3).
+    Locked(#[from] Locked),
+    /// Anything else: an unreadable reference file, a missing inbox, a full disk (exit 4).
+    Failure(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// The exit code of the documented contract: 2 usage or definition, 3 locked, 4 failure.
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Definition(_) => 2,
+            Error::Locked(_) => 3,
+            Error::Failure(_) => 4,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) => write!(f, "error: {message}"),
+            Error::Definition(e) => write!(f, "{e}\n{} error(s) in {}", e.problems.len(), e.path.display()),
+            Error::Locked(e) => write!(f, "error: {e}"),
+            Error::Failure(e) => write!(f, "error: {e:#}"),
+        }
+    }
+}
+
+impl From<LockError> for Error {
+    fn from(e: LockError) -> Error {
+        match e {
+            LockError::Locked(locked) => Error::Locked(locked),
+            other => Error::Failure(other.into()),
+        }
+    }
+}

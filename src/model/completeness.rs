@@ -1,0 +1,187 @@
+//! Who was expected to send which return, what became of it, and the tallies per group
+//! that the completeness sheet and `tonghop status` show.
+
+use serde::{Deserialize, Serialize};
+
+use super::Period;
+use crate::definition::{CompletenessAttribute, Layout, Plan};
+use crate::registry::Hierarchy;
+
+/// What became of an expected return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum ReturnStatus {
+    Accepted,
+    Rejected,
+    Missing,
+}
+
+impl ReturnStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One expected (unit, return) pair and what became of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expectation {
+    pub return_id: String,
+    pub unit: String,
+    pub name: String,
+    pub parent: String,
+    pub status: ReturnStatus,
+    /// The file that counts (or the last rejected one).
+    pub file: String,
+    /// Superseded files of the unit, in the order they arrived.
+    pub superseded: Vec<String>,
+}
+
+/// How many returns a group of units was expected to send, and what became of them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tally {
+    pub expected: u32,
+    pub accepted: u32,
+    pub rejected: u32,
+    pub superseded: u32,
+    pub missing: u32,
+}
+
+impl Tally {
+    fn add(&mut self, e: &Expectation) {
+        self.expected += 1;
+        self.superseded += e.superseded.len() as u32;
+        match e.status {
+            ReturnStatus::Accepted => self.accepted += 1,
+            ReturnStatus::Rejected => self.rejected += 1,
+            ReturnStatus::Missing => self.missing += 1,
+        }
+    }
+
+    /// A count, or the rate (accepted / expected, a fraction; none when nothing was
+    /// expected). `Group` is the group's name, not a number: none.
+    pub fn value(&self, attribute: CompletenessAttribute) -> Option<f64> {
+        use CompletenessAttribute as A;
+        let n = |v: u32| Some(v as f64);
+        match attribute {
+            A::Expected => n(self.expected),
+            A::Received => n(self.accepted + self.rejected),
+            A::Accepted => n(self.accepted),
+            A::Rejected => n(self.rejected),
+            A::Superseded => n(self.superseded),
+            A::Missing => n(self.missing),
+            A::Rate if self.expected > 0 => Some(self.accepted as f64 / self.expected as f64),
+            A::Rate | A::Group => None,
+        }
+    }
+}
+
+/// The tally of each unit of `level` that was expected anything (registry order), and
+/// the total: the reporting rate per district and for the province.
+pub fn tally_by_group(
+    hierarchy: &Hierarchy,
+    completeness: &[Expectation],
+    level: &str,
+) -> (Vec<(String, Tally)>, Tally) {
+    let mut groups: Vec<(String, Tally)> =
+        hierarchy.of_kind(level).map(|g| (g.code.clone(), Tally::default())).collect();
+    let mut total = Tally::default();
+    for e in completeness {
+        total.add(e);
+        if let Some(g) = hierarchy.ancestor_of_kind(&e.unit, level) {
+            if let Some((_, t)) = groups.iter_mut().find(|(c, _)| *c == g.code) {
+                t.add(e);
+            }
+        }
+    }
+    groups.retain(|(_, t)| t.expected > 0);
+    (groups, total)
+}
+
+/// What `tonghop status` prints: the completeness sheet's table as text (its columns and
+/// labels, or every attribute when the workbook has no such sheet), the units missing or
+/// rejected, and the consolidated periods that are `stale`.
+pub fn status_text(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    period: Period,
+    completeness: &[Expectation],
+    stale: &[Period],
+) -> String {
+    use strum::IntoEnumIterator;
+    let sheet = plan.workbook.sheets.iter().find_map(|s| match &s.layout {
+        Layout::Completeness(layout) => Some((s, layout)),
+        _ => None,
+    });
+    let level = match sheet {
+        Some((_, layout)) => layout.group_by.clone(),
+        None => plan.registry.levels.get(1).cloned().unwrap_or_default(),
+    };
+    let label = |key: &str| sheet.map_or_else(|| key.to_string(), |(s, _)| s.label(key));
+    let columns: Vec<(String, CompletenessAttribute)> = match sheet {
+        Some((_, layout)) => layout.columns.iter().map(|c| (c.label.display(), c.value)).collect(),
+        None => CompletenessAttribute::iter().map(|a| (<&str>::from(a).to_string(), a)).collect(),
+    };
+    let (groups, total) = tally_by_group(hierarchy, completeness, &level);
+    let cell = |tally: &Tally, attribute: CompletenessAttribute| match (attribute, tally.value(attribute)) {
+        (CompletenessAttribute::Rate, Some(r)) => format!("{:.1}%", r * 100.0),
+        (_, Some(v)) => format!("{v}"),
+        _ => String::new(),
+    };
+    let mut rows = vec![columns.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>()];
+    let named = groups.iter().map(|(code, t)| (hierarchy.unit(code).map(|u| u.name.clone()).unwrap_or_default(), t));
+    for (name, tally) in named.chain(std::iter::once((label("total"), &total))) {
+        rows.push(
+            columns
+                .iter()
+                .map(|&(_, a)| if a == CompletenessAttribute::Group { name.clone() } else { cell(tally, a) })
+                .collect(),
+        );
+    }
+    let mut text = format!("{} {}\n", plan.pipeline.title, period);
+    text.push_str(&aligned(&rows));
+    let listed: Vec<_> = completeness.iter().filter(|e| e.status != ReturnStatus::Accepted).collect();
+    if !listed.is_empty() {
+        let title = sheet.and_then(|(_, l)| l.missing_title.clone()).unwrap_or_else(|| "missing or rejected".into());
+        text.push_str(&format!("\n{title}:\n"));
+        for e in listed {
+            let group = hierarchy.ancestor_of_kind(&e.unit, &level).map(|g| g.name.clone()).unwrap_or_default();
+            let ret = plan.return_by_id(&e.return_id).map(|r| r.title.clone()).unwrap_or_default();
+            let status = label(&format!("status_{}", e.status.as_str()));
+            text.push_str(format!("  {group} | {} {} | {ret} | {status} {}", e.unit, e.name, e.file).trim_end());
+            text.push('\n');
+        }
+    }
+    if let (Some(first), Some(last)) = (stale.first(), stale.last()) {
+        let list: Vec<String> = stale.iter().map(Period::to_string).collect();
+        text.push_str(&format!(
+            "\nstale: {} (their inputs changed since they were consolidated; tonghop run --period {first}..{last})\n",
+            list.join(", "),
+        ));
+    }
+    text
+}
+
+/// Rows as text columns: the first left-aligned, the others right-aligned.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let width = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..width).map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0)).collect();
+    let mut text = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                let pad = " ".repeat(widths[k] - v.chars().count());
+                if k == 0 {
+                    format!("{v}{pad}")
+                } else {
+                    format!("{pad}{v}")
+                }
+            })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}

@@ -1,0 +1,331 @@
+//! Findings: what is wrong with an input, where, and what the clerk should do about it.
+//!
+//! Every rejected file, rejected row and doubtful value becomes a `Finding` with a stable
+//! code, so the workbook, `findings.json` and scripts can all rely on the same names.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::Severity;
+use crate::definition::{FindingAttribute, Plan};
+use crate::registry::Hierarchy;
+
+/// The version of `findings.json`'s layout; bump it when a field changes meaning.
+pub const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
+
+/// The engine's finding codes; `docs/findings.md` describes each. The spelling is the
+/// code on disk, in the workbook and in the definition's `[messages]`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum FindingCode {
+    FileUnreadable,
+    FileLock,
+    NotAReturn,
+    ColumnMissing,
+    TableMissing,
+    UnitMissing,
+    UnitByName,
+    UnitAmbiguous,
+    UnitUnknown,
+    UnitNotValid,
+    UnitWrongKind,
+    PeriodMissing,
+    PeriodOther,
+    ReturnSuperseded,
+    CellType,
+    CellNotWhole,
+    CellNegative,
+    CellRequired,
+    CellDate,
+    CellValue,
+    TotalMismatch,
+    Rule,
+    DuplicateKey,
+    UnitNotUnder,
+    Reconcile,
+    ReconcileMissing,
+    ReturnMissing,
+    OpeningMissing,
+}
+
+impl FindingCode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The English message used when the definition's `[messages]` has none for the code.
+    pub fn default_message(self) -> &'static str {
+        use FindingCode::*;
+        match self {
+            FileUnreadable => "The file {file} cannot be read: {value}",
+            FileLock => "{file} is a temporary lock file left by Excel; it is ignored",
+            NotAReturn => "{file} is not one of the returns of this pipeline (no known table header found)",
+            ColumnMissing => "{file}: required column(s) {value} missing in sheet {sheet}",
+            TableMissing => "{file}: the table `{value}` was not found in any sheet",
+            UnitMissing => "{file}: the return does not give its unit code",
+            UnitByName => "{file} gives no unit code; its title block names {value}",
+            UnitAmbiguous => "{file} gives no unit code and its title block could be any of: {value}",
+            UnitUnknown => "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}",
+            UnitNotValid => "{file}: unit {value} ({name}) exists in the registry for {validity}, not in {period}",
+            UnitWrongKind => "{file}: unit {value} ({name}) is a {kind}, which does not send {return}",
+            PeriodMissing => "{file}: the title block gives no period this pipeline reads (`{value}`); expected {expected}",
+            PeriodOther => "{file}: the return is for {value}, not for {expected}",
+            ReturnSuperseded => "{file} is replaced by the newer return {expected} of the same unit",
+            CellType | CellNotWhole | CellNegative | CellRequired | CellDate | CellValue => {
+                "{sheet}!{cell}: `{value}` in column {column}, expected {expected}"
+            }
+            TotalMismatch => "{sheet}!{cell}: the total row says {value} for {column}, the rows add up to {expected}",
+            Rule => "{sheet}!{cell}: the rule {rule} does not hold",
+            DuplicateKey => "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}",
+            UnitNotUnder => {
+                "{sheet}!{cell}: `{value}` is not a {kind} under {sender} in the registry for the period {found}"
+            }
+            Reconcile => "unit {unit}: {left_file} says {left}, {right_file} says {right}",
+            ReconcileMissing => "{file} records {value} for unit {unit}, which sent no {return}",
+            ReturnMissing => "{unit} has not sent {value} for {expected}",
+            OpeningMissing => {
+                "{file} has no opening balance for unit {unit} ({name}) at {cutoff}; its cumulative figures are left blank"
+            }
+        }
+    }
+}
+
+/// One thing found wrong (or worth knowing) in the inputs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    /// The rule id for definition rules, else the code.
+    pub rule: String,
+    pub unit: String,
+    pub unit_name: String,
+    /// The unit's ancestor of the level findings are grouped by (a district), filled at merge.
+    pub group: String,
+    /// The file name as it lies in the inbox.
+    pub file: String,
+    pub sheet: String,
+    /// `return.table` the row belongs to, empty for file-level findings.
+    pub table: String,
+    /// 1-based sheet row, 0 for file-level findings.
+    pub row: u32,
+    pub cell: String,
+    pub value: String,
+    pub expected: String,
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding whose message is the definition's template for `code` (or the English
+    /// default), with `{value}`, `{expected}`, `{cell}`, `{sheet}`, `{file}`, `{unit}` and
+    /// the builder's `var`s filled in.
+    pub fn builder(plan: &Plan, code: FindingCode, severity: Severity) -> FindingBuilder {
+        FindingBuilder {
+            finding: Finding {
+                code,
+                severity,
+                rule: code.as_str().to_string(),
+                unit: String::new(),
+                unit_name: String::new(),
+                group: String::new(),
+                file: String::new(),
+                sheet: String::new(),
+                table: String::new(),
+                row: 0,
+                cell: String::new(),
+                value: String::new(),
+                expected: String::new(),
+                message: String::new(),
+            },
+            template: plan.message(code.as_str(), code.default_message()).to_string(),
+            vars: Vec::new(),
+        }
+    }
+
+    /// One attribute as a findings sheet shows it (`row` blank for file-level findings).
+    pub fn get(&self, attribute: FindingAttribute) -> String {
+        use FindingAttribute as A;
+        match attribute {
+            A::Code => self.code.as_str().to_string(),
+            A::Severity => self.severity.as_str().to_string(),
+            A::Rule => self.rule.clone(),
+            A::Unit => self.unit.clone(),
+            A::UnitName => self.unit_name.clone(),
+            A::Group => self.group.clone(),
+            A::File => self.file.clone(),
+            A::Sheet => self.sheet.clone(),
+            A::Table => self.table.clone(),
+            A::Row if self.row > 0 => self.row.to_string(),
+            A::Row => String::new(),
+            A::Cell => self.cell.clone(),
+            A::Value => self.value.clone(),
+            A::Expected => self.expected.clone(),
+            A::Message => self.message.clone(),
+        }
+    }
+}
+
+pub struct FindingBuilder {
+    finding: Finding,
+    template: String,
+    vars: Vec<(String, String)>,
+}
+
+impl FindingBuilder {
+    /// The message template of a definition's rule or reconciliation, instead of the code's.
+    pub fn template(mut self, template: &str) -> Self {
+        self.template = template.to_string();
+        self
+    }
+    pub fn file(mut self, file: &str) -> Self {
+        self.finding.file = file.to_string();
+        self
+    }
+    pub fn unit(mut self, unit: &str) -> Self {
+        self.finding.unit = unit.to_string();
+        self
+    }
+    pub fn rule(mut self, rule: &str) -> Self {
+        self.finding.rule = rule.to_string();
+        self
+    }
+    /// The sheet and A1 cell.
+    pub fn at(mut self, sheet: &str, cell: &str) -> Self {
+        self.finding.sheet = sheet.to_string();
+        self.finding.cell = cell.to_string();
+        self
+    }
+    /// The table and row the cell belongs to (row 0: none).
+    pub fn row(mut self, table: &str, row: u32) -> Self {
+        self.finding.table = table.to_string();
+        self.finding.row = row;
+        self
+    }
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.finding.value = value.into();
+        self
+    }
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.finding.expected = expected.into();
+        self
+    }
+    pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.vars.push((name.to_string(), value.into()));
+        self
+    }
+    pub fn vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.vars.extend(vars);
+        self
+    }
+
+    pub fn build(mut self) -> Finding {
+        let f = &self.finding;
+        let mut vars = vec![
+            ("value".to_string(), f.value.clone()),
+            ("expected".to_string(), f.expected.clone()),
+            ("cell".to_string(), f.cell.clone()),
+            ("sheet".to_string(), f.sheet.clone()),
+            ("file".to_string(), f.file.clone()),
+            ("unit".to_string(), f.unit.clone()),
+            ("rule".to_string(), f.rule.clone()),
+        ];
+        vars.append(&mut self.vars);
+        self.finding.message = fill(&self.template, &vars);
+        self.finding
+    }
+}
+
+/// Replace `{name}` in a template by its value.
+fn fill(template: &str, vars: &[(String, String)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Every finding names its unit and, when the hierarchy has more than two levels, the
+/// unit's group (its ancestor one level under the top).
+pub fn name_units(hierarchy: &Hierarchy, findings: &mut [Finding]) {
+    let levels = &hierarchy.levels;
+    let group_level = if levels.len() > 2 { levels[1].as_str() } else { "" };
+    for f in findings {
+        if let Some(unit) = hierarchy.unit(&f.unit) {
+            f.unit_name = unit.name.clone();
+            f.group = hierarchy.ancestor_of_kind(&unit.code, group_level).map(|g| g.name.clone()).unwrap_or_default();
+        }
+    }
+}
+
+impl Finding {
+    /// Findings as a table (the artifact form).
+    pub fn to_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
+        let text = |f: fn(&Finding) -> &str| -> Vec<&str> { findings.iter().map(f).collect() };
+        DataFrame::new_infer_height(vec![
+            Column::new("code".into(), text(|f| f.code.as_str())),
+            Column::new("severity".into(), text(|f| f.severity.as_str())),
+            Column::new("rule".into(), text(|f| &f.rule)),
+            Column::new("unit".into(), text(|f| &f.unit)),
+            Column::new("unit_name".into(), text(|f| &f.unit_name)),
+            Column::new("group".into(), text(|f| &f.group)),
+            Column::new("file".into(), text(|f| &f.file)),
+            Column::new("sheet".into(), text(|f| &f.sheet)),
+            Column::new("table".into(), text(|f| &f.table)),
+            Column::new("row".into(), findings.iter().map(|f| f.row).collect::<Vec<u32>>()),
+            Column::new("cell".into(), text(|f| &f.cell)),
+            Column::new("value".into(), text(|f| &f.value)),
+            Column::new("expected".into(), text(|f| &f.expected)),
+            Column::new("message".into(), text(|f| &f.message)),
+        ])
+    }
+
+    /// Findings back from their table; a code or severity the engine does not know is an error.
+    pub fn from_frame(df: &DataFrame) -> anyhow::Result<Vec<Finding>> {
+        let text = |name: &str| super::frame::text_column(df, name);
+        let (code, severity, rule, unit, unit_name, group) =
+            (text("code")?, text("severity")?, text("rule")?, text("unit")?, text("unit_name")?, text("group")?);
+        let (file, sheet, table, cell, value, expected, message) = (
+            text("file")?,
+            text("sheet")?,
+            text("table")?,
+            text("cell")?,
+            text("value")?,
+            text("expected")?,
+            text("message")?,
+        );
+        let row: Vec<u32> = df.column("row")?.u32()?.iter().map(|v| v.unwrap_or(0)).collect();
+        (0..df.height())
+            .map(|i| {
+                Ok(Finding {
+                    code: code[i].parse().map_err(|_| anyhow::anyhow!("unknown finding code `{}`", code[i]))?,
+                    severity: severity[i].parse().map_err(|_| anyhow::anyhow!("unknown severity `{}`", severity[i]))?,
+                    rule: rule[i].clone(),
+                    unit: unit[i].clone(),
+                    unit_name: unit_name[i].clone(),
+                    group: group[i].clone(),
+                    file: file[i].clone(),
+                    sheet: sheet[i].clone(),
+                    table: table[i].clone(),
+                    row: row[i],
+                    cell: cell[i].clone(),
+                    value: value[i].clone(),
+                    expected: expected[i].clone(),
+                    message: message[i].clone(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,413 @@
+//! A run: the five stages for one period, with the periods its cumulative figures need.
+//!
+//! Each stage reads the previous stage's artifact from the work directory and writes its
+//! own, sealed with a manifest over its inputs (the definition, the tool version, the
+//! input files' hashes, the previous stage's key). `run_stage` skips a stage whose
+//! manifest matches unless forced, so rerunning after fixing one return redoes only that
+//! period and what adds it up.
+
+mod summary;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use polars::prelude::DataFrame;
+use rayon::prelude::*;
+
+pub use summary::{FileCounts, RowCounts, Summary};
+
+use crate::definition::Plan;
+use crate::error::Error;
+use crate::model::{
+    name_units, status_text, Batch, Finding, Period, PeriodKind, References, Stage, StageOutcome, StageRun,
+    FINDINGS_SCHEMA,
+};
+use crate::registry::{Hierarchy, Registry};
+use crate::report::{self, ReportInput};
+use crate::store::{self, Manifest, StageDir, WorkDir};
+use crate::workbook::reference;
+use crate::{aggregate, ingest, merge, validate};
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The definition file, hashed into every stage's key.
+    pub pipeline: PathBuf,
+    pub data: PathBuf,
+    /// The period to consolidate; the newest inbox folder when none.
+    pub period: Option<Period>,
+    pub out: PathBuf,
+    pub from: Stage,
+    pub to: Stage,
+    pub force: bool,
+    /// Show a progress bar while reading files (for a person at a terminal).
+    pub progress: bool,
+}
+
+/// Consolidate one period, bringing the earlier periods its figures add up up to date.
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Summary, Error> {
+    let work = WorkDir::new(&opts.out);
+    let _lock = work.lock()?;
+    work.remove_leftovers()?;
+    let period = match opts.period {
+        Some(p) => p,
+        None => newest_period(&opts.data, plan.pipeline.period)?,
+    };
+    Ok(Run::new(plan, opts, work)?.consolidate(period)?)
+}
+
+/// The newest period folder of the inbox (`YYYY-MM` or `YYYY-Qn`, as the pipeline's period).
+pub fn newest_period(data: &Path, kind: PeriodKind) -> anyhow::Result<Period> {
+    let inbox = data.join("inbox");
+    let mut periods = store::periods_in(&inbox, kind).with_context(|| format!("cannot list {}", inbox.display()))?;
+    periods.pop().with_context(|| format!("{} has no {} folder", inbox.display(), kind.pattern()))
+}
+
+/// What `tonghop status` prints, and the exit code of the run up to merge it made.
+pub fn status(plan: &Plan, opts: &RunOptions) -> Result<(String, u8), Error> {
+    let upto_merge = RunOptions { from: Stage::Ingest, to: Stage::Merge, force: false, ..opts.clone() };
+    let summary = run(plan, &upto_merge)?;
+    let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
+    let run = Run::new(plan, opts, WorkDir::new(&opts.out))?;
+    let merged = run.work.stage(period, Stage::Merge).load_batch(&plan.table_names())?;
+    let hierarchy = run.hierarchy(period)?;
+    let stale = run.stale_periods()?;
+    Ok((status_text(plan, &hierarchy, period, &merged.completeness, &stale), summary.exit_code))
+}
+
+/// Everything a run reads once, and what its stages did.
+struct Run<'a> {
+    plan: &'a Plan,
+    opts: &'a RunOptions,
+    work: WorkDir,
+    /// SHA-256 of the definition file.
+    definition: String,
+    registry: Registry,
+    registry_hash: String,
+}
+
+/// The stages of a run: each run unless fresh, and what became of it.
+struct Stages {
+    work: WorkDir,
+    runs: Vec<StageRun>,
+}
+
+/// A period's inbox files and the manifests its period-level stages would seal.
+struct PeriodInputs {
+    period: Period,
+    files: Vec<PathBuf>,
+    /// Each inbox file's name and SHA-256.
+    hashes: BTreeMap<String, String>,
+    ingest: Manifest,
+    validate: Manifest,
+    merge: Manifest,
+}
+
+/// The stages of a period to run: `first..=last`, and whether to rerun them when fresh.
+#[derive(Clone, Copy)]
+struct Selection {
+    first: Stage,
+    last: Stage,
+    force: bool,
+}
+
+impl<'a> Run<'a> {
+    fn new(plan: &'a Plan, opts: &'a RunOptions, work: WorkDir) -> anyhow::Result<Run<'a>> {
+        let registry_path = opts.data.join(&plan.registry.file);
+        Ok(Run {
+            plan,
+            opts,
+            work,
+            definition: store::sha256_file(&opts.pipeline)?,
+            registry: Registry::load(&registry_path)?,
+            registry_hash: store::sha256_file(&registry_path)?,
+        })
+    }
+
+    fn hierarchy(&self, period: Period) -> anyhow::Result<Hierarchy> {
+        self.registry.hierarchy(period, &self.plan.registry.levels)
+    }
+
+    fn consolidate(&self, period: Period) -> anyhow::Result<Summary> {
+        let opts = self.opts;
+        let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
+        let mut refs = reference::load(self.plan, &opts.data, period)?;
+        let periods = aggregate::periods_needed(self.plan, period, refs.cutoff);
+        let inputs: Vec<PeriodInputs> =
+            periods.iter().map(|&p| self.period_inputs(p)).collect::<anyhow::Result<_>>()?;
+        // Earlier periods are brought up to date whatever the stage selection: the figures
+        // of this one need them.
+        for p in &inputs {
+            let selection = match p.period == period {
+                true => Selection { first: opts.from, last: opts.to, force: opts.force },
+                false => Selection { first: Stage::Ingest, last: Stage::Merge, force: false },
+            };
+            self.period_stages(&mut stages, p, selection)?;
+        }
+        let hierarchy = self.hierarchy(period)?;
+        let mut openings = aggregate::missing_openings(self.plan, &refs, &hierarchy, period)?;
+        name_units(&hierarchy, &mut openings);
+        refs.findings.extend(openings);
+        let references = self.reference_files()?;
+
+        let selection = Selection { first: opts.from, last: opts.to, force: opts.force };
+        let mut aggregate_inputs: BTreeMap<String, String> =
+            inputs.iter().map(|p| (format!("merge {}", p.period), p.merge.key.clone())).collect();
+        aggregate_inputs.extend(references.iter().map(|(file, _, hash)| (file.clone(), hash.clone())));
+        let aggregate_key = Manifest::new(Stage::Aggregate, period, &self.definition, aggregate_inputs);
+        stages.run(period, Stage::Aggregate, &aggregate_key, selection, |dir| {
+            let mut figures = aggregate::aggregate(self.plan, &hierarchy, period, &self.history(&periods)?, &refs)?;
+            tracing::info!(%period, units = figures.height(), periods = periods.len(), "aggregated");
+            dir.write_frame("figures", &mut figures)
+        })?;
+
+        // The summary tells what the last period-level stage of this run knows.
+        let summary_stage = opts.to.min(Stage::Merge);
+        let merged = self
+            .work
+            .stage(period, summary_stage)
+            .load_batch(&self.plan.table_names())
+            .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?;
+        let mut outputs = Vec::new();
+        let report_inputs = BTreeMap::from([
+            ("aggregate".to_string(), aggregate_key.key.clone()),
+            ("merge".to_string(), inputs.last().map(|p| p.merge.key.clone()).unwrap_or_default()),
+        ]);
+        let report_key = Manifest::new(Stage::Report, period, &self.definition, report_inputs);
+        // The workbook carries the run time and today's date: it is always drawn again.
+        let always = Selection { force: true, ..selection };
+        stages.run(period, Stage::Report, &report_key, always, |_| {
+            let figures = self.work.stage(period, Stage::Aggregate).read_frame("figures")?;
+            let written = self.write_report(&hierarchy, period, &figures, &merged, &refs, &references)?;
+            outputs.extend(written.iter().map(|p| p.display().to_string()));
+            Ok(())
+        })?;
+        Ok(Summary::of(&self.plan.pipeline.name, period, &merged, &refs.findings, stages.runs, outputs))
+    }
+
+    /// Ingest, validate and merge of one period, as selected; a stage that ran makes the
+    /// ones after it rerun.
+    fn period_stages(&self, stages: &mut Stages, p: &PeriodInputs, mut selection: Selection) -> anyhow::Result<()> {
+        let (plan, period) = (self.plan, p.period);
+        let hierarchy = self.hierarchy(period)?;
+        let tables = plan.table_names();
+        let progress = self.opts.progress;
+        let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
+            let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
+            let batch = ingest::ingest(plan, &p.files, &p.hashes, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            log_batch(period, Stage::Ingest, &batch);
+            dir.save_batch(&batch)
+        })?;
+        selection.force |= ran == StageOutcome::Ran;
+        let work = &self.work;
+        let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
+            let input = work.stage(period, Stage::Ingest).load_batch(&tables)?;
+            let batch = validate::validate(plan, &hierarchy, period, input)?;
+            log_batch(period, Stage::Validate, &batch);
+            dir.save_batch(&batch)
+        })?;
+        selection.force |= ran == StageOutcome::Ran;
+        stages.run(period, Stage::Merge, &p.merge, selection, |dir| {
+            let input = work.stage(period, Stage::Validate).load_batch(&tables)?;
+            let batch = merge::merge(plan, &hierarchy, period, input)?;
+            log_batch(period, Stage::Merge, &batch);
+            dir.save_batch(&batch)
+        })?;
+        Ok(())
+    }
+
+    /// A period's inbox, hashed, and the manifests of its period-level stages.
+    fn period_inputs(&self, period: Period) -> anyhow::Result<PeriodInputs> {
+        let inbox = self.opts.data.join("inbox").join(period.to_string());
+        if !inbox.is_dir() {
+            bail!("the figures of this period need the returns of {period}, but {} does not exist", inbox.display());
+        }
+        let files = ingest::inbox_files(&inbox)?;
+        let hashes = files
+            .par_iter()
+            .map(|f| Ok((f.file_name().unwrap_or_default().to_string_lossy().into_owned(), store::sha256_file(f)?)))
+            .collect::<anyhow::Result<BTreeMap<String, String>>>()?;
+        let ingest = Manifest::new(Stage::Ingest, period, &self.definition, hashes.clone());
+        let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
+        let validate_inputs = BTreeMap::from([("ingest".to_string(), ingest.key.clone()), registry]);
+        let validate = Manifest::new(Stage::Validate, period, &self.definition, validate_inputs);
+        let merge_inputs = BTreeMap::from([("validate".to_string(), validate.key.clone())]);
+        let merge = Manifest::new(Stage::Merge, period, &self.definition, merge_inputs);
+        Ok(PeriodInputs { period, files, hashes, ingest, validate, merge })
+    }
+
+    /// Every merged row of each return table over `periods`, the history sums run over.
+    fn history(&self, periods: &[Period]) -> anyhow::Result<BTreeMap<String, DataFrame>> {
+        let mut history: BTreeMap<String, DataFrame> = BTreeMap::new();
+        for &p in periods {
+            let batch = self.work.stage(p, Stage::Merge).load_batch(&self.plan.table_names())?;
+            for (name, df) in batch.tables {
+                match history.get_mut(&name) {
+                    Some(rows) => {
+                        rows.vstack_mut_owned(df)?;
+                    }
+                    None => {
+                        history.insert(name, df);
+                    }
+                }
+            }
+        }
+        Ok(history)
+    }
+
+    /// The registry and the reference files with their size and SHA-256.
+    fn reference_files(&self) -> anyhow::Result<Vec<(String, u64, String)>> {
+        let size = |file: &str| -> anyhow::Result<u64> {
+            let path = self.opts.data.join(file);
+            Ok(std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.len())
+        };
+        let registry = &self.plan.registry.file;
+        let mut out = vec![(registry.clone(), size(registry)?, self.registry_hash.clone())];
+        for r in &self.plan.references {
+            out.push((r.file.clone(), size(&r.file)?, store::sha256_file(&self.opts.data.join(&r.file))?));
+        }
+        Ok(out)
+    }
+
+    /// The workbook, and its findings as JSON and Parquet beside it; returns the three paths.
+    fn write_report(
+        &self,
+        hierarchy: &Hierarchy,
+        period: Period,
+        figures: &DataFrame,
+        merged: &Batch,
+        refs: &References,
+        inputs: &[(String, u64, String)],
+    ) -> anyhow::Result<[PathBuf; 3]> {
+        let plan = self.plan;
+        let mut findings = merged.findings.clone();
+        findings.extend(refs.findings.iter().cloned());
+        let now = chrono::Local::now();
+        let input = ReportInput {
+            plan,
+            hierarchy,
+            period,
+            figures,
+            tables: &merged.tables,
+            findings: &findings,
+            completeness: &merged.completeness,
+            files: &merged.files,
+            inputs,
+            run_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
+            today: now.date_naive(),
+        };
+        let bytes = report::render(&input)?;
+        let workbook = self.opts.out.join(plan.workbook.file.replace("{period}", &period.to_string()));
+        store::write_atomic(&workbook, &bytes)?;
+        tracing::info!(%period, workbook = %workbook.display(), "report drawn");
+        let (json, parquet) = findings_paths(&workbook);
+        write_findings(plan, period, &mut findings, &json, &parquet)?;
+        Ok([workbook, json, parquet])
+    }
+
+    /// Consolidated periods (an aggregate in the work directory) whose inputs changed since:
+    /// a corrected return of an earlier period makes every later period that adds it up stale.
+    fn stale_periods(&self) -> anyhow::Result<Vec<Period>> {
+        let mut stale = Vec::new();
+        for period in self.work.periods(self.plan.pipeline.period) {
+            let dir = self.work.stage(period, Stage::Aggregate);
+            let Some(sealed) = dir.manifest() else { continue };
+            if !self.aggregate_inputs_now(period).is_ok_and(|now| now == sealed.inputs) {
+                stale.push(period);
+            }
+        }
+        Ok(stale)
+    }
+
+    /// What the aggregate stage of `period` would read now.
+    fn aggregate_inputs_now(&self, period: Period) -> anyhow::Result<BTreeMap<String, String>> {
+        let refs = reference::load(self.plan, &self.opts.data, period)?;
+        let mut inputs = BTreeMap::new();
+        for p in aggregate::periods_needed(self.plan, period, refs.cutoff) {
+            inputs.insert(format!("merge {p}"), self.period_inputs(p)?.merge.key);
+        }
+        inputs.extend(self.reference_files()?.into_iter().map(|(file, _, hash)| (file, hash)));
+        Ok(inputs)
+    }
+}
+
+impl Stages {
+    /// Run one stage of one period, when selected, unless its artifacts were sealed under
+    /// the same manifest: `work` writes the artifacts into the stage's folder, then the
+    /// manifest seals them. A stage before the selection is not run, but what follows
+    /// needs its artifacts.
+    fn run(
+        &mut self,
+        period: Period,
+        stage: Stage,
+        manifest: &Manifest,
+        selection: Selection,
+        work: impl FnOnce(&StageDir) -> anyhow::Result<()>,
+    ) -> anyhow::Result<StageOutcome> {
+        if stage > selection.last {
+            return Ok(StageOutcome::Skipped);
+        }
+        let dir = self.work.stage(period, stage);
+        let outcome = if stage < selection.first || (!selection.force && dir.is_fresh(manifest)) {
+            if dir.manifest().is_none() {
+                bail!("stage {} of {period} has never run; run it first", stage.name());
+            }
+            StageOutcome::Skipped
+        } else {
+            let started = std::time::Instant::now();
+            dir.unseal()?;
+            work(&dir)?;
+            dir.seal(manifest)?;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::info!(%period, stage = stage.name(), elapsed_ms, "stage ran");
+            StageOutcome::Ran
+        };
+        self.runs.push(StageRun { period, stage, outcome });
+        Ok(outcome)
+    }
+}
+
+fn log_batch(period: Period, stage: Stage, batch: &Batch) {
+    tracing::debug!(%period, stage = stage.name(), files = batch.files.len(), findings = batch.findings.len(), "batch");
+}
+
+/// Where the findings of a workbook go: beside it, `<stem>.findings.json|parquet`.
+pub fn findings_paths(workbook: &Path) -> (PathBuf, PathBuf) {
+    let stem = workbook.with_extension("");
+    (stem.with_extension("findings.json"), stem.with_extension("findings.parquet"))
+}
+
+/// The findings, sorted, as JSON (schema `FINDINGS_SCHEMA`) and Parquet, for scripts.
+fn write_findings(
+    plan: &Plan,
+    period: Period,
+    findings: &mut [Finding],
+    json: &Path,
+    parquet: &Path,
+) -> anyhow::Result<()> {
+    findings.sort_by(|a, b| {
+        (&a.group, &a.unit, &a.file, a.row, &a.cell).cmp(&(&b.group, &b.unit, &b.file, b.row, &b.cell))
+    });
+    let document = serde_json::json!({
+        "schema": FINDINGS_SCHEMA,
+        "pipeline": plan.pipeline.name,
+        "period": period.to_string(),
+        "findings": findings,
+    });
+    store::write_atomic(json, &serde_json::to_vec_pretty(&document)?)?;
+    store::write_frame_atomic(parquet, &mut Finding::to_frame(findings)?)
+}
+
+/// A progress bar on stderr when asked for, else one that draws nothing.
+fn progress_bar(show: bool, len: usize, message: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:>16} [{bar:30}] {pos}/{len} files") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar
+}

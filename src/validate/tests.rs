@@ -1,0 +1,119 @@
+//! Validate's decisions on returns written in memory: the policy, repeated keys, the
+//! title block's unit and period, units named in cells.
+
+use crate::model::{FileStatus, Finding, FindingCode, Severity};
+use crate::testing::{self, r1, r2, validated, workbook, Cell};
+
+fn codes(findings: &[Finding]) -> Vec<(FindingCode, &str, &str)> {
+    findings.iter().map(|f| (f.code, f.file.as_str(), f.cell.as_str())).collect()
+}
+
+#[test]
+fn a_failing_rule_of_severity_error_rejects_its_row_and_points_at_its_cell() {
+    let plan = testing::plan();
+    let files = [("a.xlsx", r1("C11", "10/2023", "", &[("Cell 1", 2.0, 3.0), ("Cell 2", 1.0, 0.0)]))];
+    let batch = validated(&plan, &files);
+    let rule = &batch.findings[0];
+    assert_eq!(
+        (rule.code, rule.rule.as_str(), rule.severity),
+        (FindingCode::Rule, "women-within-all", Severity::Error)
+    );
+    assert_eq!((rule.sheet.as_str(), rule.cell.as_str(), rule.value.as_str(), rule.row), ("Sheet1", "C6", "3", 6));
+    assert_eq!((rule.unit.as_str(), rule.message.as_str()), ("C11", "Cell 1: 3 women of 2"));
+    assert_eq!(batch.tables["r1.cells"].height(), 1);
+    let file = &batch.files[0];
+    assert_eq!((file.status, file.rows_read, file.rows_accepted, file.rows_rejected), (FileStatus::Accepted, 2, 1, 1));
+}
+
+#[test]
+fn the_policy_decides_which_severities_reject() {
+    let lenient = testing::plan_with(&format!("{}\n[policy]\nreject_row = []\nreject_file = []\n", testing::PIPELINE));
+    let files =
+        [("a.xlsx", r1("C11", "10/2023", "", &[("Cell 1", 2.0, 3.0)])), ("b.xlsx", r1("C77", "10/2023", "", &[]))];
+    let batch = validated(&lenient, &files);
+    assert_eq!(batch.tables["r1.cells"].height(), 1, "the row stays, with its finding");
+    assert!(batch.findings.iter().any(|f| f.code == FindingCode::Rule));
+    assert_eq!(batch.files[1].status, FileStatus::Accepted, "an unknown unit does not reject the file either");
+}
+
+#[test]
+fn a_warning_of_a_return_rule_only_informs() {
+    let plan = testing::plan();
+    let batch =
+        validated(&plan, &[("a.xlsx", r1("C11", "10/2023", "", &[("Cell 1", 15.0, 0.0), ("Cell 2", 10.0, 0.0)]))]);
+    let [warning] = batch.findings.as_slice() else { panic!("{:#?}", batch.findings) };
+    assert_eq!((warning.code, warning.rule.as_str(), warning.severity), (FindingCode::Rule, "few", Severity::Warning));
+    assert_eq!(
+        (warning.file.as_str(), warning.unit.as_str(), warning.message.as_str()),
+        ("a.xlsx", "C11", "many admitted")
+    );
+    assert_eq!(batch.tables["r1.cells"].height(), 2);
+    assert_eq!(batch.files[0].rows_rejected, 0);
+}
+
+#[test]
+fn a_repeated_key_is_rejected_at_its_second_row() {
+    let plan = testing::plan();
+    let cells = [("Cell 1", 1.0, 0.0), ("Cell 2", 1.0, 0.0), ("Cell 1", 2.0, 0.0)];
+    let batch = validated(&plan, &[("a.xlsx", r1("C11", "10/2023", "", &cells))]);
+    let [duplicate] = batch.findings.as_slice() else { panic!("{:#?}", batch.findings) };
+    assert_eq!(codes(&batch.findings), [(FindingCode::DuplicateKey, "a.xlsx", "A8")]);
+    assert_eq!(duplicate.message, "Sheet1!A8: `Cell 1` in column Cell already appears in row 6");
+    assert_eq!(duplicate.unit, "C11");
+    assert_eq!(batch.tables["r1.cells"].height(), 2);
+}
+
+#[test]
+fn the_title_block_names_a_unit_of_the_period_and_kind_and_the_period() {
+    let plan = testing::plan();
+    let files = [
+        ("unknown.xlsx", r1("C77", "10/2023", "", &[])),
+        ("gone.xlsx", r1("C99", "10/2023", "", &[])),
+        ("district.xlsx", r1("D1", "10/2023", "", &[])),
+        ("september.xlsx", r1("C12", "09/2023", "", &[])),
+    ];
+    let batch = validated(&plan, &files);
+    assert_eq!(
+        codes(&batch.findings),
+        [
+            (FindingCode::UnitUnknown, "unknown.xlsx", "B1"),
+            (FindingCode::UnitNotValid, "gone.xlsx", "B1"),
+            (FindingCode::UnitWrongKind, "district.xlsx", "B1"),
+            (FindingCode::PeriodOther, "september.xlsx", "B2"),
+        ]
+    );
+    assert_eq!(
+        batch.findings[1].message,
+        "gone.xlsx: unit C99 (Commune Gone) exists in the registry for 01/2020–12/2022, not in 2023-10"
+    );
+    assert!(batch.files.iter().all(|f| f.status == FileStatus::Rejected));
+}
+
+#[test]
+fn a_return_without_a_code_is_its_committee_s_when_the_title_block_names_one() {
+    let plan = testing::plan();
+    let named = workbook(&[
+        &[Cell::Text("ĐẢNG ỦY XÃ A")],
+        &[Cell::Text("Unit:")],
+        &[Cell::Text("Period:"), Cell::Text("10/2023")],
+        &[Cell::Text("Cell"), Cell::Text("Admitted")],
+        &[Cell::Blank, Cell::Text("All"), Cell::Text("Women")],
+        &[Cell::Text("Cell 1"), Cell::Number(1.0), Cell::Number(0.0)],
+    ]);
+    let batch = validated(&plan, &[("named.xlsx", named)]);
+    assert_eq!(codes(&batch.findings), [(FindingCode::UnitByName, "named.xlsx", "")]);
+    assert_eq!(batch.findings[0].value, "C11 Commune A");
+    assert_eq!(batch.files[0].unit, "C11");
+    assert_eq!(batch.files[0].status, FileStatus::Accepted);
+    let units = crate::model::frame::text_column(&batch.tables["r1.cells"], "_unit").unwrap();
+    assert_eq!(units, ["C11"], "the rows take the unit found by name");
+}
+
+#[test]
+fn a_decision_for_a_commune_of_another_district_is_rejected_at_its_cell() {
+    let plan = testing::plan();
+    let batch = validated(&plan, &[("d1.xlsx", r2("D1", "10/2023", &[("C11", 1.0), ("C21", 2.0)]))]);
+    assert_eq!(codes(&batch.findings), [(FindingCode::UnitNotUnder, "d1.xlsx", "A6")]);
+    assert_eq!(batch.findings[0].unit, "D1");
+    assert_eq!(batch.tables["r2.decisions"].height(), 1);
+}
