@@ -3,7 +3,7 @@
 //! `cargo run --example make_sample` (optionally with a target folder). Deterministic:
 //! the same program writes the same figures every time. The reference data uses the real
 //! GSO codes of `examples/gso/`; the returns are invented so that the consolidated
-//! workbook of 2023-10 shows the figures the province published (RETURNS.md), and a few
+//! workbook of 2023-10 shows the figures the province published (docs/returns.md), and a few
 //! returns of October carry the mess real returns carry, so the sample run has findings.
 //!
 //! Every person admitted is generated one by one with their attributes, and the returns
@@ -214,7 +214,7 @@ struct Grassroots {
     members: i64,
 }
 
-/// Term-to-date admissions per district-level unit at 2023-10 (RETURNS.md; Lý Nhân and
+/// Term-to-date admissions per district-level unit at 2023-10 (docs/returns.md; Lý Nhân and
 /// the four blocs share the rest of the province's 3,335).
 const DISTRICT_TERM: [(&str, i64); 10] = [
     ("347", 415),

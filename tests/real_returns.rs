@@ -1,4 +1,4 @@
-//! The catalogue of RETURNS.md, "What real returns look like": one test per item.
+//! The catalogue of docs/returns.md, "What real returns look like": one test per item.
 //!
 //! The fixtures (tests/fixtures/returns/files, made by `make.py` with openpyxl,
 //! LibreOffice and msoffcrypto-tool) are one Mẫu 01 of Xã Liêm Cần for 10/2023 in every

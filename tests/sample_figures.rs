@@ -1,5 +1,5 @@
 //! The sample province, consolidated for 2023-10 by the real binary, shows every figure
-//! the province published (RETURNS.md, "The figures the sample must reproduce"), in the
+//! the province published (docs/returns.md, "The figures the sample reproduces"), in the
 //! sheet and row where a person would look for it.
 
 mod common;
