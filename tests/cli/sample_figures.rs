@@ -2,25 +2,12 @@
 //! the province published (docs/returns.md, "The figures the sample reproduces"), in the
 //! sheet and row where a person would look for it.
 
-mod common;
-
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
-use common::{sheet, tonghop, Sheet};
+use crate::common::{sample, sheet, Sheet};
 
-/// One run of the sample for all the tests of this file.
 fn workbook() -> &'static PathBuf {
-    static RUN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &RUN.get_or_init(|| {
-        let out = tempfile::tempdir().expect("a temporary folder");
-        let result = tonghop(&["run", "--out", out.path().to_str().unwrap(), "--quiet"]);
-        assert_eq!(result.status.code(), Some(1), "the sample has rejected and missing returns: {result:?}");
-        let path = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
-        assert!(path.exists(), "the workbook is written");
-        (out, path)
-    })
-    .1
+    &sample().workbook
 }
 
 fn summary() -> Sheet {

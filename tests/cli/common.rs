@@ -115,3 +115,35 @@ impl Sheet {
         (0..self.range.height()).map(|r| (0..self.range.width()).map(|c| text(self.cell(r, c))).collect()).collect()
     }
 }
+
+/// One run of the sample (`tonghop run --json`; exit 1 by design: the sample holds
+/// returns to chase), for every test that only reads what it wrote.
+pub struct Sample {
+    _dir: tempfile::TempDir,
+    pub out: PathBuf,
+    pub workbook: PathBuf,
+    pub summary: serde_json::Value,
+}
+
+pub fn sample() -> &'static Sample {
+    static RUN: std::sync::OnceLock<Sample> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let out = dir.path().join("out");
+        let result = tonghop(&["run", "--out", out.to_str().unwrap(), "--json"]);
+        assert_eq!(result.status.code(), Some(1), "{}", String::from_utf8_lossy(&result.stderr));
+        let summary = serde_json::from_slice(&result.stdout).expect("--json prints one object");
+        let workbook = out.join("Tong_hop_PTDV_2023-10.xlsx");
+        assert!(workbook.exists(), "the workbook is written");
+        Sample { _dir: dir, out, workbook, summary }
+    })
+}
+
+/// An out directory holding the sample's work directory as its run left it: a run of the
+/// sample's data (or of a copy whose earlier periods are unchanged) finds those periods
+/// consolidated and does only what changed.
+pub fn consolidated_copy() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    copy_dir(&sample().out.join("work"), &out.path().join("work"));
+    out
+}

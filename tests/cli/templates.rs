@@ -2,15 +2,27 @@
 //! writes it, is read back with no finding; one filled programmatically and one filled
 //! through openpyxl and LibreOffice give their figures and no finding.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{copy_dir, root, sheet, tonghop};
+use crate::common::{consolidated_copy, copy_dir, root, sheet, tonghop};
 use tonghop::definition;
 use tonghop::period::Period;
 use tonghop::registry::Registry;
 use tonghop::template::{self, Fill};
+
+/// Every expected unit's blank return for 2023-10, as `tonghop template --all` writes
+/// them, once for all the tests.
+fn blank_templates() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = tonghop(&["template", "--all", "--period", "2023-10", "--out", dir.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 135, "125 Mẫu 01 and 10 Mẫu 02");
+        dir
+    })
+    .path()
+}
 
 /// The sample's data with October's inbox replaced by every unit's blank template.
 fn data_with_templates(dir: &Path) -> std::path::PathBuf {
@@ -18,9 +30,7 @@ fn data_with_templates(dir: &Path) -> std::path::PathBuf {
     copy_dir(&root().join("sample_data"), &data);
     let october = data.join("inbox/2023-10");
     std::fs::remove_dir_all(&october).unwrap();
-    let out = tonghop(&["template", "--all", "--period", "2023-10", "--out", october.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 135, "125 Mẫu 01 and 10 Mẫu 02");
+    copy_dir(blank_templates(), &october);
     data
 }
 
@@ -34,7 +44,8 @@ fn findings(workbook: &Path) -> Vec<Vec<String>> {
 fn every_expected_units_blank_template_reads_back_with_no_finding() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_with_templates(dir.path());
-    let out = dir.path().join("out");
+    let out = consolidated_copy();
+    let out = out.path();
     let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
     let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
     assert_eq!(result.status.code(), Some(0), "{summary}");
@@ -122,7 +133,8 @@ fn filled_templates_give_their_figures_and_no_finding() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_with_templates(dir.path());
     filled_returns(&data.join("inbox/2023-10"));
-    let workbook = consolidated_with_no_finding(&data, &dir.path().join("out"));
+    let out = consolidated_copy();
+    let workbook = consolidated_with_no_finding(&data, out.path());
     assert_eq!(month_figures(&workbook, "13456"), 7.0);
     let classes = sheet(&workbook, "Lớp bồi dưỡng").rows();
     assert!(classes.iter().any(|r| r[1] == "Bồi dưỡng nhận thức về Đảng, khóa 9/2023" && r[6] == "48"), "{classes:?}");
@@ -137,7 +149,8 @@ fn a_template_filled_through_libreoffice_reads_with_no_finding() {
         data.join("inbox/2023-10/mau01_13456_2023-10.xlsx"),
     )
     .unwrap();
-    let workbook = consolidated_with_no_finding(&data, &dir.path().join("out"));
+    let out = consolidated_copy();
+    let workbook = consolidated_with_no_finding(&data, out.path());
     assert_eq!(month_figures(&workbook, "13456"), 7.0);
 }
 

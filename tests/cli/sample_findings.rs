@@ -2,34 +2,11 @@
 //! cell; what real returns do that is merely untidy is read without a finding; and every
 //! row read is accounted for.
 
-mod common;
-
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use common::{sheet, tonghop};
-
-struct Run {
-    _out: tempfile::TempDir,
-    workbook: PathBuf,
-    summary: serde_json::Value,
-}
-
-fn run() -> &'static Run {
-    static RUN: OnceLock<Run> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let out = tempfile::tempdir().unwrap();
-        let result = tonghop(&["run", "--out", out.path().to_str().unwrap(), "--json"]);
-        assert_eq!(result.status.code(), Some(1));
-        let summary = serde_json::from_slice(&result.stdout).expect("--json prints one object");
-        let workbook = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
-        Run { _out: out, workbook, summary }
-    })
-}
+use crate::common::{sample, sheet, tonghop};
 
 /// The findings sheet as records keyed by its column headers.
 fn findings() -> Vec<std::collections::HashMap<String, String>> {
-    let s = sheet(&run().workbook, "Kiểm tra dữ liệu");
+    let s = sheet(&sample().workbook, "Kiểm tra dữ liệu");
     let rows = s.rows();
     let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
     rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
@@ -100,7 +77,7 @@ fn missing_units_are_named() {
     let missing: Vec<String> =
         findings().into_iter().filter(|f| f["Mã lỗi"] == "return-missing").map(|f| f["Mã đơn vị"].clone()).collect();
     assert_eq!(missing, ["13528", "13477"]);
-    let s = sheet(&run().workbook, "Tình hình nộp báo cáo");
+    let s = sheet(&sample().workbook, "Tình hình nộp báo cáo");
     let listed: Vec<String> = s.rows().into_iter().filter(|r| r[4] == "Chưa nộp").map(|r| r[1].clone()).collect();
     assert_eq!(listed, ["13477", "13528"]);
 }
@@ -119,7 +96,7 @@ fn untidy_returns_are_read_without_a_finding() {
 
 #[test]
 fn every_row_read_is_accepted_or_rejected() {
-    let s = &run().summary;
+    let s = &sample().summary;
     let rows = &s["rows"];
     assert_eq!(rows["read"].as_u64().unwrap(), rows["accepted"].as_u64().unwrap() + rows["rejected"].as_u64().unwrap());
     assert_eq!(s["files"]["read"], 138);
@@ -127,7 +104,7 @@ fn every_row_read_is_accepted_or_rejected() {
     assert_eq!(s["returns_missing"], 2);
 
     // The information sheet shows the same counts, per file and in total.
-    let info = sheet(&run().workbook, "Thông tin");
+    let info = sheet(&sample().workbook, "Thông tin");
     let rows_sheet = info.rows();
     let fact = |label: &str| rows_sheet.iter().find(|r| r[0] == label).map(|r| r[1].clone()).unwrap();
     assert_eq!(fact("Số dòng đã đọc"), rows["read"].to_string());
@@ -148,7 +125,7 @@ fn every_row_read_is_accepted_or_rejected() {
 
 #[test]
 fn findings_json_has_a_versioned_schema_and_every_finding() {
-    let json = run().workbook.with_extension("findings.json");
+    let json = sample().workbook.with_extension("findings.json");
     let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(document["schema"], "tonghop.findings/1");
     assert_eq!(document["period"], "2023-10");
@@ -159,8 +136,8 @@ fn findings_json_has_a_versioned_schema_and_every_finding() {
     assert_eq!(cell_type["sheet"], "BC T10");
     assert_eq!(cell_type["unit"], "13417");
     assert_eq!(cell_type["severity"], "error");
-    assert!(run().workbook.with_extension("findings.parquet").exists());
-    let outputs = run().summary["outputs"].as_array().unwrap();
+    assert!(sample().workbook.with_extension("findings.parquet").exists());
+    let outputs = sample().summary["outputs"].as_array().unwrap();
     assert_eq!(outputs.len(), 3, "{outputs:?}");
 }
 

@@ -5,12 +5,10 @@
 //! shape units send it. A tidy-or-not variant must give exactly the figures of
 //! `clean.xlsx`; a defect must give its finding at its file, sheet and cell, the run going on.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{root, sheet, tonghop};
+use crate::common::{root, sheet, tonghop};
 
 struct Run {
     _dir: tempfile::TempDir,

@@ -2,12 +2,10 @@
 //! `sample_data_dang_vien/` from `scripts/samples/dang_vien.py`): a second, different
 //! pipeline on the same engine, with quarters for periods.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::{root, sheet, tonghop};
+use crate::common::{root, sheet, tonghop};
 
 struct Run {
     workbook: PathBuf,
@@ -37,7 +35,7 @@ fn run(extra: &[&str]) -> Run {
 }
 
 /// Column indexes of `Số lượng đảng viên`: start, the five flows, end, then the year's flows.
-fn columns(s: &common::Sheet) -> ([usize; 7], [usize; 5]) {
+fn columns(s: &crate::common::Sheet) -> ([usize; 7], [usize; 5]) {
     let flows = [
         ("Tăng trong kỳ", "Kết nạp"),
         ("Tăng trong kỳ", "Chuyển đến"),
@@ -154,7 +152,7 @@ fn the_template_of_a_quarter_reads_back() {
     // Left blank, it is still read as Phủ Lý's return for 2025-Q4: no rows, no
     // finding about its unit or period. (The year to date needs Q3's folder, empty here.)
     let data = dir.path().join("data");
-    common::copy_dir(&root().join("sample_data_dang_vien/reference"), &data.join("reference"));
+    crate::common::copy_dir(&root().join("sample_data_dang_vien/reference"), &data.join("reference"));
     std::fs::create_dir_all(data.join("inbox/2025-Q3")).unwrap();
     let inbox = data.join("inbox/2025-Q4");
     std::fs::create_dir_all(&inbox).unwrap();

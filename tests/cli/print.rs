@@ -2,11 +2,9 @@
 //! the title and the province total. Skipped, saying so, where LibreOffice or pdftotext
 //! is not installed (`apt-get install libreoffice-calc-nogui poppler-utils`).
 
-mod common;
-
 use std::process::Command;
 
-use common::tonghop;
+use crate::common::sample;
 
 fn have(program: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
@@ -19,15 +17,13 @@ fn the_consolidated_workbook_converts_to_pdf_with_title_and_total_on_page_one() 
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let run = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(1));
-    let workbook = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
+    let workbook = &sample().workbook;
     let profile = format!("-env:UserInstallation=file://{}/profile", out.path().display());
     // A stuck office process must not hold the test run: two minutes is ample.
     let converted = Command::new("timeout")
         .args(["120", "soffice", profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
         .arg(out.path())
-        .arg(&workbook)
+        .arg(workbook)
         .output()
         .unwrap();
     assert!(converted.status.success(), "{converted:?}");

@@ -3,12 +3,10 @@
 //! wards under their real codes plus four provincial organisations, a registry that keeps
 //! the old three-level Hà Nam with its validity, returns for 2025-08.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::{root, sheet, tonghop};
 use calamine::Data;
-use common::{root, sheet, tonghop};
 
 struct Run {
     workbook: PathBuf,
@@ -150,7 +148,7 @@ fn the_same_registry_rolls_2023_up_through_the_districts_of_the_time() {
     // 2023-10 consolidates exactly as with Hà Nam's own registry.
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    common::copy_dir(&root().join("sample_data"), &data);
+    crate::common::copy_dir(&root().join("sample_data"), &data);
     std::fs::copy(root().join("sample_data_ninh_binh/reference/don_vi.csv"), data.join("reference/don_vi.csv"))
         .unwrap();
     let consolidate = |data: &Path, out: &Path| {

@@ -1,9 +1,7 @@
 //! `tonghop check`: a good definition passes; a broken one gets every error with its
 //! file:line:column, and exit code 2.
 
-mod common;
-
-use common::{root, tonghop};
+use crate::common::{root, tonghop};
 
 #[test]
 fn the_shipped_definitions_pass() {

@@ -1,9 +1,7 @@
 //! Stages and their artifacts: a second run skips what did not change, editing one return
 //! redoes its month and what depends on it, `--only report` redraws from the artifacts.
 
-mod common;
-
-use common::{copy_dir, root, tonghop};
+use crate::common::{consolidated_copy, copy_dir, root, sample, tonghop};
 
 fn run_json(args: &[&str]) -> serde_json::Value {
     let out = tonghop(args);
@@ -23,15 +21,16 @@ fn ran(summary: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn unchanged_inputs_are_skipped_and_one_edited_return_redoes_its_month() {
+    let first = &sample().summary;
+    assert_eq!(ran(first).len(), 10 * 3 + 2, "every month's ingest, validate, merge, then aggregate and report");
+
+    // The same data again, in a copy of the work directory the first run left.
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     copy_dir(&root().join("sample_data"), &data);
-    let out = dir.path().join("out");
+    let out = consolidated_copy();
+    let out = out.path();
     let args = ["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"];
-
-    let first = run_json(&args);
-    assert_eq!(ran(&first).len(), 10 * 3 + 2, "every month's ingest, validate, merge, then aggregate and report");
-
     let second = run_json(&args);
     assert_eq!(ran(&second), ["2023-10 report"]);
     assert_eq!(second["rows"], first["rows"]);
@@ -68,7 +67,8 @@ fn a_month_without_its_inbox_is_an_error_that_names_it() {
 
 #[test]
 fn a_run_can_stop_after_a_stage() {
-    let out = tempfile::tempdir().unwrap();
+    let out = consolidated_copy();
+    std::fs::remove_dir_all(out.path().join("work/2023-10")).unwrap();
     let result = tonghop(&["run", "--to", "validate", "--out", out.path().to_str().unwrap(), "--json"]);
     let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
     assert_eq!(result.status.code(), Some(1), "October has rejected files");
@@ -84,13 +84,15 @@ fn a_corrected_earlier_month_makes_later_months_stale_until_a_range_reruns_them(
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     copy_dir(&root().join("sample_data"), &data);
-    let out = dir.path().join("out");
-    let (data_arg, out_arg) = (data.to_str().unwrap(), out.to_str().unwrap());
+    let out = consolidated_copy();
+    let (data_arg, out_arg) = (data.to_str().unwrap(), out.path().to_str().unwrap());
 
     let both = run_json(&["run", "--data", data_arg, "--out", out_arg, "--period", "2023-09..2023-10", "--json"]);
     let periods: Vec<&str> = both.as_array().unwrap().iter().map(|s| s["period"].as_str().unwrap()).collect();
     assert_eq!(periods, ["2023-09", "2023-10"]);
-    assert!(out.join("Tong_hop_PTDV_2023-09.xlsx").exists() && out.join("Tong_hop_PTDV_2023-10.xlsx").exists());
+    let (september, october) =
+        (out.path().join("Tong_hop_PTDV_2023-09.xlsx"), out.path().join("Tong_hop_PTDV_2023-10.xlsx"));
+    assert!(september.exists() && october.exists());
 
     let status =
         || String::from_utf8_lossy(&tonghop(&["status", "--data", data_arg, "--out", out_arg]).stdout).to_string();
@@ -109,10 +111,8 @@ fn a_corrected_earlier_month_makes_later_months_stale_until_a_range_reruns_them(
 
 #[test]
 fn each_manifest_names_the_definition_the_tool_version_and_the_inputs() {
-    let out = tempfile::tempdir().unwrap();
-    run_json(&["run", "--out", out.path().to_str().unwrap(), "--json"]);
     let read = |path: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(out.path().join(path)).unwrap()).unwrap()
+        serde_json::from_slice(&std::fs::read(sample().out.join(path)).unwrap()).unwrap()
     };
     let ingest = read("work/2023-10/ingest/manifest.json");
     assert_eq!(ingest["tool_version"], env!("CARGO_PKG_VERSION"));

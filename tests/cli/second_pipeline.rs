@@ -1,9 +1,7 @@
 //! A second, unrelated pipeline (tests/fixtures/harvest: communes reporting rice harvests,
 //! returns written by openpyxl) runs through the same engine: the engine knows no domain.
 
-mod common;
-
-use common::{root, sheet, tonghop};
+use crate::common::{root, sheet, tonghop};
 
 #[test]
 fn the_harvest_pipeline_consolidates_its_returns() {

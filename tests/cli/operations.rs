@@ -1,11 +1,9 @@
 //! Running unattended: the lock's exit 3, recovery after SIGKILL in every stage, and
 //! byte-identical artifacts from the same inputs.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{root, sheet, tonghop};
+use crate::common::{consolidated_copy, root, sample, sheet, tonghop};
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -28,7 +26,7 @@ fn province_term_total(workbook: &Path) -> f64 {
 
 #[test]
 fn a_second_run_exits_3_naming_the_holder_and_a_dead_holder_is_replaced() {
-    let out = tempfile::tempdir().unwrap();
+    let out = consolidated_copy();
     let work = out.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     let mut holder = std::process::Command::new("sleep").arg("60").spawn().unwrap();
@@ -48,11 +46,14 @@ fn a_second_run_exits_3_naming_the_holder_and_a_dead_holder_is_replaced() {
     assert!(!work.join(".lock").exists(), "released at the end");
 }
 
+/// A run killed (SIGKILL) in the middle of `stage`, rewriting the sample's newest period
+/// (`--force`), leaves no workbook; the next run redoes what was cut short and gives
+/// the published figures, with no temporary file left behind.
 fn killed_in(stage: &str) {
-    let out = tempfile::tempdir().unwrap();
+    let out = consolidated_copy();
     let workbook = out.path().join("Tong_hop_PTDV_2023-10.xlsx");
     let killed = std::process::Command::new(env!("CARGO_BIN_EXE_tonghop"))
-        .args(["run", "--quiet", "--out", out.path().to_str().unwrap()])
+        .args(["run", "--quiet", "--force", "--out", out.path().to_str().unwrap()])
         .current_dir(root())
         .env("TONGHOP_FAILPOINT", stage)
         .output()
@@ -66,6 +67,25 @@ fn killed_in(stage: &str) {
     let leftovers: Vec<_> =
         files_under(out.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
     assert!(leftovers.is_empty(), "{stage}: {leftovers:?}");
+}
+
+/// A run killed in a fresh work directory, in its first period's ingest: the next run
+/// starts it again.
+#[test]
+fn killed_in_a_fresh_work_directory() {
+    let out = tempfile::tempdir().unwrap();
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_tonghop"))
+        .args(["run", "--quiet", "--out", out.path().to_str().unwrap()])
+        .current_dir(root())
+        .env("TONGHOP_FAILPOINT", "ingest")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), None, "killed by a signal");
+    let first = out.path().join("work/2023-01/ingest");
+    assert!(first.exists() && !first.join("manifest.json").exists(), "cut short in January's ingest");
+    let again = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(province_term_total(&out.path().join("Tong_hop_PTDV_2023-10.xlsx")), 3335.0);
 }
 
 #[test]
@@ -95,28 +115,27 @@ fn killed_while_writing_the_report() {
 
 #[test]
 fn the_same_inputs_give_byte_identical_artifacts() {
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    for out in [&a, &b] {
-        let result = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
-        assert_eq!(result.status.code(), Some(1));
-    }
-    let (files_a, files_b) = (files_under(&a.path().join("work")), files_under(&b.path().join("work")));
+    let a = sample().out.as_path();
+    let b = tempfile::tempdir().unwrap();
+    let b = b.path();
+    let result = tonghop(&["run", "--quiet", "--out", b.to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(1));
+    let (files_a, files_b) = (files_under(&a.join("work")), files_under(&b.join("work")));
     assert_eq!(files_a.len(), files_b.len());
     assert!(files_a.iter().any(|p| p.extension().is_some_and(|e| e == "parquet")));
     for (fa, fb) in files_a.iter().zip(&files_b) {
-        assert_eq!(fa.strip_prefix(a.path()).unwrap(), fb.strip_prefix(b.path()).unwrap());
+        assert_eq!(fa.strip_prefix(a).unwrap(), fb.strip_prefix(b).unwrap());
         assert!(std::fs::read(fa).unwrap() == std::fs::read(fb).unwrap(), "{} differs", fa.display());
     }
-    let findings =
-        |dir: &tempfile::TempDir| std::fs::read(dir.path().join("Tong_hop_PTDV_2023-10.findings.parquet")).unwrap();
-    assert!(findings(&a) == findings(&b));
-    let workbook = |dir: &tempfile::TempDir| dir.path().join("Tong_hop_PTDV_2023-10.xlsx");
-    assert_eq!(province_term_total(&workbook(&a)), province_term_total(&workbook(&b)));
+    let findings = |dir: &Path| std::fs::read(dir.join("Tong_hop_PTDV_2023-10.findings.parquet")).unwrap();
+    assert!(findings(a) == findings(b));
+    let workbook = |dir: &Path| dir.join("Tong_hop_PTDV_2023-10.xlsx");
+    assert_eq!(province_term_total(&workbook(a)), province_term_total(&workbook(b)));
 }
 
 #[test]
 fn quiet_prints_nothing_and_verbose_logs_the_stages() {
-    let out = tempfile::tempdir().unwrap();
+    let out = consolidated_copy();
     let quiet = tonghop(&["run", "--quiet", "--out", out.path().to_str().unwrap()]);
     assert_eq!(quiet.status.code(), Some(1));
     assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "{quiet:?}");
