@@ -8,7 +8,7 @@ use crate::definition::Header;
 
 /// The letterhead over `width` columns from row 0: `left` lines in the left half, `right`
 /// lines (each with its format) in the right half. Returns the first row under it.
-pub fn letterhead(
+pub(crate) fn letterhead(
     sheet: &mut Worksheet,
     width: u16,
     left: &[&str],
@@ -27,7 +27,13 @@ pub fn letterhead(
 }
 
 /// One line across `width` columns (a title, the period).
-pub fn across(sheet: &mut Worksheet, row: u32, width: u16, text: &str, format: &Format) -> Result<(), XlsxError> {
+pub(crate) fn across(
+    sheet: &mut Worksheet,
+    row: u32,
+    width: u16,
+    text: &str,
+    format: &Format,
+) -> Result<(), XlsxError> {
     sheet.merge_range(row, 0, row, width.max(4) - 1, text, format)?;
     Ok(())
 }
@@ -36,7 +42,7 @@ pub fn across(sheet: &mut Worksheet, row: u32, width: u16, text: &str, format: &
 /// share a merged group cell over their sub-labels; a label without a group spans the
 /// depth. With a depth of 1 a joined label is written whole. Returns the first row under
 /// the headers.
-pub fn headers(
+pub(crate) fn headers(
     sheet: &mut Worksheet,
     labels: &[&Header],
     top: u32,
@@ -76,7 +82,7 @@ pub fn headers(
 }
 
 /// How many header rows labels need: two when any has a group.
-pub fn depth_of(labels: &[&Header]) -> u32 {
+pub(crate) fn depth_of(labels: &[&Header]) -> u32 {
     if labels.iter().any(|l| l.parts().len() > 1) {
         2
     } else {

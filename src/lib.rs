@@ -14,22 +14,22 @@
 //! 6. `run`, which strings the stages together through the store, and `error`.
 //! 7. `cli` and the binary.
 
-pub mod aggregate;
+mod aggregate;
 pub mod cli;
 pub mod definition;
-pub mod draw;
-pub mod error;
+mod draw;
+mod error;
 pub mod ingest;
-pub mod merge;
+mod merge;
 pub mod model;
 pub mod period;
 pub mod registry;
-pub mod report;
+mod report;
 pub mod run;
 pub mod store;
 pub mod template;
-pub mod text;
-pub mod validate;
+mod text;
+mod validate;
 pub mod workbook;
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use serde::Deserialize;
 /// A calendar month, ordered in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Month {
-    pub year: i32,
-    pub month: u32,
+    pub(crate) year: i32,
+    pub(crate) month: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -18,11 +18,11 @@ pub struct Month {
 pub struct BadPeriod(pub String);
 
 impl Month {
-    pub fn new(year: i32, month: u32) -> Option<Month> {
+    pub(crate) fn new(year: i32, month: u32) -> Option<Month> {
         ((1..=12).contains(&month) && (1900..=9999).contains(&year)).then_some(Month { year, month })
     }
 
-    pub fn next(self) -> Month {
+    pub(crate) fn next(self) -> Month {
         if self.month == 12 {
             Month { year: self.year + 1, month: 1 }
         } else {
@@ -31,7 +31,7 @@ impl Month {
     }
 
     /// Reads `MM/YYYY`, `M/YYYY`, `MM-YYYY` or `YYYY-MM`, as returns write it.
-    pub fn parse_loose(text: &str) -> Option<Month> {
+    pub(crate) fn parse_loose(text: &str) -> Option<Month> {
         let t = text.trim();
         let (a, b) = t.split_once(['/', '-', '.'])?;
         let (a, b) = (a.trim(), b.trim());
@@ -61,7 +61,7 @@ impl PeriodKind {
     }
 
     /// How the command line and folder names write it.
-    pub fn pattern(self) -> &'static str {
+    pub(crate) fn pattern(self) -> &'static str {
         match self {
             PeriodKind::Month => "YYYY-MM",
             PeriodKind::Quarter => "YYYY-Qn",
@@ -73,37 +73,37 @@ impl PeriodKind {
 /// Written `2023-10` or `2025-Q3` in folders, artifacts and on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Period {
-    pub kind: PeriodKind,
-    pub year: i32,
-    pub index: u32,
+    pub(crate) kind: PeriodKind,
+    pub(crate) year: i32,
+    pub(crate) index: u32,
 }
 
 const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 
 impl Period {
-    pub fn of_month(month: Month) -> Period {
+    pub(crate) fn of_month(month: Month) -> Period {
         Period { kind: PeriodKind::Month, year: month.year, index: month.month }
     }
 
     /// The period of `kind` that `month` falls in.
-    pub fn containing(month: Month, kind: PeriodKind) -> Period {
+    pub(crate) fn containing(month: Month, kind: PeriodKind) -> Period {
         Period { kind, year: month.year, index: (month.month - 1) / kind.months() + 1 }
     }
 
-    pub fn first_month(self) -> Month {
+    pub(crate) fn first_month(self) -> Month {
         Month { year: self.year, month: (self.index - 1) * self.kind.months() + 1 }
     }
 
-    pub fn last_month(self) -> Month {
+    pub(crate) fn last_month(self) -> Month {
         Month { year: self.year, month: self.index * self.kind.months() }
     }
 
-    pub fn next(self) -> Period {
+    pub(crate) fn next(self) -> Period {
         Period::containing(self.last_month().next(), self.kind)
     }
 
     /// The first period of the same year.
-    pub fn year_start(self) -> Period {
+    pub(crate) fn year_start(self) -> Period {
         Period { index: 1, ..self }
     }
 
@@ -119,7 +119,7 @@ impl Period {
     }
 
     /// `{month}`, `{quarter}` (Roman, as Vietnamese reports write it) and `{year}` filled in.
-    pub fn fill(self, text: &str) -> String {
+    pub(crate) fn fill(self, text: &str) -> String {
         let quarter = ROMAN[((self.last_month().month - 1) / 3) as usize];
         text.replace("{month}", &self.last_month().month.to_string())
             .replace("{quarter}", quarter)
@@ -128,7 +128,7 @@ impl Period {
 
     /// As a return writes it: `08/2025`; a quarter with the pipeline's first quarter word
     /// (`Quý III/2025` with `quarter_words = ["Quý", "năm"]`), or `Q3/2025` without.
-    pub fn written(self, quarter_words: &[String]) -> String {
+    pub(crate) fn written(self, quarter_words: &[String]) -> String {
         match (self.kind, quarter_words.first()) {
             (PeriodKind::Month, _) => format!("{:02}/{}", self.index, self.year),
             (PeriodKind::Quarter, Some(word)) => format!("{word} {}/{}", ROMAN[self.index as usize - 1], self.year),
@@ -137,7 +137,7 @@ impl Period {
     }
 
     /// The period of `kind` ending with `month`, if one does (`06/2025` ends Q2).
-    pub fn ending_with(month: Month, kind: PeriodKind) -> Option<Period> {
+    pub(crate) fn ending_with(month: Month, kind: PeriodKind) -> Option<Period> {
         let p = Period::containing(month, kind);
         (p.last_month() == month).then_some(p)
     }
@@ -147,7 +147,7 @@ impl Period {
     /// `Q3/2025`, `2025-Q3`), with any of the pipeline's `quarter_words` around them
     /// (`Quý III/2025`, `Quý 3 năm 2025`). Any other word makes it no quarter: `tháng
     /// 3/2025` is a month written in the wrong return.
-    pub fn parse_loose(text: &str, kind: PeriodKind, quarter_words: &[String]) -> Option<Period> {
+    pub(crate) fn parse_loose(text: &str, kind: PeriodKind, quarter_words: &[String]) -> Option<Period> {
         match kind {
             PeriodKind::Month => Month::parse_loose(text).map(Period::of_month),
             PeriodKind::Quarter => parse_quarter(text, quarter_words),

@@ -15,7 +15,7 @@ use crate::definition::{self, Plan};
 use crate::model::{Batch, Period};
 use crate::registry::{Hierarchy, Registry};
 
-pub const PIPELINE: &str = r#"
+pub(crate) const PIPELINE: &str = r#"
 [pipeline]
 name = "mini"
 title = "Mini"
@@ -162,7 +162,7 @@ columns = [
 ]
 "#;
 
-pub const REGISTRY: &str = "code,name,kind,parent,valid_from,valid_to,aliases
+pub(crate) const REGISTRY: &str = "code,name,kind,parent,valid_from,valid_to,aliases
 P,Province,province,,,,
 D1,District One,district,P,,,
 D2,District Two,district,P,,,
@@ -173,42 +173,42 @@ C99,Commune Gone,commune,D2,2020-01,2022-12,
 ";
 
 /// The mini pipeline, resolved.
-pub fn plan() -> Plan {
+pub(crate) fn plan() -> Plan {
     plan_with(PIPELINE)
 }
 
 /// A variant of the mini pipeline, resolved.
-pub fn plan_with(text: &str) -> Plan {
+pub(crate) fn plan_with(text: &str) -> Plan {
     match definition::parse(Path::new("mini.toml"), text) {
         Ok(plan) => plan,
         Err(e) => panic!("{e}"),
     }
 }
 
-pub fn october() -> Period {
+pub(crate) fn october() -> Period {
     period("2023-10")
 }
 
-pub fn period(text: &str) -> Period {
+pub(crate) fn period(text: &str) -> Period {
     text.parse().expect("a period")
 }
 
 /// The registry's hierarchy for `period`.
-pub fn hierarchy(period: Period) -> Hierarchy {
+pub(crate) fn hierarchy(period: Period) -> Hierarchy {
     let registry = Registry::parse(REGISTRY.as_bytes(), Path::new("units.csv")).expect("the registry");
     registry.hierarchy(period, &plan().registry.levels).expect("a hierarchy")
 }
 
 /// A cell of a test workbook.
 #[derive(Clone, Copy)]
-pub enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     Text(&'a str),
     Number(f64),
     Blank,
 }
 
 /// A workbook with one sheet: the title lines, then the rows from the row under them.
-pub fn workbook(lines: &[&[Cell]]) -> Vec<u8> {
+pub(crate) fn workbook(lines: &[&[Cell]]) -> Vec<u8> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     for (r, line) in lines.iter().enumerate() {
@@ -226,7 +226,7 @@ pub fn workbook(lines: &[&[Cell]]) -> Vec<u8> {
 
 /// A commune's `r1`: its title block (unit, period, date line) and one row per cell
 /// `(name, admitted, women)`, then the total row.
-pub fn r1(unit: &str, period: &str, dated: &str, cells: &[(&str, f64, f64)]) -> Vec<u8> {
+pub(crate) fn r1(unit: &str, period: &str, dated: &str, cells: &[(&str, f64, f64)]) -> Vec<u8> {
     let date_line = format!("Place, dated {dated}");
     let mut lines: Vec<Vec<Cell>> = vec![
         vec![Cell::Text("Unit:"), Cell::Text(unit)],
@@ -244,7 +244,7 @@ pub fn r1(unit: &str, period: &str, dated: &str, cells: &[(&str, f64, f64)]) -> 
 }
 
 /// A district's `r2`: one row per decision `(unit code, decided)`.
-pub fn r2(unit: &str, period: &str, decisions: &[(&str, f64)]) -> Vec<u8> {
+pub(crate) fn r2(unit: &str, period: &str, decisions: &[(&str, f64)]) -> Vec<u8> {
     let mut lines: Vec<Vec<Cell>> = vec![
         vec![Cell::Text("Unit:"), Cell::Text(unit)],
         vec![Cell::Text("Period:"), Cell::Text(period)],
@@ -258,17 +258,17 @@ pub fn r2(unit: &str, period: &str, decisions: &[(&str, f64)]) -> Vec<u8> {
 }
 
 /// Files read as ingest reads an inbox, from memory.
-pub fn ingested(plan: &Plan, files: &[(&str, Vec<u8>)]) -> Batch {
+pub(crate) fn ingested(plan: &Plan, files: &[(&str, Vec<u8>)]) -> Batch {
     crate::ingest::ingest_bytes(plan, files).expect("ingest")
 }
 
 /// Files through ingest and validate.
-pub fn validated(plan: &Plan, files: &[(&str, Vec<u8>)]) -> Batch {
+pub(crate) fn validated(plan: &Plan, files: &[(&str, Vec<u8>)]) -> Batch {
     crate::validate::validate(plan, &hierarchy(october()), october(), ingested(plan, files)).expect("validate")
 }
 
 /// A frame of text and whole-number columns, for tests that start after ingest.
-pub fn frame(columns: &[(&str, &[&str])], counts: &[(&str, &[i64])]) -> DataFrame {
+pub(crate) fn frame(columns: &[(&str, &[&str])], counts: &[(&str, &[i64])]) -> DataFrame {
     let mut all: Vec<Column> = columns.iter().map(|(name, v)| Column::new((*name).into(), v.to_vec())).collect();
     all.extend(counts.iter().map(|(name, v)| Column::new((*name).into(), v.to_vec())));
     DataFrame::new_infer_height(all).expect("a frame")

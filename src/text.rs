@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// NFC, `Ð`/`ð` as `Đ`/`đ`, white space collapsed to single spaces, trimmed.
-pub fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     // Most cells (numbers, codes, already tidy NFC text) need nothing: skip the passes.
     let tidy = text.split(' ').all(|w| !w.is_empty() && !w.contains(char::is_whitespace))
         && !text.contains(['\u{D0}', '\u{F0}'])
@@ -31,7 +31,7 @@ pub fn clean(text: &str) -> String {
 
 /// The matching key of a text: `clean`, lower case, each word's tone mark moved to the
 /// end of the word, and trailing `:` or `.` dropped.
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     if text.is_ascii() {
         // No marks to move, nothing to compose: case and spaces only.
         let mut out = String::with_capacity(text.len());
@@ -100,7 +100,7 @@ fn fold_marked(text: &str) -> String {
 }
 
 /// Whether `haystack` starts with `needle`, both folded.
-pub fn starts_with_folded(haystack: &str, needle_folded: &str) -> bool {
+pub(crate) fn starts_with_folded(haystack: &str, needle_folded: &str) -> bool {
     !needle_folded.is_empty() && fold(haystack).starts_with(needle_folded)
 }
 

@@ -23,7 +23,7 @@ fn window_start(plan: &Plan, window: Window, period: Period, cutoff: Option<Peri
     let base = match window {
         Window::Month | Window::Quarter => return (period, false),
         Window::Year => period.year_start(),
-        Window::Term => Period::containing(plan.pipeline.term.start, period.kind),
+        Window::Term => Period::containing(plan.pipeline.term_start, period.kind),
     };
     match cutoff {
         Some(c) if c >= base => (c.next(), true),
@@ -32,7 +32,7 @@ fn window_start(plan: &Plan, window: Window, period: Period, cutoff: Option<Peri
 }
 
 /// Every period whose returns the figures of `period` need, oldest first.
-pub fn periods_needed(plan: &Plan, period: Period, cutoff: Option<Period>) -> Vec<Period> {
+pub(crate) fn periods_needed(plan: &Plan, period: Period, cutoff: Option<Period>) -> Vec<Period> {
     let first = plan
         .measures
         .iter()
@@ -48,7 +48,7 @@ pub fn periods_needed(plan: &Plan, period: Period, cutoff: Option<Period>) -> Ve
 /// order, with `code, name, kind, parent, _order`, a column per measure and, for
 /// reference measures, `_summed_<id>` (true where the value is the sum of the children).
 /// `history` holds every row of each return table over the periods the windows need.
-pub fn aggregate(
+pub(crate) fn aggregate(
     plan: &Plan,
     hierarchy: &Hierarchy,
     period: Period,
@@ -164,7 +164,7 @@ fn senders_of(plan: &Plan, table: TableId) -> &[String] {
 /// no row in that measure's opening balances (one per unit and reference table). Its
 /// cumulative figures stay unknown: the tool does not derive a merged unit's history
 /// from its parts, since a part merged in pieces cannot be split.
-pub fn missing_openings(
+pub(crate) fn missing_openings(
     plan: &Plan,
     refs: &References,
     hierarchy: &Hierarchy,

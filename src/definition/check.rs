@@ -21,17 +21,17 @@ use crate::text;
 /// One thing wrong in a definition, at a place in its text.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub message: String,
-    pub line: usize,
-    pub column: usize,
-    pub source_line: String,
+    pub(crate) message: String,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) source_line: String,
 }
 
 /// A definition that cannot be used: every problem found, with its place.
 #[derive(Debug, thiserror::Error)]
 pub struct DefinitionError {
-    pub path: PathBuf,
-    pub problems: Vec<Problem>,
+    pub(crate) path: PathBuf,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl fmt::Display for DefinitionError {
@@ -140,7 +140,7 @@ impl Checker {
                     title: spec.pipeline.title,
                     period: spec.pipeline.period,
                     quarter_words: spec.pipeline.quarter_words,
-                    term: term?,
+                    term_start: term?,
                 },
                 registry: RegistryFile { file: spec.registry.file, levels: spec.registry.levels },
                 references: references.into_iter().collect::<Option<_>>()?,
@@ -170,7 +170,8 @@ impl Checker {
         plan.ok_or_else(|| vec![("the definition could not be resolved".to_string(), None)])
     }
 
-    fn term(&mut self, term: &TermSpec) -> Option<Term> {
+    /// The term's first month; its end is checked too, though no figure needs it.
+    fn term(&mut self, term: &TermSpec) -> Option<Month> {
         let mut month = |at: &Spanned<String>| match at.get_ref().parse::<Month>() {
             Ok(m) => Some(m),
             Err(_) => {
@@ -179,7 +180,8 @@ impl Checker {
             }
         };
         let (start, end) = (month(&term.start), month(&term.end));
-        Some(Term { start: start?, end: end? })
+        end?;
+        start
     }
 
     fn level(&mut self, names: &Names, at: &Spanned<String>) -> Option<String> {
@@ -194,12 +196,11 @@ impl Checker {
     }
 
     fn reference(&mut self, spec: ReferenceSpec) -> Option<Reference> {
-        let table = self.table(spec.table, spec.id.clone());
+        let table = self.table(spec.table, spec.id);
         let key = table.as_ref().and_then(|t| self.field_of(t, &spec.key)).map(|_| spec.key.into_inner());
-        Some(Reference { id: spec.id, file: spec.file, key: key?, cutoff: spec.cutoff.map(|c| c.label), table: table? })
+        Some(Reference { file: spec.file, key: key?, cutoff: spec.cutoff.map(|c| c.label), table: table? })
     }
 
-    #[allow(clippy::type_complexity)]
     fn returns(&mut self, specs: Vec<ReturnSpec>, names: &mut Names) -> (Vec<Return>, Vec<Option<Table>>, Vec<usize>) {
         let mut ids = HashSet::new();
         let mut returns = Vec::new();

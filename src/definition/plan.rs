@@ -20,52 +20,52 @@ use crate::text;
 pub struct Plan {
     pub pipeline: Pipeline,
     pub registry: RegistryFile,
-    pub references: Vec<Reference>,
-    pub returns: Vec<Return>,
+    pub(crate) references: Vec<Reference>,
+    pub(crate) returns: Vec<Return>,
     /// Every table of every return, in definition order; a `TableId` indexes it.
-    pub tables: Vec<Table>,
+    pub(crate) tables: Vec<Table>,
     /// The return each table belongs to, by `TableId`.
     pub(super) table_returns: Vec<usize>,
-    pub rules: Vec<Rule>,
-    pub reconciliations: Vec<Reconciliation>,
-    pub measures: Vec<Measure>,
-    pub workbook: Workbook,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) reconciliations: Vec<Reconciliation>,
+    pub(crate) measures: Vec<Measure>,
+    pub(crate) workbook: Workbook,
     /// Message templates for the engine's own finding codes, in the clerk's language.
-    pub messages: BTreeMap<String, String>,
-    pub limits: Limits,
-    pub policy: Policy,
+    pub(crate) messages: BTreeMap<String, String>,
+    pub(crate) limits: Limits,
+    pub(crate) policy: Policy,
 }
 
 /// A table of a return, by its place in `Plan::tables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TableId(pub(super) usize);
+pub(crate) struct TableId(pub(super) usize);
 
 /// A measure, by its place in `Plan::measures`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MeasureId(pub(super) usize);
+pub(crate) struct MeasureId(pub(super) usize);
 
 /// A reference table, by its place in `Plan::references`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ReferenceId(pub(super) usize);
+pub(crate) struct ReferenceId(pub(super) usize);
 
 impl ReferenceId {
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0
     }
 }
 
 impl Plan {
-    pub fn table(&self, id: TableId) -> &Table {
+    pub(crate) fn table(&self, id: TableId) -> &Table {
         &self.tables[id.0]
     }
 
     /// Every return table with its handle.
-    pub fn table_ids(&self) -> impl Iterator<Item = (TableId, &Table)> {
+    pub(crate) fn table_ids(&self) -> impl Iterator<Item = (TableId, &Table)> {
         self.tables.iter().enumerate().map(|(i, t)| (TableId(i), t))
     }
 
     /// The return a table belongs to.
-    pub fn return_of(&self, table: TableId) -> &Return {
+    pub(crate) fn return_of(&self, table: TableId) -> &Return {
         &self.returns[self.table_returns[table.0]]
     }
 
@@ -73,42 +73,36 @@ impl Plan {
         self.returns.iter().find(|r| r.id == id)
     }
 
-    pub fn measure(&self, id: MeasureId) -> &Measure {
+    pub(crate) fn measure(&self, id: MeasureId) -> &Measure {
         &self.measures[id.0]
     }
 
-    pub fn reference(&self, id: ReferenceId) -> &Reference {
+    pub(crate) fn reference(&self, id: ReferenceId) -> &Reference {
         &self.references[id.0]
     }
 
     /// The qualified names of all return tables (`mau01.cells`), in definition order.
-    pub fn table_names(&self) -> Vec<String> {
+    pub(crate) fn table_names(&self) -> Vec<String> {
         self.tables.iter().map(|t| t.name.clone()).collect()
     }
 
     /// The message template for an engine finding code, or the given default.
-    pub fn message<'a>(&'a self, code: &str, default: &'a str) -> &'a str {
+    pub(crate) fn message<'a>(&'a self, code: &str, default: &'a str) -> &'a str {
         self.messages.get(code).map(String::as_str).unwrap_or(default)
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    pub name: String,
-    pub title: String,
+    pub(crate) name: String,
+    pub(crate) title: String,
     /// What a return reports and a run consolidates.
     pub period: PeriodKind,
     /// The words returns write a quarter with, the first before its number (`Quý`, then
     /// `năm` for "year"): read around the number, and written by templates.
-    pub quarter_words: Vec<String>,
-    /// The term (nhiệm kỳ) that term-to-date figures accumulate over.
-    pub term: Term,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Term {
-    pub start: Month,
-    pub end: Month,
+    pub(crate) quarter_words: Vec<String>,
+    /// The first month of the term (nhiệm kỳ) that term-to-date figures accumulate over.
+    pub(crate) term_start: Month,
 }
 
 /// The unit registry: a CSV relative to the data directory, and the unit kinds from the
@@ -121,69 +115,68 @@ pub struct RegistryFile {
 
 /// A table the board keeps itself (targets, opening balances), keyed by unit.
 #[derive(Debug, Clone)]
-pub struct Reference {
-    pub id: String,
-    pub file: String,
+pub(crate) struct Reference {
+    pub(crate) file: String,
     /// The field holding the unit code.
-    pub key: String,
+    pub(crate) key: String,
     /// For opening balances: the label of the cell that holds the cut-off.
-    pub cutoff: Option<String>,
-    pub table: Table,
+    pub(crate) cutoff: Option<String>,
+    pub(crate) table: Table,
 }
 
 /// A field of a reference table (`targets.year_plan`).
 #[derive(Debug, Clone)]
-pub struct ReferenceField {
-    pub reference: ReferenceId,
-    pub field: String,
+pub(crate) struct ReferenceField {
+    pub(crate) reference: ReferenceId,
+    pub(crate) field: String,
 }
 
 /// A return type: a kind of workbook that units send, recognised by its content.
 #[derive(Debug, Clone)]
 pub struct Return {
-    pub id: String,
-    pub title: String,
+    pub(crate) id: String,
+    pub(crate) title: String,
     /// Registry kinds of the units that must send this return each period.
-    pub senders: Vec<String>,
+    pub(crate) senders: Vec<String>,
     /// The labels beside the unit code and the period in the title block.
-    pub unit_label: String,
-    pub period_label: String,
+    pub(crate) unit_label: String,
+    pub(crate) period_label: String,
     /// A word that starts the date in the place/date line (`…, ngày 31 tháng 10 năm 2023`).
-    pub date_marker: Option<String>,
-    pub tables: Vec<TableId>,
+    pub(crate) date_marker: Option<String>,
+    pub(crate) tables: Vec<TableId>,
     /// How `tonghop template` lays out a blank return of this type.
-    pub template: Option<TemplateSpec>,
+    pub(crate) template: Option<TemplateSpec>,
 }
 
 /// How to find a table by its header text and read its rows.
 #[derive(Debug, Clone)]
-pub struct Table {
-    pub id: String,
+pub(crate) struct Table {
+    pub(crate) id: String,
     /// `return.table` for a return's table, the reference's id for a reference table: the
     /// name artifacts and findings use.
-    pub name: String,
+    pub(crate) name: String,
     /// The sheet name a template gives this table (reading finds it on any sheet).
-    pub sheet: Option<String>,
+    pub(crate) sheet: Option<String>,
     /// How many rows the header spans.
-    pub header_rows: usize,
+    pub(crate) header_rows: usize,
     /// Skip a row of column numbers right under the header.
-    pub numbering_row: bool,
+    pub(crate) numbering_row: bool,
     /// The total row: never data, checked against the sum of the rows above it.
-    pub total_row: Option<TotalRow>,
+    pub(crate) total_row: Option<TotalRow>,
     /// Texts that end the table when a row starts with them (the footer), folded.
-    pub stop_at: Vec<String>,
+    pub(crate) stop_at: Vec<String>,
     /// Columns whose values must not repeat within one return.
-    pub unique: Vec<usize>,
-    pub columns: Vec<Column>,
+    pub(crate) unique: Vec<usize>,
+    pub(crate) columns: Vec<Column>,
 }
 
 impl Table {
-    pub fn column(&self, field: &str) -> Option<&Column> {
+    pub(crate) fn column(&self, field: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.field == field)
     }
 
     /// The table with `{year}` in its headers replaced by `year` (reference tables).
-    pub fn for_year(&self, year: i32) -> Table {
+    pub(crate) fn for_year(&self, year: i32) -> Table {
         let year = year.to_string();
         let mut table = self.clone();
         for column in &mut table.columns {
@@ -196,32 +189,32 @@ impl Table {
 }
 
 #[derive(Debug, Clone)]
-pub struct TotalRow {
+pub(crate) struct TotalRow {
     /// The column whose cell holds the label.
-    pub column: usize,
-    pub label: String,
+    pub(crate) column: usize,
+    pub(crate) label: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Column {
-    pub field: String,
+pub(crate) struct Column {
+    pub(crate) field: String,
     /// The header text; `[group, sub]` joins a group header with the sub-header under it.
-    pub header: Header,
+    pub(crate) header: Header,
     /// Other header texts units use for this column.
-    pub aliases: Vec<Header>,
+    pub(crate) aliases: Vec<Header>,
     /// The header and aliases as `text::fold` gives them, group and sub-header joined.
-    pub matches: Vec<String>,
-    pub kind: ValueKind,
+    pub(crate) matches: Vec<String>,
+    pub(crate) kind: ValueKind,
     /// The column must be present, and every row must have a value in it.
-    pub required: bool,
+    pub(crate) required: bool,
     /// Read the column for location only; its values are not kept (row numbers).
-    pub ignore: bool,
+    pub(crate) ignore: bool,
     /// What a blank cell (or `-`) means.
-    pub blank: Blank,
+    pub(crate) blank: Blank,
     /// For `category` columns: the allowed values and the texts that mean them.
-    pub values: Vec<Category>,
+    pub(crate) values: Vec<Category>,
     /// The value is a unit code of this registry kind (and under the sender).
-    pub unit_of: Option<UnitOf>,
+    pub(crate) unit_of: Option<UnitOf>,
 }
 
 impl Column {
@@ -233,32 +226,32 @@ impl Column {
 
 /// An allowed value of a `category` column.
 #[derive(Debug, Clone)]
-pub struct Category {
-    pub id: String,
-    pub label: String,
+pub(crate) struct Category {
+    pub(crate) id: String,
+    pub(crate) label: String,
     /// The id, the label and the aliases, folded: what a cell may say.
-    pub matches: Vec<String>,
+    pub(crate) matches: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct UnitOf {
-    pub kind: String,
-    pub under_sender: bool,
+pub(crate) struct UnitOf {
+    pub(crate) kind: String,
+    pub(crate) under_sender: bool,
 }
 
 /// A rule: a SQL expression over the fields of one table that must hold.
 #[derive(Debug, Clone)]
-pub struct Rule {
-    pub id: String,
-    pub table: TableId,
-    pub severity: Severity,
+pub(crate) struct Rule {
+    pub(crate) id: String,
+    pub(crate) table: TableId,
+    pub(crate) severity: Severity,
     /// Message template: `{field_id}` is the row's value, `{label}` the column's header.
-    pub message: String,
-    pub kind: RuleKind,
+    pub(crate) message: String,
+    pub(crate) kind: RuleKind,
 }
 
 #[derive(Debug, Clone)]
-pub enum RuleKind {
+pub(crate) enum RuleKind {
     /// The checks hold on every row (one per `for_each` field, or one).
     Row(Vec<RowCheck>),
     /// An aggregate check (`SUM(…)`, `COUNT(…)`) holds over each return's rows.
@@ -267,45 +260,45 @@ pub enum RuleKind {
 
 /// One check of a row rule and the field whose cell a failure points at.
 #[derive(Debug, Clone)]
-pub struct RowCheck {
-    pub check: Sql,
-    pub cell: String,
+pub(crate) struct RowCheck {
+    pub(crate) check: Sql,
+    pub(crate) cell: String,
 }
 
 /// A SQL expression as written and as polars parsed it.
 #[derive(Debug, Clone)]
-pub struct Sql {
-    pub text: String,
-    pub expr: Expr,
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) expr: Expr,
 }
 
 /// Reconciliation between two sources: per unit, the sum of one field against another.
 #[derive(Debug, Clone)]
-pub struct Reconciliation {
-    pub id: String,
-    pub severity: Severity,
-    pub left: Side,
-    pub right: Side,
-    pub message: String,
+pub(crate) struct Reconciliation {
+    pub(crate) id: String,
+    pub(crate) severity: Severity,
+    pub(crate) left: Side,
+    pub(crate) right: Side,
+    pub(crate) message: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Side {
-    pub table: TableId,
+pub(crate) struct Side {
+    pub(crate) table: TableId,
     /// The field naming the unit; `_unit` is the unit that sent the return.
-    pub unit: String,
-    pub field: String,
+    pub(crate) unit: String,
+    pub(crate) field: String,
 }
 
 /// How a figure per unit is computed.
 #[derive(Debug, Clone)]
-pub struct Measure {
-    pub id: String,
-    pub kind: MeasureKind,
+pub(crate) struct Measure {
+    pub(crate) id: String,
+    pub(crate) kind: MeasureKind,
 }
 
 #[derive(Debug, Clone)]
-pub enum MeasureKind {
+pub(crate) enum MeasureKind {
     /// Sum of `field` (or count of rows) of a return table over `window`, plus the
     /// `opening` balance for cumulative windows; rolled up the hierarchy.
     Sum {
@@ -325,60 +318,53 @@ pub enum MeasureKind {
     Ratio { numerator: MeasureId, denominator: MeasureId, scale: f64 },
 }
 
-impl Measure {
-    /// Measures that add up the hierarchy (everything but ratios).
-    pub fn is_additive(&self) -> bool {
-        !matches!(self.kind, MeasureKind::Ratio { .. })
-    }
-}
-
 /// The consolidated workbook.
 #[derive(Debug, Clone)]
-pub struct Workbook {
+pub(crate) struct Workbook {
     /// File name; `{period}` is replaced by `YYYY-MM` (or `YYYY-Qn`).
-    pub file: String,
+    pub(crate) file: String,
     /// The title block: superior body and issuing body on the left.
-    pub superior: String,
-    pub issuer: String,
-    pub motto: String,
-    pub place: String,
+    pub(crate) superior: String,
+    pub(crate) issuer: String,
+    pub(crate) motto: String,
+    pub(crate) place: String,
     /// `{place}`, `{day}`, `{month}`, `{year}` are replaced.
-    pub date_line: String,
+    pub(crate) date_line: String,
     /// `{month}`, `{quarter}`, `{year}` are replaced.
-    pub period_line: String,
+    pub(crate) period_line: String,
     /// Severity names as the clerk reads them.
-    pub severities: BTreeMap<String, String>,
-    pub signature: Signature,
-    pub sheets: Vec<Sheet>,
+    pub(crate) severities: BTreeMap<String, String>,
+    pub(crate) signature: Signature,
+    pub(crate) sheets: Vec<Sheet>,
 }
 
 impl Workbook {
     /// A severity as the clerk reads it.
-    pub fn severity_name(&self, severity: Severity) -> String {
+    pub(crate) fn severity_name(&self, severity: Severity) -> String {
         self.severities.get(severity.as_str()).cloned().unwrap_or_else(|| severity.as_str().to_string())
     }
 }
 
 /// One sheet of the consolidated workbook.
 #[derive(Debug, Clone)]
-pub struct Sheet {
-    pub name: String,
-    pub title: Option<String>,
+pub(crate) struct Sheet {
+    pub(crate) name: String,
+    pub(crate) title: Option<String>,
     /// Fixed texts the engine writes on this sheet (statuses, info keys).
-    pub labels: BTreeMap<String, String>,
-    pub layout: Layout,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) layout: Layout,
 }
 
 impl Sheet {
     /// The sheet's text for `key`, or the key itself.
-    pub fn label(&self, key: &str) -> String {
+    pub(crate) fn label(&self, key: &str) -> String {
         self.labels.get(key).cloned().unwrap_or_else(|| key.to_string())
     }
 }
 
 /// What fills a sheet.
 #[derive(Debug, Clone)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// One row per unit of a level, figures from measures.
     Units(UnitsLayout),
     /// Every accepted row of a return table, with totals.
@@ -392,70 +378,70 @@ pub enum Layout {
 }
 
 #[derive(Debug, Clone)]
-pub struct UnitsLayout {
+pub(crate) struct UnitsLayout {
     /// One row per unit of this level.
-    pub level: String,
+    pub(crate) level: String,
     /// Rows grouped under their ancestor of this level, a subtotal row each.
-    pub group_by: Option<String>,
+    pub(crate) group_by: Option<String>,
     /// The label of a subtotal row; `{name}` is the group's name.
-    pub subtotal_label: String,
+    pub(crate) subtotal_label: String,
     /// A last row for the unit(s) of this level (the province).
-    pub total: Option<String>,
-    pub total_label: String,
+    pub(crate) total: Option<String>,
+    pub(crate) total_label: String,
     /// Colour percentage cells by attainment thresholds.
-    pub attainment: Option<Attainment>,
-    pub chart: Option<Chart>,
-    pub columns: Vec<SheetColumn<UnitValue>>,
+    pub(crate) attainment: Option<Attainment>,
+    pub(crate) chart: Option<Chart>,
+    pub(crate) columns: Vec<SheetColumn<UnitValue>>,
 }
 
 impl UnitsLayout {
     /// The column holding the unit's name, where subtotal and total labels go.
-    pub fn name_column(&self) -> Option<usize> {
+    pub(crate) fn name_column(&self) -> Option<usize> {
         self.columns.iter().position(|c| c.value == UnitValue::Unit(UnitAttribute::Name))
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct RowsLayout {
-    pub table: TableId,
-    pub total_label: String,
-    pub columns: Vec<SheetColumn<RowValue>>,
+pub(crate) struct RowsLayout {
+    pub(crate) table: TableId,
+    pub(crate) total_label: String,
+    pub(crate) columns: Vec<SheetColumn<RowValue>>,
 }
 
 #[derive(Debug, Clone)]
-pub struct CompletenessLayout {
+pub(crate) struct CompletenessLayout {
     /// The level whose units are the groups.
-    pub group_by: String,
+    pub(crate) group_by: String,
     /// Heading of the list of units whose return is missing or rejected.
-    pub missing_title: Option<String>,
-    pub columns: Vec<SheetColumn<CompletenessAttribute>>,
+    pub(crate) missing_title: Option<String>,
+    pub(crate) columns: Vec<SheetColumn<CompletenessAttribute>>,
 }
 
 /// A bar chart of one column of a units sheet.
 #[derive(Debug, Clone)]
-pub struct Chart {
-    pub title: String,
-    pub column: usize,
+pub(crate) struct Chart {
+    pub(crate) title: String,
+    pub(crate) column: usize,
 }
 
 #[derive(Debug, Clone)]
-pub struct SheetColumn<V> {
-    pub label: Header,
-    pub value: V,
-    pub format: CellFormat,
-    pub width: Option<f64>,
+pub(crate) struct SheetColumn<V> {
+    pub(crate) label: Header,
+    pub(crate) value: V,
+    pub(crate) format: CellFormat,
+    pub(crate) width: Option<f64>,
 }
 
 impl<V> SheetColumn<V> {
     /// The column's width, or the default for its format.
-    pub fn width(&self) -> f64 {
+    pub(crate) fn width(&self) -> f64 {
         self.width.unwrap_or(if self.format == CellFormat::Text { 24.0 } else { 11.0 })
     }
 }
 
 /// What a column of a units sheet shows.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum UnitValue {
+pub(crate) enum UnitValue {
     Unit(UnitAttribute),
     Measure(MeasureId),
     /// `A/B` as text (`356/541`).
@@ -464,13 +450,13 @@ pub enum UnitValue {
 
 /// What a column of a rows sheet shows.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RowValue {
+pub(crate) enum RowValue {
     Unit(UnitAttribute),
     Field(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnitAttribute {
+pub(crate) enum UnitAttribute {
     Code,
     Name,
     Parent,
@@ -492,7 +478,7 @@ impl UnitAttribute {
 /// What a findings sheet can show of a finding (`finding:NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::EnumIter, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
-pub enum FindingAttribute {
+pub(crate) enum FindingAttribute {
     Code,
     Severity,
     Rule,
@@ -512,7 +498,7 @@ pub enum FindingAttribute {
 /// What a completeness sheet can show of a group's returns (`completeness:NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::EnumIter, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
-pub enum CompletenessAttribute {
+pub(crate) enum CompletenessAttribute {
     Group,
     Expected,
     Received,
@@ -529,14 +515,14 @@ pub enum CompletenessAttribute {
 /// out-of-memory. The defaults are generous for anything a unit types.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    pub max_file_mb: u64,
+pub(crate) struct Limits {
+    pub(crate) max_file_mb: u64,
     /// Cell slots one sheet may hold.
-    pub max_cells: u64,
+    pub(crate) max_cells: u64,
     /// What the entries of one .xlsx/.ods may inflate to, all together.
-    pub max_unzipped_mb: u64,
+    pub(crate) max_unzipped_mb: u64,
     /// How many times smaller than its content a zip entry may be.
-    pub max_zip_ratio: u64,
+    pub(crate) max_zip_ratio: u64,
 }
 
 impl Default for Limits {
@@ -550,9 +536,9 @@ impl Default for Limits {
 /// the file when in `reject_file`. Everything else only informs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Policy {
-    pub reject_row: Vec<Severity>,
-    pub reject_file: Vec<Severity>,
+pub(crate) struct Policy {
+    pub(crate) reject_row: Vec<Severity>,
+    pub(crate) reject_file: Vec<Severity>,
 }
 
 impl Default for Policy {
@@ -564,23 +550,23 @@ impl Default for Policy {
 /// The parts of a blank return that reading it does not need but people do.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TemplateSpec {
+pub(crate) struct TemplateSpec {
     /// The title of the form, over the table.
-    pub heading: String,
+    pub(crate) heading: String,
     /// The right-hand line over the date line.
-    pub motto: String,
+    pub(crate) motto: String,
     /// `{month}` and `{year}` are replaced.
-    pub period_line: String,
+    pub(crate) period_line: String,
     /// The place/date line; `{month}` and `{year}` are replaced, the rest left to fill.
-    pub date_line: String,
+    pub(crate) date_line: String,
     /// Blank data rows per table.
     #[serde(default = "TemplateSpec::fifteen")]
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// Lines under the table, left (recipients) and right (signature).
     #[serde(default)]
-    pub footer_left: Vec<String>,
+    pub(crate) footer_left: Vec<String>,
     #[serde(default)]
-    pub footer_right: Vec<String>,
+    pub(crate) footer_right: Vec<String>,
 }
 
 impl TemplateSpec {
@@ -592,31 +578,31 @@ impl TemplateSpec {
 /// Under the tables people sign: recipients on the left, the signatory on the right.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Signature {
+pub(crate) struct Signature {
     #[serde(default)]
-    pub left: Vec<String>,
+    pub(crate) left: Vec<String>,
     #[serde(default)]
-    pub right: Vec<String>,
+    pub(crate) right: Vec<String>,
 }
 
 /// Below `low` is red, from `low` to below `high` amber, `high` and over green.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Attainment {
-    pub low: f64,
-    pub high: f64,
+pub(crate) struct Attainment {
+    pub(crate) low: f64,
+    pub(crate) high: f64,
 }
 
 /// A header: one text, or a group header joined with the sub-header under it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(untagged)]
-pub enum Header {
+pub(crate) enum Header {
     One(String),
     Joined(Vec<String>),
 }
 
 impl Header {
-    pub fn parts(&self) -> Vec<&str> {
+    pub(crate) fn parts(&self) -> Vec<&str> {
         match self {
             Header::One(s) => vec![s.as_str()],
             Header::Joined(v) => v.iter().map(String::as_str).collect(),
@@ -624,7 +610,7 @@ impl Header {
     }
 
     /// The label as a person reads it, group and sub-header joined.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         self.parts().join(" - ")
     }
 
@@ -639,7 +625,7 @@ impl Header {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ValueKind {
+pub(crate) enum ValueKind {
     Text,
     /// A whole number, any sign.
     Integer,
@@ -654,7 +640,7 @@ pub enum ValueKind {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Blank {
+pub(crate) enum Blank {
     /// A blank cell is a missing value.
     #[default]
     Missing,
@@ -678,21 +664,21 @@ pub enum Blank {
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Info,
     Warning,
     Error,
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         self.into()
     }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum RuleScope {
+pub(crate) enum RuleScope {
     #[default]
     Row,
     Return,
@@ -700,7 +686,7 @@ pub enum RuleScope {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Window {
+pub(crate) enum Window {
     /// The run's period, in a monthly pipeline.
     Month,
     /// The run's period, in a quarterly pipeline.
@@ -711,7 +697,7 @@ pub enum Window {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CellFormat {
+pub(crate) enum CellFormat {
     #[default]
     Text,
     /// A whole number with thousands separators.

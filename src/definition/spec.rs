@@ -20,102 +20,102 @@ use crate::period::PeriodKind;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DefinitionSpec {
-    pub pipeline: PipelineSpec,
-    pub registry: RegistrySpec,
+    pub(crate) pipeline: PipelineSpec,
+    pub(crate) registry: RegistrySpec,
     #[serde(default)]
-    pub references: Vec<ReferenceSpec>,
-    pub returns: Vec<ReturnSpec>,
+    pub(crate) references: Vec<ReferenceSpec>,
+    pub(crate) returns: Vec<ReturnSpec>,
     #[serde(default)]
-    pub rules: Vec<RuleSpec>,
+    pub(crate) rules: Vec<RuleSpec>,
     #[serde(default)]
-    pub merges: Vec<MergeSpec>,
+    pub(crate) merges: Vec<MergeSpec>,
     #[serde(default)]
-    pub measures: Vec<MeasureSpec>,
-    pub workbook: WorkbookSpec,
+    pub(crate) measures: Vec<MeasureSpec>,
+    pub(crate) workbook: WorkbookSpec,
     #[serde(default)]
-    pub messages: BTreeMap<String, String>,
+    pub(crate) messages: BTreeMap<String, String>,
     #[serde(default)]
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     #[serde(default)]
-    pub policy: Policy,
+    pub(crate) policy: Policy,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PipelineSpec {
-    pub name: String,
-    pub title: String,
-    pub period: PeriodKind,
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) period: PeriodKind,
     #[serde(default)]
-    pub quarter_words: Vec<String>,
-    pub term: TermSpec,
+    pub(crate) quarter_words: Vec<String>,
+    pub(crate) term: TermSpec,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TermSpec {
-    pub start: Spanned<String>,
-    pub end: Spanned<String>,
+    pub(crate) start: Spanned<String>,
+    pub(crate) end: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RegistrySpec {
-    pub file: String,
-    pub levels: Vec<String>,
+    pub(crate) file: String,
+    pub(crate) levels: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReferenceSpec {
-    pub id: String,
-    pub file: String,
-    pub key: Spanned<String>,
-    pub cutoff: Option<LabelledField>,
-    pub table: TableSpec,
+    pub(crate) id: String,
+    pub(crate) file: String,
+    pub(crate) key: Spanned<String>,
+    pub(crate) cutoff: Option<LabelledField>,
+    pub(crate) table: TableSpec,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReturnSpec {
-    pub id: String,
-    pub title: String,
-    pub senders: Vec<String>,
-    pub header: TitleBlockSpec,
-    pub tables: Vec<TableSpec>,
-    pub template: Option<TemplateSpec>,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) senders: Vec<String>,
+    pub(crate) header: TitleBlockSpec,
+    pub(crate) tables: Vec<TableSpec>,
+    pub(crate) template: Option<TemplateSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TitleBlockSpec {
-    pub unit: LabelledField,
-    pub period: LabelledField,
-    pub date_marker: Option<String>,
+    pub(crate) unit: LabelledField,
+    pub(crate) period: LabelledField,
+    pub(crate) date_marker: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LabelledField {
-    pub label: String,
+    pub(crate) label: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TableSpec {
     #[serde(default = "TableSpec::default_id")]
-    pub id: String,
-    pub sheet: Option<String>,
+    pub(crate) id: String,
+    pub(crate) sheet: Option<String>,
     #[serde(default = "TableSpec::one")]
-    pub header_rows: usize,
+    pub(crate) header_rows: usize,
     #[serde(default)]
-    pub numbering_row: bool,
-    pub total_row: Option<TotalRowSpec>,
+    pub(crate) numbering_row: bool,
+    pub(crate) total_row: Option<TotalRowSpec>,
     #[serde(default)]
-    pub stop_at: Vec<String>,
+    pub(crate) stop_at: Vec<String>,
     #[serde(default)]
-    pub unique: Vec<Spanned<String>>,
-    pub columns: Vec<ColumnSpec>,
+    pub(crate) unique: Vec<Spanned<String>>,
+    pub(crate) columns: Vec<ColumnSpec>,
 }
 
 impl TableSpec {
@@ -130,78 +130,78 @@ impl TableSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TotalRowSpec {
-    pub column: Spanned<String>,
-    pub label: String,
+    pub(crate) column: Spanned<String>,
+    pub(crate) label: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ColumnSpec {
-    pub field: Spanned<String>,
-    pub header: Header,
+    pub(crate) field: Spanned<String>,
+    pub(crate) header: Header,
     #[serde(default)]
-    pub aliases: Vec<Header>,
+    pub(crate) aliases: Vec<Header>,
     #[serde(rename = "type")]
-    pub kind: ValueKind,
+    pub(crate) kind: ValueKind,
     #[serde(default)]
-    pub required: bool,
+    pub(crate) required: bool,
     #[serde(default)]
-    pub ignore: bool,
+    pub(crate) ignore: bool,
     #[serde(default)]
-    pub blank: Blank,
+    pub(crate) blank: Blank,
     #[serde(default)]
-    pub values: Vec<CategorySpec>,
-    pub unit_of: Option<UnitOfSpec>,
+    pub(crate) values: Vec<CategorySpec>,
+    pub(crate) unit_of: Option<UnitOfSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CategorySpec {
-    pub id: String,
-    pub label: String,
+    pub(crate) id: String,
+    pub(crate) label: String,
     #[serde(default)]
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UnitOfSpec {
-    pub kind: Spanned<String>,
+    pub(crate) kind: Spanned<String>,
     #[serde(default)]
-    pub under_sender: bool,
+    pub(crate) under_sender: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RuleSpec {
-    pub id: String,
-    pub table: Spanned<String>,
-    pub severity: Severity,
+    pub(crate) id: String,
+    pub(crate) table: Spanned<String>,
+    pub(crate) severity: Severity,
     #[serde(default)]
-    pub scope: RuleScope,
-    pub check: Spanned<String>,
+    pub(crate) scope: RuleScope,
+    pub(crate) check: Spanned<String>,
     #[serde(default)]
-    pub for_each: Vec<Spanned<String>>,
-    pub cell: Option<Spanned<String>>,
-    pub message: String,
+    pub(crate) for_each: Vec<Spanned<String>>,
+    pub(crate) cell: Option<Spanned<String>>,
+    pub(crate) message: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MergeSpec {
-    pub id: String,
-    pub severity: Severity,
-    pub left: MergeSideSpec,
-    pub right: MergeSideSpec,
-    pub message: String,
+    pub(crate) id: String,
+    pub(crate) severity: Severity,
+    pub(crate) left: MergeSideSpec,
+    pub(crate) right: MergeSideSpec,
+    pub(crate) message: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MergeSideSpec {
-    pub table: Spanned<String>,
-    pub unit: Spanned<String>,
-    pub field: Spanned<String>,
+    pub(crate) table: Spanned<String>,
+    pub(crate) unit: Spanned<String>,
+    pub(crate) field: Spanned<String>,
 }
 
 /// Exactly one of `source`, `reference`, `expr` or `ratio` says what the measure is;
@@ -209,53 +209,53 @@ pub(super) struct MergeSideSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MeasureSpec {
-    pub id: Spanned<String>,
-    pub source: Option<Spanned<String>>,
-    pub field: Option<Spanned<String>>,
-    pub filter: Option<Spanned<String>>,
-    pub window: Option<Spanned<Window>>,
-    pub opening: Option<Spanned<String>>,
-    pub reference: Option<Spanned<String>>,
-    pub expr: Option<Spanned<String>>,
-    pub level: Option<Spanned<String>>,
-    pub ratio: Option<Vec<Spanned<String>>>,
-    pub scale: Option<f64>,
+    pub(crate) id: Spanned<String>,
+    pub(crate) source: Option<Spanned<String>>,
+    pub(crate) field: Option<Spanned<String>>,
+    pub(crate) filter: Option<Spanned<String>>,
+    pub(crate) window: Option<Spanned<Window>>,
+    pub(crate) opening: Option<Spanned<String>>,
+    pub(crate) reference: Option<Spanned<String>>,
+    pub(crate) expr: Option<Spanned<String>>,
+    pub(crate) level: Option<Spanned<String>>,
+    pub(crate) ratio: Option<Vec<Spanned<String>>>,
+    pub(crate) scale: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WorkbookSpec {
-    pub file: String,
-    pub superior: String,
-    pub issuer: String,
-    pub motto: String,
-    pub place: String,
-    pub date_line: String,
-    pub period_line: String,
-    pub severities: BTreeMap<String, String>,
+    pub(crate) file: String,
+    pub(crate) superior: String,
+    pub(crate) issuer: String,
+    pub(crate) motto: String,
+    pub(crate) place: String,
+    pub(crate) date_line: String,
+    pub(crate) period_line: String,
+    pub(crate) severities: BTreeMap<String, String>,
     #[serde(default)]
-    pub signature: Signature,
-    pub sheets: Vec<SheetSpec>,
+    pub(crate) signature: Signature,
+    pub(crate) sheets: Vec<SheetSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SheetSpec {
-    pub name: Spanned<String>,
-    pub title: Option<String>,
-    pub kind: SheetKind,
-    pub level: Option<Spanned<String>>,
-    pub group_by: Option<Spanned<String>>,
-    pub total: Option<Spanned<String>>,
-    pub total_label: Option<String>,
-    pub table: Option<Spanned<String>>,
-    pub attainment: Option<Attainment>,
-    pub chart: Option<ChartSpec>,
-    pub missing_title: Option<String>,
+    pub(crate) name: Spanned<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) kind: SheetKind,
+    pub(crate) level: Option<Spanned<String>>,
+    pub(crate) group_by: Option<Spanned<String>>,
+    pub(crate) total: Option<Spanned<String>>,
+    pub(crate) total_label: Option<String>,
+    pub(crate) table: Option<Spanned<String>>,
+    pub(crate) attainment: Option<Attainment>,
+    pub(crate) chart: Option<ChartSpec>,
+    pub(crate) missing_title: Option<String>,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     #[serde(default)]
-    pub columns: Vec<SheetColumnSpec>,
+    pub(crate) columns: Vec<SheetColumnSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -271,16 +271,16 @@ pub(super) enum SheetKind {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SheetColumnSpec {
-    pub label: Header,
-    pub value: Spanned<String>,
+    pub(crate) label: Header,
+    pub(crate) value: Spanned<String>,
     #[serde(default)]
-    pub format: CellFormat,
-    pub width: Option<f64>,
+    pub(crate) format: CellFormat,
+    pub(crate) width: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ChartSpec {
-    pub title: String,
-    pub value: Spanned<String>,
+    pub(crate) title: String,
+    pub(crate) value: Spanned<String>,
 }

@@ -17,7 +17,7 @@ use crate::model::{
 };
 use crate::registry::Hierarchy;
 
-pub fn merge(plan: &Plan, hierarchy: &Hierarchy, period: Period, validated: Batch) -> anyhow::Result<Batch> {
+pub(crate) fn merge(plan: &Plan, hierarchy: &Hierarchy, period: Period, validated: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, tables, mut findings, placements, .. } = validated;
 
     let superseded = resolve_resubmissions(plan, &mut files, &mut findings);

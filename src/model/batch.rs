@@ -12,22 +12,22 @@ use super::Finding;
 /// What the stages made of a period's inbox: the files, their rows per table, where each
 /// field was found, the findings, and who was expected to report.
 #[derive(Debug, Default)]
-pub struct Batch {
-    pub files: Vec<FileRecord>,
+pub(crate) struct Batch {
+    pub(crate) files: Vec<FileRecord>,
     /// Rows per return table, by its qualified name (`mau01.cells`); each row carries
     /// `_file`, `_sheet`, `_row`, `_unit` and `_period`.
-    pub tables: BTreeMap<String, DataFrame>,
-    pub placements: Vec<Placement>,
-    pub findings: Vec<Finding>,
+    pub(crate) tables: BTreeMap<String, DataFrame>,
+    pub(crate) placements: Vec<Placement>,
+    pub(crate) findings: Vec<Finding>,
     /// Who was expected to report and what arrived; filled by merge.
-    pub completeness: Vec<Expectation>,
+    pub(crate) completeness: Vec<Expectation>,
 }
 
 /// What became of an input file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
-pub enum FileStatus {
+pub(crate) enum FileStatus {
     #[default]
     Accepted,
     Rejected,
@@ -38,58 +38,58 @@ pub enum FileStatus {
 }
 
 impl FileStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         self.into()
     }
 }
 
 /// One input file as read, and what became of it at each stage.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct FileRecord {
+pub(crate) struct FileRecord {
     /// The file name, relative to the inbox.
-    pub file: String,
-    pub size: u64,
-    pub sha256: String,
+    pub(crate) file: String,
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
     /// Modification time, seconds since the epoch (orders resubmissions without a date line).
-    pub modified: i64,
+    pub(crate) modified: i64,
     /// The recognised return type, empty when none.
-    pub return_id: String,
-    pub unit: String,
-    pub period: String,
+    pub(crate) return_id: String,
+    pub(crate) unit: String,
+    pub(crate) period: String,
     /// The date of the place/date line, ISO, empty when none.
-    pub dated: String,
-    pub rows_read: u32,
+    pub(crate) dated: String,
+    pub(crate) rows_read: u32,
     /// Rows refused while reading.
-    pub rows_refused: u32,
+    pub(crate) rows_refused: u32,
     /// The texts of the title block, for recognising the unit by its committee's name;
     /// kept only when the code is missing (the records of ten thousand files go from
     /// stage to stage).
-    pub title_lines: Vec<String>,
+    pub(crate) title_lines: Vec<String>,
     /// Where the title block's unit code and period were read (`Sheet!A1`), for findings.
-    pub title_sheet: String,
-    pub unit_cell: String,
-    pub period_cell: String,
+    pub(crate) title_sheet: String,
+    pub(crate) unit_cell: String,
+    pub(crate) period_cell: String,
     /// Provisional after ingest (what reading alone could tell), settled by validate and merge.
-    pub status: FileStatus,
-    pub rows_accepted: u32,
-    pub rows_rejected: u32,
+    pub(crate) status: FileStatus,
+    pub(crate) rows_accepted: u32,
+    pub(crate) rows_rejected: u32,
 }
 
 impl FileRecord {
     /// Whether the file was recognised as a return of the pipeline.
-    pub fn is_return(&self) -> bool {
+    pub(crate) fn is_return(&self) -> bool {
         !self.return_id.is_empty()
     }
 }
 
 /// Where a field of a table was found in one file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Placement {
-    pub file: String,
-    pub table: String,
-    pub sheet: String,
-    pub field: String,
-    pub column: String,
+pub(crate) struct Placement {
+    pub(crate) file: String,
+    pub(crate) table: String,
+    pub(crate) sheet: String,
+    pub(crate) field: String,
+    pub(crate) column: String,
 }
 
 const PLACEMENT_COLUMNS: [&str; 5] = ["file", "table", "sheet", "field", "column"];
@@ -97,7 +97,7 @@ const PLACEMENT_COLUMNS: [&str; 5] = ["file", "table", "sheet", "field", "column
 impl Placement {
     /// Placements as a table: one row a file and field, 130,000 rows for ten thousand
     /// returns, which Parquet stores in a fraction of JSON's bytes.
-    pub fn to_frame(placements: &[Placement]) -> PolarsResult<DataFrame> {
+    pub(crate) fn to_frame(placements: &[Placement]) -> PolarsResult<DataFrame> {
         let column = |name: &str, get: fn(&Placement) -> &str| {
             Column::new(name.into(), placements.iter().map(get).collect::<Vec<_>>())
         };
@@ -110,7 +110,7 @@ impl Placement {
         ])
     }
 
-    pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Placement>> {
+    pub(crate) fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Placement>> {
         let [file, table, sheet, field, column] = PLACEMENT_COLUMNS.map(|name| text_column(df, name));
         let rows = file?.into_iter().zip(table?).zip(sheet?).zip(field?).zip(column?);
         Ok(rows

@@ -11,40 +11,40 @@ use crate::registry::Hierarchy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
-pub enum ReturnStatus {
+pub(crate) enum ReturnStatus {
     Accepted,
     Rejected,
     Missing,
 }
 
 impl ReturnStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         self.into()
     }
 }
 
 /// One expected (unit, return) pair and what became of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Expectation {
-    pub return_id: String,
-    pub unit: String,
-    pub name: String,
-    pub parent: String,
-    pub status: ReturnStatus,
+pub(crate) struct Expectation {
+    pub(crate) return_id: String,
+    pub(crate) unit: String,
+    pub(crate) name: String,
+    pub(crate) parent: String,
+    pub(crate) status: ReturnStatus,
     /// The file that counts (or the last rejected one).
-    pub file: String,
+    pub(crate) file: String,
     /// Superseded files of the unit, in the order they arrived.
-    pub superseded: Vec<String>,
+    pub(crate) superseded: Vec<String>,
 }
 
 /// How many returns a group of units was expected to send, and what became of them.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Tally {
-    pub expected: u32,
-    pub accepted: u32,
-    pub rejected: u32,
-    pub superseded: u32,
-    pub missing: u32,
+pub(crate) struct Tally {
+    pub(crate) expected: u32,
+    pub(crate) accepted: u32,
+    pub(crate) rejected: u32,
+    pub(crate) superseded: u32,
+    pub(crate) missing: u32,
 }
 
 impl Tally {
@@ -60,7 +60,7 @@ impl Tally {
 
     /// A count, or the rate (accepted / expected, a fraction; none when nothing was
     /// expected). `Group` is the group's name, not a number: none.
-    pub fn value(&self, attribute: CompletenessAttribute) -> Option<f64> {
+    pub(crate) fn value(&self, attribute: CompletenessAttribute) -> Option<f64> {
         use CompletenessAttribute as A;
         let n = |v: u32| Some(v as f64);
         match attribute {
@@ -78,7 +78,7 @@ impl Tally {
 
 /// The tally of each unit of `level` that was expected anything (registry order), and
 /// the total: the reporting rate per district and for the province.
-pub fn tally_by_group(
+pub(crate) fn tally_by_group(
     hierarchy: &Hierarchy,
     completeness: &[Expectation],
     level: &str,
@@ -101,7 +101,7 @@ pub fn tally_by_group(
 /// What `tonghop status` prints: the completeness sheet's table as text (its columns and
 /// labels, or every attribute when the workbook has no such sheet), the units missing or
 /// rejected, and the consolidated periods that are `stale`.
-pub fn status_text(
+pub(crate) fn status_text(
     plan: &Plan,
     hierarchy: &Hierarchy,
     period: Period,

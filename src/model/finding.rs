@@ -11,7 +11,7 @@ use crate::definition::{FindingAttribute, Plan};
 use crate::registry::Hierarchy;
 
 /// The version of `findings.json`'s layout; bump it when a field changes meaning.
-pub const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
+pub(crate) const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
 
 /// The engine's finding codes; `docs/findings.md` describes each. The spelling is the
 /// code on disk, in the workbook and in the definition's `[messages]`.
@@ -31,7 +31,7 @@ pub const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
-pub enum FindingCode {
+pub(crate) enum FindingCode {
     FileUnreadable,
     FileLock,
     NotAReturn,
@@ -63,12 +63,12 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         self.into()
     }
 
     /// The English message used when the definition's `[messages]` has none for the code.
-    pub fn default_message(self) -> &'static str {
+    pub(crate) fn default_message(self) -> &'static str {
         use FindingCode::*;
         match self {
             FileUnreadable => "The file {file} cannot be read: {value}",
@@ -106,33 +106,33 @@ impl FindingCode {
 
 /// One thing found wrong (or worth knowing) in the inputs.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Finding {
-    pub code: FindingCode,
-    pub severity: Severity,
+pub(crate) struct Finding {
+    pub(crate) code: FindingCode,
+    pub(crate) severity: Severity,
     /// The rule id for definition rules, else the code.
-    pub rule: String,
-    pub unit: String,
-    pub unit_name: String,
+    pub(crate) rule: String,
+    pub(crate) unit: String,
+    pub(crate) unit_name: String,
     /// The unit's ancestor of the level findings are grouped by (a district), filled at merge.
-    pub group: String,
+    pub(crate) group: String,
     /// The file name as it lies in the inbox.
-    pub file: String,
-    pub sheet: String,
+    pub(crate) file: String,
+    pub(crate) sheet: String,
     /// `return.table` the row belongs to, empty for file-level findings.
-    pub table: String,
+    pub(crate) table: String,
     /// 1-based sheet row, 0 for file-level findings.
-    pub row: u32,
-    pub cell: String,
-    pub value: String,
-    pub expected: String,
-    pub message: String,
+    pub(crate) row: u32,
+    pub(crate) cell: String,
+    pub(crate) value: String,
+    pub(crate) expected: String,
+    pub(crate) message: String,
 }
 
 impl Finding {
     /// A finding whose message is the definition's template for `code` (or the English
     /// default), with `{value}`, `{expected}`, `{cell}`, `{sheet}`, `{file}`, `{unit}` and
     /// the builder's `var`s filled in.
-    pub fn builder(plan: &Plan, code: FindingCode, severity: Severity) -> FindingBuilder {
+    pub(crate) fn builder(plan: &Plan, code: FindingCode, severity: Severity) -> FindingBuilder {
         FindingBuilder {
             finding: Finding {
                 code,
@@ -156,7 +156,7 @@ impl Finding {
     }
 
     /// One attribute as a findings sheet shows it (`row` blank for file-level findings).
-    pub fn get(&self, attribute: FindingAttribute) -> String {
+    pub(crate) fn get(&self, attribute: FindingAttribute) -> String {
         use FindingAttribute as A;
         match attribute {
             A::Code => self.code.as_str().to_string(),
@@ -178,7 +178,7 @@ impl Finding {
     }
 }
 
-pub struct FindingBuilder {
+pub(crate) struct FindingBuilder {
     finding: Finding,
     template: String,
     vars: Vec<(String, String)>,
@@ -186,52 +186,52 @@ pub struct FindingBuilder {
 
 impl FindingBuilder {
     /// The message template of a definition's rule or reconciliation, instead of the code's.
-    pub fn template(mut self, template: &str) -> Self {
+    pub(crate) fn template(mut self, template: &str) -> Self {
         self.template = template.to_string();
         self
     }
-    pub fn file(mut self, file: &str) -> Self {
+    pub(crate) fn file(mut self, file: &str) -> Self {
         self.finding.file = file.to_string();
         self
     }
-    pub fn unit(mut self, unit: &str) -> Self {
+    pub(crate) fn unit(mut self, unit: &str) -> Self {
         self.finding.unit = unit.to_string();
         self
     }
-    pub fn rule(mut self, rule: &str) -> Self {
+    pub(crate) fn rule(mut self, rule: &str) -> Self {
         self.finding.rule = rule.to_string();
         self
     }
     /// The sheet and A1 cell.
-    pub fn at(mut self, sheet: &str, cell: &str) -> Self {
+    pub(crate) fn at(mut self, sheet: &str, cell: &str) -> Self {
         self.finding.sheet = sheet.to_string();
         self.finding.cell = cell.to_string();
         self
     }
     /// The table and row the cell belongs to (row 0: none).
-    pub fn row(mut self, table: &str, row: u32) -> Self {
+    pub(crate) fn row(mut self, table: &str, row: u32) -> Self {
         self.finding.table = table.to_string();
         self.finding.row = row;
         self
     }
-    pub fn value(mut self, value: impl Into<String>) -> Self {
+    pub(crate) fn value(mut self, value: impl Into<String>) -> Self {
         self.finding.value = value.into();
         self
     }
-    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+    pub(crate) fn expected(mut self, expected: impl Into<String>) -> Self {
         self.finding.expected = expected.into();
         self
     }
-    pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn var(mut self, name: &str, value: impl Into<String>) -> Self {
         self.vars.push((name.to_string(), value.into()));
         self
     }
-    pub fn vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub(crate) fn vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
         self.vars.extend(vars);
         self
     }
 
-    pub fn build(mut self) -> Finding {
+    pub(crate) fn build(mut self) -> Finding {
         let f = &self.finding;
         let mut vars = vec![
             ("value".to_string(), f.value.clone()),
@@ -259,7 +259,7 @@ fn fill(template: &str, vars: &[(String, String)]) -> String {
 
 /// Every finding names its unit and, when the hierarchy has more than two levels, the
 /// unit's group (its ancestor one level under the top).
-pub fn name_units(hierarchy: &Hierarchy, findings: &mut [Finding]) {
+pub(crate) fn name_units(hierarchy: &Hierarchy, findings: &mut [Finding]) {
     let levels = &hierarchy.levels;
     let group_level = if levels.len() > 2 { levels[1].as_str() } else { "" };
     for f in findings {
@@ -272,7 +272,7 @@ pub fn name_units(hierarchy: &Hierarchy, findings: &mut [Finding]) {
 
 impl Finding {
     /// Findings as a table (the artifact form).
-    pub fn to_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
+    pub(crate) fn to_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
         let text = |f: fn(&Finding) -> &str| -> Vec<&str> { findings.iter().map(f).collect() };
         DataFrame::new_infer_height(vec![
             Column::new("code".into(), text(|f| f.code.as_str())),
@@ -293,7 +293,7 @@ impl Finding {
     }
 
     /// Findings back from their table; a code or severity the engine does not know is an error.
-    pub fn from_frame(df: &DataFrame) -> anyhow::Result<Vec<Finding>> {
+    pub(crate) fn from_frame(df: &DataFrame) -> anyhow::Result<Vec<Finding>> {
         let text = |name: &str| super::frame::text_column(df, name);
         let (code, severity, rule, unit, unit_name, group) =
             (text("code")?, text("severity")?, text("rule")?, text("unit")?, text("unit_name")?, text("group")?);

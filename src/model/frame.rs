@@ -3,12 +3,12 @@
 use polars::prelude::*;
 
 /// A string column as owned texts, nulls as empty.
-pub fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+pub(crate) fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
 }
 
 /// A cell value as a person reads it.
-pub fn any_text(v: &AnyValue) -> String {
+pub(crate) fn any_text(v: &AnyValue) -> String {
     match v {
         AnyValue::Null => String::new(),
         AnyValue::String(s) => s.to_string(),

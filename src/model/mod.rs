@@ -9,15 +9,15 @@
 mod batch;
 mod completeness;
 mod finding;
-pub mod frame;
+pub(crate) mod frame;
 mod references;
 mod stage;
 
-pub use batch::{Batch, FileRecord, FileStatus, Placement};
-pub use completeness::{status_text, tally_by_group, Expectation, ReturnStatus, Tally};
-pub use finding::{name_units, Finding, FindingBuilder, FindingCode, FINDINGS_SCHEMA};
-pub use references::References;
+pub(crate) use batch::{Batch, FileRecord, FileStatus, Placement};
+pub(crate) use completeness::{status_text, tally_by_group, Expectation, ReturnStatus, Tally};
+pub(crate) use finding::{name_units, Finding, FindingBuilder, FindingCode, FINDINGS_SCHEMA};
+pub(crate) use references::References;
 pub use stage::{Stage, StageOutcome, StageRun};
 
-pub use crate::definition::Severity;
+pub(crate) use crate::definition::Severity;
 pub use crate::period::{Period, PeriodKind};

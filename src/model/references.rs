@@ -7,10 +7,10 @@ use super::{Finding, Period};
 /// Targets, opening balances and whatever else the definition's `[[references]]` name,
 /// read for one period (headers with `{year}` take its year).
 #[derive(Debug, Default)]
-pub struct References {
+pub(crate) struct References {
     /// One table per reference of the plan, by `ReferenceId::index`.
-    pub tables: Vec<DataFrame>,
+    pub(crate) tables: Vec<DataFrame>,
     /// The period the opening balances close, when the definition has them.
-    pub cutoff: Option<Period>,
-    pub findings: Vec<Finding>,
+    pub(crate) cutoff: Option<Period>,
+    pub(crate) findings: Vec<Finding>,
 }

@@ -33,7 +33,7 @@ impl Unit {
         format!("{}–{}", end(self.valid_from), end(self.valid_to))
     }
 
-    pub fn valid_in(&self, month: Month) -> bool {
+    pub(crate) fn valid_in(&self, month: Month) -> bool {
         self.valid_from.is_none_or(|f| f <= month) && self.valid_to.is_none_or(|t| month <= t)
     }
 }
@@ -41,7 +41,7 @@ impl Unit {
 /// Every unit of the registry file, in file order.
 #[derive(Debug, Clone)]
 pub struct Registry {
-    pub units: Vec<Unit>,
+    pub(crate) units: Vec<Unit>,
 }
 
 const COLUMNS: [&str; 7] = ["code", "name", "kind", "parent", "valid_from", "valid_to", "aliases"];
@@ -54,7 +54,7 @@ impl Registry {
     }
 
     /// The registry in CSV `bytes`; `path` only names it in messages.
-    pub fn parse(bytes: &[u8], path: &Path) -> anyhow::Result<Registry> {
+    pub(crate) fn parse(bytes: &[u8], path: &Path) -> anyhow::Result<Registry> {
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
@@ -137,12 +137,12 @@ impl Registry {
 /// The units valid in one month, with their parents.
 #[derive(Debug, Clone)]
 pub struct Hierarchy {
-    pub units: Vec<Unit>,
+    pub(crate) units: Vec<Unit>,
     by_code: HashMap<String, usize>,
     /// Units of the registry not valid in the month, by code: a return from one of them is
     /// from a unit that no longer (or does not yet) exist, not from an unknown code.
     other_times: HashMap<String, Vec<Unit>>,
-    pub levels: Vec<String>,
+    pub(crate) levels: Vec<String>,
 }
 
 impl Hierarchy {
@@ -151,12 +151,12 @@ impl Hierarchy {
     }
 
     /// The registry's units with this code that are not valid in the hierarchy's month.
-    pub fn other_times(&self, code: &str) -> &[Unit] {
+    pub(crate) fn other_times(&self, code: &str) -> &[Unit] {
         self.other_times.get(code).map_or(&[], Vec::as_slice)
     }
 
     /// The unit and its ancestors, the unit first. Stops at a loop.
-    pub fn ancestors(&self, code: &str) -> Vec<&Unit> {
+    pub(crate) fn ancestors(&self, code: &str) -> Vec<&Unit> {
         let mut chain = Vec::new();
         let mut next = self.unit(code);
         while let Some(unit) = next {
@@ -170,18 +170,18 @@ impl Hierarchy {
     }
 
     /// The ancestor (or the unit itself) of kind `level`.
-    pub fn ancestor_of_kind(&self, code: &str, level: &str) -> Option<&Unit> {
+    pub(crate) fn ancestor_of_kind(&self, code: &str, level: &str) -> Option<&Unit> {
         self.ancestors(code).into_iter().find(|u| u.kind == level)
     }
 
-    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Unit> + 'a {
+    pub(crate) fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Unit> + 'a {
         self.units.iter().filter(move |u| u.kind == kind)
     }
 
     /// The units of `kinds` that a title block names: a line equal to the unit's name or
     /// alias, or ending with it (`ĐẢNG ỦY XÃ LIÊM CẦN` names `Xã Liêm Cần`). When several
     /// match, those whose parent the block names too (the superior committee line).
-    pub fn named_in<'a>(&'a self, lines: &[String], kinds: &[String]) -> Vec<&'a Unit> {
+    pub(crate) fn named_in<'a>(&'a self, lines: &[String], kinds: &[String]) -> Vec<&'a Unit> {
         let folded: Vec<String> = lines.iter().map(|l| text::fold(l)).collect();
         let named = |unit: &Unit| {
             std::iter::once(&unit.name)
@@ -201,7 +201,7 @@ impl Hierarchy {
     }
 
     /// `code, name, kind, parent, _order`: the units as a frame, in registry order.
-    pub fn frame(&self) -> PolarsResult<DataFrame> {
+    pub(crate) fn frame(&self) -> PolarsResult<DataFrame> {
         let col = |f: fn(&Unit) -> &str| self.units.iter().map(f).collect::<Vec<_>>();
         DataFrame::new_infer_height(vec![
             Column::new("code".into(), col(|u| &u.code)),
@@ -214,7 +214,7 @@ impl Hierarchy {
 
     /// `unit, ancestor`: every unit paired with itself and each of its ancestors, the
     /// frame a roll-up joins through.
-    pub fn rollup_pairs(&self) -> PolarsResult<DataFrame> {
+    pub(crate) fn rollup_pairs(&self) -> PolarsResult<DataFrame> {
         let mut unit = Vec::new();
         let mut ancestor = Vec::new();
         for u in &self.units {

@@ -24,20 +24,20 @@ use crate::model::{tally_by_group, Expectation, FileRecord, Finding, Period, Ret
 use crate::registry::{Hierarchy, Unit};
 
 /// Everything the report draws from.
-pub struct ReportInput<'a> {
-    pub plan: &'a Plan,
-    pub hierarchy: &'a Hierarchy,
-    pub period: Period,
-    pub figures: &'a DataFrame,
+pub(crate) struct ReportInput<'a> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) hierarchy: &'a Hierarchy,
+    pub(crate) period: Period,
+    pub(crate) figures: &'a DataFrame,
     /// The period's accepted rows per return table.
-    pub tables: &'a BTreeMap<String, DataFrame>,
-    pub findings: &'a [Finding],
-    pub completeness: &'a [Expectation],
-    pub files: &'a [FileRecord],
+    pub(crate) tables: &'a BTreeMap<String, DataFrame>,
+    pub(crate) findings: &'a [Finding],
+    pub(crate) completeness: &'a [Expectation],
+    pub(crate) files: &'a [FileRecord],
     /// Reference files with their size and SHA-256.
-    pub inputs: &'a [(String, u64, String)],
-    pub run_time: String,
-    pub today: chrono::NaiveDate,
+    pub(crate) inputs: &'a [(String, u64, String)],
+    pub(crate) run_time: String,
+    pub(crate) today: chrono::NaiveDate,
 }
 
 struct Formats {
@@ -93,7 +93,7 @@ impl Formats {
 }
 
 /// Write the workbook and return its bytes.
-pub fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     let formats = Formats::new();
     // The sheets are independent: draw them on both cores, then bind them in order.
     let sheets = input

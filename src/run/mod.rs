@@ -373,7 +373,7 @@ fn log_batch(period: Period, stage: Stage, batch: &Batch) {
 }
 
 /// Where the findings of a workbook go: beside it, `<stem>.findings.json|parquet`.
-pub fn findings_paths(workbook: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn findings_paths(workbook: &Path) -> (PathBuf, PathBuf) {
     let stem = workbook.with_extension("");
     (stem.with_extension("findings.json"), stem.with_extension("findings.parquet"))
 }

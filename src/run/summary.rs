@@ -40,7 +40,7 @@ pub struct RowCounts {
 impl Summary {
     /// The summary of a period from what its last stage knows: the files and rows of
     /// `merged`, its findings and the references' (`more`).
-    pub fn of(
+    pub(crate) fn of(
         pipeline: &str,
         period: Period,
         merged: &Batch,

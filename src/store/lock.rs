@@ -13,22 +13,22 @@ use serde::{Deserialize, Serialize};
 
 /// Who holds a lock.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Holder {
-    pub pid: u32,
-    pub started: String,
+pub(crate) struct Holder {
+    pub(crate) pid: u32,
+    pub(crate) started: String,
 }
 
 /// Another live process holds the lock.
 #[derive(Debug, thiserror::Error)]
 #[error("another run holds {path}: process {} started {}", holder.pid, holder.started)]
 pub struct Locked {
-    pub path: PathBuf,
-    pub holder: Holder,
+    pub(crate) path: PathBuf,
+    pub(crate) holder: Holder,
 }
 
 /// Why the lock could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error(transparent)]
     Locked(#[from] Locked),
     #[error("cannot take the lock in {}: {source}", dir.display())]
@@ -37,7 +37,7 @@ pub enum LockError {
 
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
-pub struct WorkLock {
+pub(crate) struct WorkLock {
     path: PathBuf,
 }
 

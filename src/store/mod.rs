@@ -20,47 +20,48 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use lock::{LockError, Locked, WorkLock};
+pub use lock::Locked;
+pub(crate) use lock::{LockError, WorkLock};
 
 use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage};
 
 /// The work directory, `OUT/work`.
 #[derive(Debug, Clone)]
-pub struct WorkDir {
+pub(crate) struct WorkDir {
     out: PathBuf,
     root: PathBuf,
 }
 
 impl WorkDir {
-    pub fn new(out: &Path) -> WorkDir {
+    pub(crate) fn new(out: &Path) -> WorkDir {
         WorkDir { out: out.to_path_buf(), root: out.join("work") }
     }
 
     /// The artifact folder of one stage of one period.
-    pub fn stage(&self, period: Period, stage: Stage) -> StageDir {
+    pub(crate) fn stage(&self, period: Period, stage: Stage) -> StageDir {
         StageDir { path: self.root.join(period.to_string()).join(stage.name()) }
     }
 
     /// Take the work directory's lock, or say who holds it.
-    pub fn lock(&self) -> Result<WorkLock, LockError> {
+    pub(crate) fn lock(&self) -> Result<WorkLock, LockError> {
         lock::acquire(&self.root)
     }
 
     /// The periods of `kind` with a folder in the work directory, oldest first.
-    pub fn periods(&self, kind: PeriodKind) -> Vec<Period> {
+    pub(crate) fn periods(&self, kind: PeriodKind) -> Vec<Period> {
         periods_in(&self.root, kind).unwrap_or_default()
     }
 
     /// Remove the temporary files a killed run left behind (`.<name>.<pid>.tmp`), in the
     /// work directory and beside the workbooks. Call it holding the lock, so no live
     /// writer owns them.
-    pub fn remove_leftovers(&self) -> anyhow::Result<()> {
+    pub(crate) fn remove_leftovers(&self) -> anyhow::Result<()> {
         remove_leftovers(&self.out)
     }
 }
 
 /// The names of `dir`'s entries that are periods of `kind`, oldest first.
-pub fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Period>> {
+pub(crate) fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Period>> {
     let mut periods: Vec<Period> = fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<Period>().ok()))
@@ -72,21 +73,21 @@ pub fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Period>> 
 
 /// What a stage read, and one key over it: the stage is fresh while the key is unchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub stage: Stage,
-    pub tool_version: String,
+pub(crate) struct Manifest {
+    pub(crate) stage: Stage,
+    pub(crate) tool_version: String,
     /// SHA-256 of the definition file.
-    pub definition: String,
+    pub(crate) definition: String,
     /// What the stage read: file names or earlier stages, with their SHA-256 or key.
-    pub inputs: BTreeMap<String, String>,
+    pub(crate) inputs: BTreeMap<String, String>,
     /// One hash over all of the above and the period.
-    pub key: String,
+    pub(crate) key: String,
 }
 
 impl Manifest {
     /// The manifest a stage of `period` would write after reading `inputs` under the
     /// definition whose SHA-256 is `definition`, with this version of the tool.
-    pub fn new(stage: Stage, period: Period, definition: &str, inputs: BTreeMap<String, String>) -> Manifest {
+    pub(crate) fn new(stage: Stage, period: Period, definition: &str, inputs: BTreeMap<String, String>) -> Manifest {
         let version = env!("CARGO_PKG_VERSION");
         let mut h = Sha256::new();
         for part in [version, stage.name(), &period.to_string(), definition] {
@@ -103,30 +104,30 @@ impl Manifest {
 
 /// The artifact folder of one stage of one period.
 #[derive(Debug, Clone)]
-pub struct StageDir {
+pub(crate) struct StageDir {
     path: PathBuf,
 }
 
 const MANIFEST: &str = "manifest.json";
 
 impl StageDir {
-    pub fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
 
     /// The manifest the stage sealed its artifacts with, if it ever did.
-    pub fn manifest(&self) -> Option<Manifest> {
+    pub(crate) fn manifest(&self) -> Option<Manifest> {
         self.read_json(MANIFEST).ok()
     }
 
     /// Whether the artifacts were sealed under this key: their inputs have not changed.
-    pub fn is_fresh(&self, manifest: &Manifest) -> bool {
+    pub(crate) fn is_fresh(&self, manifest: &Manifest) -> bool {
         self.manifest().is_some_and(|m| m == *manifest)
     }
 
     /// Remove the manifest before rewriting artifacts: artifacts half rewritten must not
     /// pass for fresh.
-    pub fn unseal(&self) -> anyhow::Result<()> {
+    pub(crate) fn unseal(&self) -> anyhow::Result<()> {
         match fs::remove_file(self.file(MANIFEST)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {}", self.file(MANIFEST).display()))
@@ -136,15 +137,15 @@ impl StageDir {
     }
 
     /// Write the manifest last: the artifacts are whole.
-    pub fn seal(&self, manifest: &Manifest) -> anyhow::Result<()> {
+    pub(crate) fn seal(&self, manifest: &Manifest) -> anyhow::Result<()> {
         self.write_json(MANIFEST, manifest)
     }
 
-    pub fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
+    pub(crate) fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
         write_frame_atomic(&self.file(&format!("{name}.parquet")), df)
     }
 
-    pub fn read_frame(&self, name: &str) -> anyhow::Result<DataFrame> {
+    pub(crate) fn read_frame(&self, name: &str) -> anyhow::Result<DataFrame> {
         let path = self.file(&format!("{name}.parquet"));
         let file = fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
         ParquetReader::new(file).finish().map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
@@ -168,7 +169,7 @@ impl StageDir {
 
     /// A batch as its artifacts: a Parquet file per table, the findings and placements,
     /// the file records and completeness as JSON.
-    pub fn save_batch(&self, batch: &Batch) -> anyhow::Result<()> {
+    pub(crate) fn save_batch(&self, batch: &Batch) -> anyhow::Result<()> {
         for (name, df) in &batch.tables {
             self.write_frame(&format!("table.{name}"), &mut df.clone())?;
         }
@@ -179,7 +180,7 @@ impl StageDir {
     }
 
     /// The batch saved here, with the tables named.
-    pub fn load_batch(&self, table_names: &[String]) -> anyhow::Result<Batch> {
+    pub(crate) fn load_batch(&self, table_names: &[String]) -> anyhow::Result<Batch> {
         let mut tables = BTreeMap::new();
         for name in table_names {
             tables.insert(name.clone(), self.read_frame(&format!("table.{name}"))?);
@@ -195,7 +196,7 @@ impl StageDir {
 }
 
 /// The SHA-256 of a file, as hex.
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(hex(&Sha256::digest(&bytes)))
 }
@@ -205,7 +206,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A frame as Parquet at `path`, whole or not at all.
-pub fn write_frame_atomic(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
+pub(crate) fn write_frame_atomic(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
     ParquetWriter::new(&mut bytes).finish(df).map_err(|e| anyhow::anyhow!("cannot encode {}: {e}", path.display()))?;
     write_atomic(path, &bytes)

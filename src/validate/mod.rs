@@ -16,7 +16,7 @@ use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingBuilder, Findi
 use crate::registry::{Hierarchy, Unit};
 
 /// Keep the trusted part of a period's returns, and say why the rest was refused.
-pub fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, ingested: Batch) -> anyhow::Result<Batch> {
+pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, ingested: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, mut tables, placements, mut findings, completeness } = ingested;
     for file in files.iter_mut().filter(|f| f.is_return()) {
         if file.unit.is_empty() {

@@ -49,7 +49,7 @@ impl Extent {
 }
 
 /// Refuse an `.xls` whose sheets would not fit `caps.max_cells`.
-pub fn check(bytes: &[u8], caps: Caps) -> Result<(), Unreadable> {
+pub(crate) fn check(bytes: &[u8], caps: Caps) -> Result<(), Unreadable> {
     let mut book = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
     let name = ["/Workbook", "/Book"]
         .into_iter()

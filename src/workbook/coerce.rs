@@ -14,7 +14,7 @@ use crate::text;
 
 /// A typed value of one cell.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Missing,
     Int(i64),
     Float(f64),
@@ -25,14 +25,14 @@ pub enum Value {
 /// Why a cell could not be read as its column's type: a finding code, and what was
 /// expected as a message key of the definition (`expect-…`) with its English default.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
-    pub code: FindingCode,
-    pub expected: Expected,
+pub(crate) struct Refusal {
+    pub(crate) code: FindingCode,
+    pub(crate) expected: Expected,
 }
 
 /// What a cell should have held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
+pub(crate) enum Expected {
     Value,
     Number,
     Whole,
@@ -44,7 +44,7 @@ pub enum Expected {
 
 impl Expected {
     /// The definition's message key and the English default.
-    pub fn key(self) -> (&'static str, &'static str) {
+    pub(crate) fn key(self) -> (&'static str, &'static str) {
         match self {
             Expected::Value => ("expect-value", "a value"),
             Expected::Number => ("expect-number", "a number"),
@@ -64,7 +64,7 @@ fn refuse(code: FindingCode, expected: Expected) -> Result<Value, Refusal> {
 }
 
 /// The value of `cell` for `column`.
-pub fn coerce(cell: &Cell, column: &Column) -> Result<Value, Refusal> {
+pub(crate) fn coerce(cell: &Cell, column: &Column) -> Result<Value, Refusal> {
     let blank = match cell {
         Cell::Empty => true,
         Cell::Text(t) => {
@@ -119,7 +119,7 @@ fn number(cell: &Cell) -> Result<f64, Refusal> {
 
 /// Numbers as typed in Vietnamese: `.` groups thousands (`1.234`), `,` is the decimal
 /// mark (`2,5`); a plain `12.5` is read as a decimal. Spaces inside are ignored.
-pub fn parse_number(raw: &str) -> Option<f64> {
+pub(crate) fn parse_number(raw: &str) -> Option<f64> {
     let t: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     let (sign, digits) = match t.strip_prefix('-') {
         Some(rest) => (-1.0, rest),
@@ -165,7 +165,7 @@ fn date(cell: &Cell) -> Result<NaiveDate, Refusal> {
 }
 
 /// `dd/mm/yyyy`, `d/m/yyyy`, `dd-mm-yyyy`, `dd.mm.yyyy` or ISO `yyyy-mm-dd`.
-pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
     let t = raw.trim();
     let parts: Vec<&str> = t.split(['/', '-', '.']).map(str::trim).collect();
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {

@@ -13,32 +13,32 @@ const HEADER_SEARCH_ROWS: usize = 60;
 
 /// A table found in a sheet.
 #[derive(Debug, Clone)]
-pub struct Located {
+pub(crate) struct Located {
     /// 0-based row of the first header row.
-    pub header_row: usize,
+    pub(crate) header_row: usize,
     /// 0-based row of the first row after the header (and numbering row).
-    pub data_row: usize,
+    pub(crate) data_row: usize,
     /// For each column of the spec, its sheet column when present.
-    pub columns: Vec<Option<usize>>,
+    pub(crate) columns: Vec<Option<usize>>,
     /// How many of the spec's columns were found.
-    pub matched: usize,
+    pub(crate) matched: usize,
 }
 
 impl Located {
     /// Fields of required columns that the sheet lacks.
-    pub fn missing_required<'a>(&self, spec: &'a Table) -> Vec<&'a Column> {
+    pub(crate) fn missing_required<'a>(&self, spec: &'a Table) -> Vec<&'a Column> {
         spec.columns.iter().zip(&self.columns).filter(|(c, at)| c.required && at.is_none()).map(|(c, _)| c).collect()
     }
 }
 
 /// The folded text of the top of a sheet, where headers can be: folded once per sheet,
 /// not once per candidate row and table.
-pub struct FoldedTop {
+pub(crate) struct FoldedTop {
     rows: Vec<Vec<String>>,
 }
 
 impl FoldedTop {
-    pub fn of(grid: &Grid, deepest_header: usize) -> FoldedTop {
+    pub(crate) fn of(grid: &Grid, deepest_header: usize) -> FoldedTop {
         let depth = (HEADER_SEARCH_ROWS + deepest_header).min(grid.rows.len());
         FoldedTop {
             rows: grid.rows[..depth]
@@ -90,7 +90,7 @@ fn match_columns(table: &Table, labels: &[String]) -> Vec<Option<usize>> {
 /// Find the table of `spec` in `grid` (whose top `top` holds, folded): the header
 /// position that matches the most columns, if it matches at least half of them (and two
 /// at least).
-pub fn locate(grid: &Grid, top: &FoldedTop, spec: &Table) -> Option<Located> {
+pub(crate) fn locate(grid: &Grid, top: &FoldedTop, spec: &Table) -> Option<Located> {
     let needed = spec.columns.len().div_ceil(2).max(2.min(spec.columns.len()));
     let mut best: Option<Located> = None;
     for row in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
@@ -123,7 +123,7 @@ fn is_numbering_row(grid: &Grid, row: usize) -> bool {
 
 /// The value next to a label in the rows above `before_row`: the rest of the label's cell
 /// after a colon, or else the next non-empty cell to its right. Returns it with its A1 position.
-pub fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Option<(Cell, usize, usize)> {
+pub(crate) fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Option<(Cell, usize, usize)> {
     let wanted = text::fold(label);
     for (r, row) in grid.rows.iter().enumerate().take(before_row) {
         for (c, cell) in row.iter().enumerate() {
@@ -145,7 +145,7 @@ pub fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Option<(Ce
 }
 
 /// Every non-empty text of the rows above `before_row`, for recognising words in a title block.
-pub fn title_texts(grid: &Grid, before_row: usize) -> Vec<String> {
+pub(crate) fn title_texts(grid: &Grid, before_row: usize) -> Vec<String> {
     grid.rows.iter().take(before_row).flat_map(|r| r.iter().filter(|c| !c.is_empty()).map(Cell::text)).collect()
 }
 

@@ -11,10 +11,10 @@
 //! and the caller isolates it with `catch_unwind` for the panics of the readers.
 
 mod biff;
-pub mod coerce;
-pub mod locate;
-pub mod reference;
-pub mod table;
+pub(crate) mod coerce;
+pub(crate) mod locate;
+pub(crate) mod reference;
+pub(crate) mod table;
 
 use std::io::Cursor;
 
@@ -36,7 +36,7 @@ pub enum Cell {
 }
 
 impl Cell {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
             Cell::Text(t) => t.trim().is_empty(),
@@ -45,7 +45,7 @@ impl Cell {
     }
 
     /// The cell as text, for labels and messages.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(t) => t.clone(),
@@ -69,7 +69,7 @@ pub struct Grid {
 static EMPTY: Cell = Cell::Empty;
 
 impl Grid {
-    pub fn get(&self, row: usize, col: usize) -> &Cell {
+    pub(crate) fn get(&self, row: usize, col: usize) -> &Cell {
         self.rows.get(row).and_then(|r| r.get(col)).unwrap_or(&EMPTY)
     }
 }
@@ -130,7 +130,7 @@ pub enum Unreadable {
 impl Unreadable {
     /// The definition's message key for this reason and the English default; `{detail}`
     /// stands for `detail()`.
-    pub fn key(&self) -> (&'static str, &'static str) {
+    pub(crate) fn key(&self) -> (&'static str, &'static str) {
         match self {
             Unreadable::Html => ("reason-html", "the file is an HTML or XML page saved under a spreadsheet name"),
             Unreadable::Encrypted => ("reason-encrypted", "the workbook is protected by a password"),
@@ -144,7 +144,7 @@ impl Unreadable {
         }
     }
 
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Unreadable::Corrupt(d) => d.clone(),
             Unreadable::TooLarge(n) | Unreadable::Bomb(n) => n.to_string(),
@@ -347,11 +347,11 @@ fn convert(data: &Data) -> Cell {
 }
 
 /// The A1 name of a 0-based cell.
-pub fn a1(row: usize, col: usize) -> String {
+pub(crate) fn a1(row: usize, col: usize) -> String {
     format!("{}{}", column_letters(col), row + 1)
 }
 
-pub fn column_letters(mut col: usize) -> String {
+pub(crate) fn column_letters(mut col: usize) -> String {
     let mut letters = Vec::new();
     loop {
         letters.push(b'A' + (col % 26) as u8);

@@ -17,7 +17,7 @@ use crate::period::{Month, Period};
 /// Every reference table of the plan, read for `period` from the data directory, and the
 /// cut-off of the opening balances. A reference that cannot be read is an error: the
 /// board's own tables are not a unit's return to reject.
-pub fn load(plan: &Plan, data: &Path, period: Period) -> anyhow::Result<References> {
+pub(crate) fn load(plan: &Plan, data: &Path, period: Period) -> anyhow::Result<References> {
     let mut refs = References::default();
     for spec in &plan.references {
         let path = data.join(&spec.file);
@@ -60,7 +60,7 @@ fn cutoff_period(plan: &Plan, path: &Path, label: &str, cell: Option<&Cell>) -> 
 
 /// Read a reference workbook's table: the first visible sheet where the table is found.
 /// Returns the rows, the value of the cut-off label if asked, and the findings.
-pub fn read(
+pub(crate) fn read(
     plan: &Plan,
     path: &Path,
     spec: &Table,

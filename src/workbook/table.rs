@@ -11,37 +11,37 @@ use crate::model::{Finding, FindingCode, Severity};
 use crate::text;
 
 /// A table of the definition found on a sheet.
-pub struct Found<'a> {
-    pub spec: &'a Table,
-    pub grid: &'a Grid,
-    pub at: Located,
+pub(crate) struct Found<'a> {
+    pub(crate) spec: &'a Table,
+    pub(crate) grid: &'a Grid,
+    pub(crate) at: Located,
 }
 
 /// The rows of one table as read: each row's 1-based sheet row and its values (one per
 /// column of the table, `Missing` for ignored and absent columns).
 #[derive(Debug, Default)]
-pub struct Rows {
-    pub rows: Vec<(u32, Vec<Value>)>,
+pub(crate) struct Rows {
+    pub(crate) rows: Vec<(u32, Vec<Value>)>,
     /// Rows read, including those refused.
-    pub read: u32,
+    pub(crate) read: u32,
     /// Rows refused because a cell could not be read.
-    pub refused: u32,
-    pub findings: Vec<Finding>,
+    pub(crate) refused: u32,
+    pub(crate) findings: Vec<Finding>,
 }
 
 /// The rows of one table from one file, with what every row of it shares.
-pub struct FileRows {
-    pub file: String,
-    pub sheet: String,
-    pub unit: String,
-    pub period: String,
-    pub rows: Vec<(u32, Vec<Value>)>,
+pub(crate) struct FileRows {
+    pub(crate) file: String,
+    pub(crate) sheet: String,
+    pub(crate) unit: String,
+    pub(crate) period: String,
+    pub(crate) rows: Vec<(u32, Vec<Value>)>,
 }
 
 impl Found<'_> {
     /// Read the data rows, from under the header to the total row or the footer. Blank
     /// rows are skipped; the total row is checked against the rows above it.
-    pub fn read_rows(&self, plan: &Plan, file: &str) -> Rows {
+    pub(crate) fn read_rows(&self, plan: &Plan, file: &str) -> Rows {
         let spec = self.spec;
         let grid = self.grid;
         let mut out = Rows::default();
@@ -145,7 +145,7 @@ impl Found<'_> {
 
 /// The rows of one table from every file, as a frame with provenance columns first
 /// (`_file`, `_sheet`, `_row`, `_unit`, `_period`), then a column per kept field.
-pub fn to_frame(spec: &Table, parts: &[FileRows]) -> PolarsResult<DataFrame> {
+pub(crate) fn to_frame(spec: &Table, parts: &[FileRows]) -> PolarsResult<DataFrame> {
     let each_row = || parts.iter().flat_map(|p| p.rows.iter().map(move |r| (p, r)));
     let mut columns = vec![
         Column::new("_file".into(), each_row().map(|(p, _)| p.file.as_str()).collect::<Vec<_>>()),
