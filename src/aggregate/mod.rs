@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use polars::prelude::*;
 
-use crate::definition::{MeasureKind, Plan, ReferenceField, TableId, Window};
+use crate::definition::{MeasureKind, Plan, ReferenceField, Sum, TableId, Window};
 use crate::model::frame::text_column;
 use crate::model::{Finding, FindingCode, Period, References, Severity};
 use crate::registry::Hierarchy;
@@ -36,8 +36,8 @@ pub(crate) fn periods_needed(plan: &Plan, period: Period, cutoff: Option<Period>
     let first = plan
         .measures
         .iter()
-        .filter_map(|m| match m.kind {
-            MeasureKind::Sum { window, .. } => Some(window_start(plan, window, period, cutoff).0),
+        .filter_map(|m| match &m.kind {
+            MeasureKind::Sum(sum) => Some(window_start(plan, sum.window, period, cutoff).0),
             _ => None,
         })
         .fold(period, Period::min);
@@ -60,58 +60,81 @@ pub(crate) fn aggregate(
     let mut additive = Vec::new();
     for m in &plan.measures {
         let id = m.id.as_str();
+        own = match &m.kind {
+            MeasureKind::Sum(sum) => sum_of_own_rows(plan, id, sum, period, history, refs, own)?,
+            MeasureKind::Expr { expr, level } => own.with_column(expression(&expr.expr, level).alias(id)),
+            MeasureKind::Reference(_) | MeasureKind::Ratio { .. } => continue,
+        };
+        additive.push(id);
+    }
+    let mut figures = roll_up(hierarchy, units, own, &additive)?;
+    for m in &plan.measures {
         match &m.kind {
-            MeasureKind::Sum { source, field, filter, window, opening, decimal } => {
-                let (first, with_opening) = window_start(plan, *window, period, refs.cutoff);
-                let name = &plan.table(*source).name;
-                let in_window =
-                    col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string())));
-                let mut rows =
-                    history.get(name).cloned().with_context(|| format!("no rows of {name}"))?.lazy().filter(in_window);
-                if let Some(filter) = filter {
-                    rows = rows.filter(filter.expr.clone());
-                }
-                // Counts stay whole; `number` fields (areas, tonnes) keep their decimals.
-                let dtype = if *decimal { DataType::Float64 } else { DataType::Int64 };
-                let value = field.as_deref().map_or_else(len, |f| col(f).sum());
-                let per_unit = rows.group_by([col("_unit").alias("code")]).agg([value.cast(dtype).alias(id)]);
-                own = own
-                    .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
-                    .with_column(col(id).fill_null(lit(0i64)));
-                if let (true, Some(opening)) = (with_opening, opening) {
-                    // A unit that sends the source return and has no opening balance has
-                    // no known cumulative figure: null, never its periods alone.
-                    let balance = reference_column(plan, refs, opening, "_opening")?;
-                    let sends = senders_of(plan, *source)
-                        .iter()
-                        .fold(lit(false), |any, kind| any.or(col("_kind").eq(lit(kind.as_str()))));
-                    let known = when(sends).then(col("_opening")).otherwise(col("_opening").fill_null(lit(0i64)));
-                    own = own
-                        .join(balance.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
-                        .with_column((col(id) + known).alias(id))
-                        .drop(Selector::ByName { names: Arc::new(["_opening".into()]), strict: true });
-                }
-                additive.push(id);
+            MeasureKind::Reference(reference) => {
+                let (values, summed) = reference_values(plan, refs, hierarchy, reference)?;
+                figures.with_column(Column::new(m.id.as_str().into(), values))?;
+                figures.with_column(Column::new(format!("_summed_{}", m.id).into(), summed))?;
             }
-            MeasureKind::Expr { expr, level } => {
-                let value = expr.expr.clone();
-                // Unknown inputs make an unknown result, whatever the expression does with nulls.
-                let unknown = value
-                    .clone()
-                    .meta()
-                    .root_names()
-                    .into_iter()
-                    .fold(lit(false), |any, name| any.or(col(name).is_null()));
-                let value = when(unknown).then(lit(NULL).cast(DataType::Int64)).otherwise(value.cast(DataType::Int64));
-                own = own
-                    .with_column(when(col("_kind").eq(lit(level.as_str()))).then(value).otherwise(lit(0i64)).alias(id));
-                additive.push(id);
+            MeasureKind::Ratio { numerator, denominator, scale } => {
+                let (numerator, denominator) = (&plan.measure(*numerator).id, &plan.measure(*denominator).id);
+                figures = figures.lazy().with_column(ratio(numerator, denominator, *scale).alias(&m.id)).collect()?;
             }
-            MeasureKind::Reference(_) | MeasureKind::Ratio { .. } => {}
+            MeasureKind::Sum(_) | MeasureKind::Expr { .. } => {}
         }
     }
+    Ok(figures)
+}
 
-    // A total with an unknown part is unknown, not the sum of the known ones.
+/// `own` with the column `id`: each unit's sum over its own rows of the window, plus its
+/// opening balance where the window starts before the cut-off.
+fn sum_of_own_rows(
+    plan: &Plan,
+    id: &str,
+    sum: &Sum,
+    period: Period,
+    history: &BTreeMap<String, DataFrame>,
+    refs: &References,
+    own: LazyFrame,
+) -> anyhow::Result<LazyFrame> {
+    let (first, with_opening) = window_start(plan, sum.window, period, refs.cutoff);
+    let name = &plan.table(sum.source).name;
+    let in_window = col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string())));
+    let mut rows = history.get(name).cloned().with_context(|| format!("no rows of {name}"))?.lazy().filter(in_window);
+    if let Some(filter) = &sum.filter {
+        rows = rows.filter(filter.expr.clone());
+    }
+    // Counts stay whole; `number` fields (areas, tonnes) keep their decimals.
+    let dtype = if sum.decimal { DataType::Float64 } else { DataType::Int64 };
+    let value = sum.field.as_deref().map_or_else(len, |f| col(f).sum());
+    let per_unit = rows.group_by([col("_unit").alias("code")]).agg([value.cast(dtype).alias(id)]);
+    let own = own
+        .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
+        .with_column(col(id).fill_null(lit(0i64)));
+    let (true, Some(opening)) = (with_opening, &sum.opening) else { return Ok(own) };
+    // A unit that sends the source return and has no opening balance has no known
+    // cumulative figure: null, never its periods alone.
+    let balance = reference_column(plan, refs, opening, "_opening")?;
+    let sends =
+        senders_of(plan, sum.source).iter().fold(lit(false), |any, kind| any.or(col("_kind").eq(lit(kind.as_str()))));
+    let known = when(sends).then(col("_opening")).otherwise(col("_opening").fill_null(lit(0i64)));
+    Ok(own
+        .join(balance.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
+        .with_column((col(id) + known).alias(id))
+        .drop(Selector::ByName { names: Arc::new(["_opening".into()]), strict: true }))
+}
+
+/// An expression over earlier measures for the units of `level`, 0 for the others.
+/// Unknown inputs make an unknown result, whatever the expression does with nulls.
+fn expression(expr: &Expr, level: &str) -> Expr {
+    let unknown =
+        expr.clone().meta().root_names().into_iter().fold(lit(false), |any, name| any.or(col(name).is_null()));
+    let value = when(unknown).then(lit(NULL).cast(DataType::Int64)).otherwise(expr.clone().cast(DataType::Int64));
+    when(col("_kind").eq(lit(level))).then(value).otherwise(lit(0i64))
+}
+
+/// Every unit's additive measures summed over itself and its descendants, in registry
+/// order. A total with an unknown part is unknown, not the sum of the known ones.
+fn roll_up(hierarchy: &Hierarchy, units: DataFrame, own: LazyFrame, additive: &[&str]) -> anyhow::Result<DataFrame> {
     let sums = additive
         .iter()
         .map(|id| when(col(*id).null_count().gt(lit(0))).then(lit(NULL)).otherwise(col(*id).sum()).alias(*id));
@@ -122,37 +145,19 @@ pub(crate) fn aggregate(
         .group_by([col("ancestor").alias("code")])
         .agg(sums.collect::<Vec<_>>());
     // Every unit pairs with itself, so every unit has a rolled-up row.
-    let mut figures = units
+    Ok(units
         .lazy()
         .join(rolled, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
         .sort(["_order"], SortMultipleOptions::default())
-        .collect()?;
+        .collect()?)
+}
 
-    for m in &plan.measures {
-        match &m.kind {
-            MeasureKind::Reference(reference) => {
-                let (values, summed) = reference_values(plan, refs, hierarchy, reference)?;
-                figures.with_column(Column::new(m.id.as_str().into(), values))?;
-                figures.with_column(Column::new(format!("_summed_{}", m.id).into(), summed))?;
-            }
-            MeasureKind::Ratio { numerator, denominator, scale } => {
-                let (numerator, denominator) =
-                    (plan.measure(*numerator).id.as_str(), plan.measure(*denominator).id.as_str());
-                let as_float = |name: &str| col(name).cast(DataType::Float64);
-                figures = figures
-                    .lazy()
-                    .with_column(
-                        when(as_float(denominator).gt(lit(0.0)))
-                            .then(as_float(numerator) * lit(*scale) / as_float(denominator))
-                            .otherwise(lit(NULL).cast(DataType::Float64))
-                            .alias(m.id.as_str()),
-                    )
-                    .collect()?;
-            }
-            _ => {}
-        }
-    }
-    Ok(figures)
+/// `numerator / denominator × scale`, unknown where the denominator is not positive.
+fn ratio(numerator: &str, denominator: &str, scale: f64) -> Expr {
+    let as_float = |name: &str| col(name).cast(DataType::Float64);
+    when(as_float(denominator).gt(lit(0.0)))
+        .then(as_float(numerator) * lit(scale) / as_float(denominator))
+        .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 /// The unit kinds that send the return a table belongs to.
@@ -172,7 +177,7 @@ pub(crate) fn missing_openings(
 ) -> anyhow::Result<Vec<Finding>> {
     let mut wanted: BTreeMap<_, Vec<&String>> = BTreeMap::new();
     for m in &plan.measures {
-        if let MeasureKind::Sum { source, window, opening: Some(opening), .. } = &m.kind {
+        if let MeasureKind::Sum(Sum { source, window, opening: Some(opening), .. }) = &m.kind {
             if window_start(plan, *window, period, refs.cutoff).1 {
                 wanted.entry(opening.reference).or_default().extend(senders_of(plan, *source));
             }

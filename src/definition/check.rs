@@ -475,14 +475,14 @@ impl Checker {
                 let filter = self.optional(spec.filter.as_ref(), |c, f| c.sql(f, f.get_ref()));
                 let opening = self.optional(spec.opening.as_ref(), |c, o| c.reference_field(names, references, o));
                 let field = field.filter(|_| fits)?;
-                Some(MeasureKind::Sum {
+                Some(MeasureKind::Sum(Sum {
                     source: source?,
                     decimal: field.as_ref().is_some_and(|(_, kind)| *kind == ValueKind::Number),
                     field: field.map(|(f, _)| f),
                     filter: filter?,
                     window: *window.get_ref(),
                     opening: opening?,
-                })
+                }))
             }
             (None, Some(reference), None, None, None, None) => {
                 Some(MeasureKind::Reference(self.reference_field(names, references, reference)?))
@@ -552,94 +552,87 @@ impl Checker {
     }
 
     fn sheet(&mut self, spec: SheetSpec, names: &Names, tables: &[Option<Table>]) -> Option<Sheet> {
-        let name = spec.name.get_ref().clone();
-        let needs = |checker: &mut Self, key: &str, value: Option<&Spanned<String>>, kind: &str| {
-            if value.is_none() {
-                checker.fail(&spec.name, format!("sheet `{name}` of kind {kind} needs `{key}`"));
-            }
-        };
         let layout = match spec.kind {
-            SheetKind::Units => {
-                needs(self, "level", spec.level.as_ref(), "units");
-                let level = spec.level.as_ref().and_then(|l| self.level(names, l));
-                let group_by = self.optional(spec.group_by.as_ref(), |c, g| c.level(names, g));
-                let total = self.optional(spec.total.as_ref(), |c, t| c.level(names, t));
-                let columns: Vec<_> = spec
-                    .columns
-                    .into_iter()
-                    .map(|c| {
-                        let value = self.unit_value(names, &c.value);
-                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
-                    })
-                    .collect();
-                let chart = self.optional(spec.chart.as_ref(), |c, chart| {
-                    let value = c.unit_value(names, &chart.value)?;
-                    let column = columns.iter().position(|col| col.as_ref().is_some_and(|col| col.value == value));
-                    if column.is_none() {
-                        c.fail(&chart.value, format!("`{}` is not a column of sheet `{name}`", chart.value.get_ref()));
-                    }
-                    Some(Chart { title: chart.title.clone(), column: column? })
-                });
-                Layout::Units(UnitsLayout {
-                    level: level?,
-                    group_by: group_by?,
-                    subtotal_label: spec.labels.get("subtotal").cloned().unwrap_or_else(|| "{name}".into()),
-                    total: total?,
-                    total_label: spec.total_label.unwrap_or_else(|| "{name}".into()),
-                    attainment: spec.attainment,
-                    chart: chart?,
-                    columns: columns.into_iter().collect::<Option<_>>()?,
-                })
-            }
+            SheetKind::Units => Layout::Units(self.units_layout(&spec, names)?),
             SheetKind::Rows => {
-                needs(self, "table", spec.table.as_ref(), "rows");
+                self.needs(&spec, "table", spec.table.as_ref());
                 let table = spec.table.as_ref().and_then(|t| self.table_ref(names, t));
-                let spec_table = table.and_then(|t| tables[t.0].as_ref());
-                let columns: Vec<_> = spec
-                    .columns
-                    .into_iter()
-                    .map(|c| {
-                        let value = self.row_value(spec_table, &c.value);
-                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
-                    })
-                    .collect();
+                let of = table.and_then(|t| tables[t.0].as_ref());
+                let columns = self.columns(&spec.columns, |c, value| c.row_value(of, value));
                 Layout::Rows(RowsLayout {
                     table: table?,
-                    total_label: spec.total_label.unwrap_or_default(),
+                    total_label: spec.total_label.clone().unwrap_or_default(),
                     columns: columns.into_iter().collect::<Option<_>>()?,
                 })
             }
             SheetKind::Findings => {
-                let columns: Vec<_> = spec
-                    .columns
-                    .into_iter()
-                    .map(|c| {
-                        let value = self.attribute::<FindingAttribute>(&c.value, "finding");
-                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
-                    })
-                    .collect();
+                let columns = self.columns(&spec.columns, |c, value| c.attribute::<FindingAttribute>(value, "finding"));
                 Layout::Findings(columns.into_iter().collect::<Option<_>>()?)
             }
             SheetKind::Completeness => {
-                needs(self, "group_by", spec.group_by.as_ref(), "completeness");
+                self.needs(&spec, "group_by", spec.group_by.as_ref());
                 let group_by = spec.group_by.as_ref().and_then(|g| self.level(names, g));
-                let columns: Vec<_> = spec
-                    .columns
-                    .into_iter()
-                    .map(|c| {
-                        let value = self.attribute::<CompletenessAttribute>(&c.value, "completeness");
-                        value.map(|value| SheetColumn { label: c.label, value, format: c.format, width: c.width })
-                    })
-                    .collect();
+                let columns =
+                    self.columns(&spec.columns, |c, value| c.attribute::<CompletenessAttribute>(value, "completeness"));
                 Layout::Completeness(CompletenessLayout {
                     group_by: group_by?,
-                    missing_title: spec.missing_title,
+                    missing_title: spec.missing_title.clone(),
                     columns: columns.into_iter().collect::<Option<_>>()?,
                 })
             }
             SheetKind::Info => Layout::Info,
         };
-        Some(Sheet { name, title: spec.title, labels: spec.labels, layout })
+        Some(Sheet { name: spec.name.into_inner(), title: spec.title, labels: spec.labels, layout })
+    }
+
+    fn units_layout(&mut self, spec: &SheetSpec, names: &Names) -> Option<UnitsLayout> {
+        self.needs(spec, "level", spec.level.as_ref());
+        let level = spec.level.as_ref().and_then(|l| self.level(names, l));
+        let group_by = self.optional(spec.group_by.as_ref(), |c, g| c.level(names, g));
+        let total = self.optional(spec.total.as_ref(), |c, t| c.level(names, t));
+        let columns = self.columns(&spec.columns, |c, value| c.unit_value(names, value));
+        let chart = self.optional(spec.chart.as_ref(), |c, chart| {
+            let value = c.unit_value(names, &chart.value)?;
+            let column = columns.iter().position(|col| col.as_ref().is_some_and(|col| col.value == value));
+            if column.is_none() {
+                let sheet = spec.name.get_ref();
+                c.fail(&chart.value, format!("`{}` is not a column of sheet `{sheet}`", chart.value.get_ref()));
+            }
+            Some(Chart { title: chart.title.clone(), column: column? })
+        });
+        Some(UnitsLayout {
+            level: level?,
+            group_by: group_by?,
+            subtotal_label: spec.labels.get("subtotal").cloned().unwrap_or_else(|| "{name}".into()),
+            total: total?,
+            total_label: spec.total_label.clone().unwrap_or_else(|| "{name}".into()),
+            attainment: spec.attainment.clone(),
+            chart: chart?,
+            columns: columns.into_iter().collect::<Option<_>>()?,
+        })
+    }
+
+    /// A sheet of this kind needs `key`.
+    fn needs(&mut self, sheet: &SheetSpec, key: &str, value: Option<&Spanned<String>>) {
+        if value.is_none() {
+            let (name, kind): (&str, &str) = (sheet.name.get_ref(), sheet.kind.into());
+            self.fail(&sheet.name, format!("sheet `{name}` of kind {kind} needs `{key}`"));
+        }
+    }
+
+    /// The sheet's columns, each value resolved by `value`.
+    fn columns<V>(
+        &mut self,
+        specs: &[SheetColumnSpec],
+        mut value: impl FnMut(&mut Self, &Spanned<String>) -> Option<V>,
+    ) -> Vec<Option<SheetColumn<V>>> {
+        let column = |c: &SheetColumnSpec, value| SheetColumn {
+            label: c.label.clone(),
+            value,
+            format: c.format,
+            width: c.width,
+        };
+        specs.iter().map(|c| value(self, &c.value).map(|v| column(c, v))).collect()
     }
 
     fn cannot_show(&mut self, at: &Spanned<String>) {
@@ -741,6 +734,13 @@ error: `measure:pct_plna` is not a value this sheet can show
 136 |   { label = ["Plan", "%"], value = "measure:pct_plna", format = "percent" },
     |                                    ^"#;
         assert_eq!(problems(&broken), expected);
+    }
+
+    #[test]
+    fn a_sheet_without_a_key_its_kind_needs_is_named() {
+        let broken = crate::testing::PIPELINE.replacen("level = \"commune\"\ngroup_by", "group_by", 1);
+        let out = problems(&broken);
+        assert_eq!(out.lines().next(), Some("error: sheet `Units` of kind units needs `level`"), "{out}");
     }
 
     #[test]

@@ -301,21 +301,28 @@ pub(crate) struct Measure {
 pub(crate) enum MeasureKind {
     /// Sum of `field` (or count of rows) of a return table over `window`, plus the
     /// `opening` balance for cumulative windows; rolled up the hierarchy.
-    Sum {
-        source: TableId,
-        field: Option<String>,
-        filter: Option<Sql>,
-        window: Window,
-        opening: Option<ReferenceField>,
-        /// The field holds decimals (`number`): the sum keeps them.
-        decimal: bool,
-    },
+    Sum(Sum),
     /// A reference value: a unit without a row of its own gets the sum of its children.
     Reference(ReferenceField),
     /// An expression over other measures, evaluated for the units of `level`, then rolled up.
     Expr { expr: Sql, level: String },
     /// `numerator / denominator × scale`, computed after the roll-up, never summed.
     Ratio { numerator: MeasureId, denominator: MeasureId, scale: f64 },
+}
+
+/// A measure that adds up a return table's rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Sum {
+    pub(crate) source: TableId,
+    /// The field summed; none counts the rows.
+    pub(crate) field: Option<String>,
+    /// Which rows count.
+    pub(crate) filter: Option<Sql>,
+    pub(crate) window: Window,
+    /// The balance at the cut-off, for windows that start before it.
+    pub(crate) opening: Option<ReferenceField>,
+    /// The field holds decimals (`number`): the sum keeps them.
+    pub(crate) decimal: bool,
 }
 
 /// The consolidated workbook.

@@ -258,8 +258,9 @@ pub(super) struct SheetSpec {
     pub(crate) columns: Vec<SheetColumnSpec>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub(super) enum SheetKind {
     Units,
     Rows,

@@ -10,13 +10,12 @@ use anyhow::Context as _;
 use polars::prelude::*;
 use rayon::prelude::*;
 use rust_xlsxwriter::{
-    Chart, ChartType, ConditionalFormatCell, ConditionalFormatCellRule, Format, FormatAlign, FormatBorder, Workbook,
-    Worksheet,
+    ChartType, ConditionalFormatCell, ConditionalFormatCellRule, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
 };
 
 use crate::definition::{
-    CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Header, Layout, Plan, RowValue,
-    RowsLayout, Sheet, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
+    Attainment, CellFormat, Chart, CompletenessAttribute, CompletenessLayout, FindingAttribute, Header, Layout, Plan,
+    RowValue, RowsLayout, Sheet, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
 };
 use crate::draw;
 use crate::model::frame::{any_text, text_column};
@@ -239,93 +238,93 @@ impl Draw<'_> {
         let name_column = layout.name_column();
         let mut row = first;
         let mut detail_rows = Vec::new();
-        let write_unit = |draw: &mut Self, row: u32, code: &str, label: Option<String>| -> anyhow::Result<()> {
+        for (unit, kind) in unit_rows(h, layout) {
+            let label = match kind {
+                UnitRow::Detail => {
+                    detail_rows.push(row);
+                    None
+                }
+                UnitRow::Subtotal => Some(layout.subtotal_label.replace("{name}", &unit.name)),
+                UnitRow::Total => Some(layout.total_label.replace("{name}", &unit.name)),
+            };
             for (k, column) in layout.columns.iter().enumerate() {
                 let value = match (&label, Some(k) == name_column) {
                     (Some(l), true) => Written::Text(l.clone()),
-                    _ => unit_value(input, &figures, code, column.value, column.format),
+                    _ => unit_value(input, &figures, &unit.code, column.value, column.format),
                 };
-                draw.write(row, k as u16, value, column.format, label.is_some())?;
+                self.write(row, k as u16, value, column.format, label.is_some())?;
             }
-            Ok(())
-        };
-        match &layout.group_by {
-            Some(group) => {
-                // Each unit's group, found once: not once per group and unit.
-                let mut members: HashMap<&str, Vec<&Unit>> = HashMap::new();
-                for u in h.of_kind(&layout.level) {
-                    if let Some(a) = h.ancestor_of_kind(&u.code, group) {
-                        members.entry(a.code.as_str()).or_default().push(u);
-                    }
-                }
-                for g in h.of_kind(group) {
-                    let Some(members) = members.remove(g.code.as_str()) else { continue };
-                    for u in members {
-                        write_unit(self, row, &u.code, None)?;
-                        detail_rows.push(row);
-                        row += 1;
-                    }
-                    write_unit(self, row, &g.code, Some(layout.subtotal_label.replace("{name}", &g.name)))?;
-                    row += 1;
-                }
-            }
-            None => {
-                for u in h.of_kind(&layout.level) {
-                    write_unit(self, row, &u.code, None)?;
-                    detail_rows.push(row);
-                    row += 1;
-                }
-            }
-        }
-        if let Some(total) = &layout.total {
-            for u in h.of_kind(total) {
-                write_unit(self, row, &u.code, Some(layout.total_label.replace("{name}", &u.name)))?;
-                row += 1;
-            }
+            row += 1;
         }
         let last = row.saturating_sub(1).max(first);
         self.sheet.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
         self.sheet.autofilter(first - 1, 0, last, width.max(1) - 1)?;
         if let Some(attainment) = &layout.attainment {
-            let red = Format::new().set_background_color("F8CBAD").set_font_color("9C0006");
-            let amber = Format::new().set_background_color("FFE699").set_font_color("7F6000");
-            let green = Format::new().set_background_color("C6EFCE").set_font_color("006100");
-            let (low, high) = (attainment.low / 100.0, attainment.high / 100.0);
-            for (k, _) in layout.columns.iter().enumerate().filter(|(_, c)| c.format == CellFormat::Percent) {
-                let k = k as u16;
-                let rules = [
-                    (ConditionalFormatCellRule::LessThan(low), red.clone()),
-                    (ConditionalFormatCellRule::Between(low, high - 1e-9), amber.clone()),
-                    (ConditionalFormatCellRule::GreaterThanOrEqualTo(high), green.clone()),
-                ];
-                for (rule, format) in rules {
-                    let cf = ConditionalFormatCell::new().set_rule(rule).set_format(format);
-                    self.sheet.add_conditional_format(first, k, last, k, &cf)?;
-                }
-            }
+            self.colour_attainment(layout, attainment, first, last)?;
         }
-        let mut below = row;
-        if let (Some(chart), Some(name_col), Some(&r0), Some(&r1)) =
-            (&layout.chart, name_column, detail_rows.first(), detail_rows.last())
-        {
-            let column = &layout.columns[chart.column];
-            let (name, value_col, name_col) = (self.spec.name.as_str(), chart.column as u16, name_col as u16);
-            let mut bars = Chart::new(ChartType::Bar);
-            bars.add_series()
-                .set_categories((name, r0, name_col, r1, name_col))
-                .set_values((name, r0, value_col, r1, value_col))
-                .set_name(column.label.display().as_str());
-            bars.title().set_name(&chart.title);
-            bars.legend().set_hidden();
-            if column.format == CellFormat::Percent {
-                // A bar chart's values run along its x axis; bars start at zero.
-                bars.x_axis().set_num_format("0%").set_min(0.0);
+        let below = match (&layout.chart, name_column, detail_rows.first(), detail_rows.last()) {
+            (Some(chart), Some(names), Some(&r0), Some(&r1)) => {
+                self.bar_chart(layout, chart, names, (r0, r1), row + 1)?;
+                // The chart takes about fifteen rows.
+                row + 16
             }
-            self.sheet.insert_chart(row + 1, 0, &bars)?;
-            // The chart takes about fifteen rows.
-            below = row + 16;
-        }
+            _ => row,
+        };
         self.signature(below, width)
+    }
+
+    /// Percentages coloured by attainment: red below `low`, amber up to `high`, green from it.
+    fn colour_attainment(
+        &mut self,
+        layout: &UnitsLayout,
+        attainment: &Attainment,
+        first: u32,
+        last: u32,
+    ) -> anyhow::Result<()> {
+        let red = Format::new().set_background_color("F8CBAD").set_font_color("9C0006");
+        let amber = Format::new().set_background_color("FFE699").set_font_color("7F6000");
+        let green = Format::new().set_background_color("C6EFCE").set_font_color("006100");
+        let (low, high) = (attainment.low / 100.0, attainment.high / 100.0);
+        for (k, _) in layout.columns.iter().enumerate().filter(|(_, c)| c.format == CellFormat::Percent) {
+            let k = k as u16;
+            let rules = [
+                (ConditionalFormatCellRule::LessThan(low), red.clone()),
+                (ConditionalFormatCellRule::Between(low, high - 1e-9), amber.clone()),
+                (ConditionalFormatCellRule::GreaterThanOrEqualTo(high), green.clone()),
+            ];
+            for (rule, format) in rules {
+                let cf = ConditionalFormatCell::new().set_rule(rule).set_format(format);
+                self.sheet.add_conditional_format(first, k, last, k, &cf)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A bar chart of the chart's column over the detail rows `rows`, named by the
+    /// column `names`, placed at row `at`.
+    fn bar_chart(
+        &mut self,
+        layout: &UnitsLayout,
+        chart: &Chart,
+        names: usize,
+        rows: (u32, u32),
+        at: u32,
+    ) -> anyhow::Result<()> {
+        let column = &layout.columns[chart.column];
+        let (sheet, values, names) = (self.spec.name.as_str(), chart.column as u16, names as u16);
+        let mut bars = rust_xlsxwriter::Chart::new(ChartType::Bar);
+        bars.add_series()
+            .set_categories((sheet, rows.0, names, rows.1, names))
+            .set_values((sheet, rows.0, values, rows.1, values))
+            .set_name(column.label.display().as_str());
+        bars.title().set_name(&chart.title);
+        bars.legend().set_hidden();
+        if column.format == CellFormat::Percent {
+            // A bar chart's values run along its x axis; bars start at zero.
+            bars.x_axis().set_num_format("0%").set_min(0.0);
+        }
+        self.sheet.insert_chart(at, 0, &bars)?;
+        Ok(())
     }
 
     fn rows(&mut self, layout: &RowsLayout) -> anyhow::Result<()> {
@@ -526,6 +525,40 @@ impl Draw<'_> {
         }
         Ok(())
     }
+}
+
+/// What a row of a units sheet is.
+enum UnitRow {
+    Detail,
+    Subtotal,
+    Total,
+}
+
+/// The rows of a units sheet in order: each unit of the level, grouped under its
+/// `group_by` ancestor with the group's subtotal after them, then the total.
+fn unit_rows<'a>(h: &'a Hierarchy, layout: &'a UnitsLayout) -> Vec<(&'a Unit, UnitRow)> {
+    let mut rows = Vec::new();
+    match &layout.group_by {
+        Some(group) => {
+            // Each unit's group, found once: not once per group and unit.
+            let mut members: HashMap<&str, Vec<&Unit>> = HashMap::new();
+            for u in h.of_kind(&layout.level) {
+                if let Some(a) = h.ancestor_of_kind(&u.code, group) {
+                    members.entry(a.code.as_str()).or_default().push(u);
+                }
+            }
+            for g in h.of_kind(group) {
+                let Some(members) = members.remove(g.code.as_str()) else { continue };
+                rows.extend(members.into_iter().map(|u| (u, UnitRow::Detail)));
+                rows.push((g, UnitRow::Subtotal));
+            }
+        }
+        None => rows.extend(h.of_kind(&layout.level).map(|u| (u, UnitRow::Detail))),
+    }
+    if let Some(total) = &layout.total {
+        rows.extend(h.of_kind(total).map(|u| (u, UnitRow::Total)));
+    }
+    rows
 }
 
 fn counted(tally: &Tally, attribute: CompletenessAttribute) -> Written {
