@@ -234,6 +234,10 @@ const UNIT_TERM: [(&str, i64); 5] = [("13354", 29), ("13360", 25), ("13441", 36)
 /// Units planted with October mess; see `october_mess`.
 const MISSING_IN_OCTOBER: &str = "13528"; // Xã An Ninh (Bình Lục) sends nothing for October
 const WRONG_CODE_IN_OCTOBER: &str = "13477"; // Xã Thanh Tân (Thanh Liêm) mistypes its code
+/// A return that cannot be attributed: no code, and a committee line cut short. Sent by the
+/// first unit (in registry order) with no admissions in October and no other mess, so the
+/// published figures stay.
+const CUT_SHORT_ISSUER: &str = "ĐẢNG ỦY XÃ";
 
 fn cell_names(rng: &mut Rng, name: &str) -> Vec<String> {
     let n = 5 + rng.below(11);
@@ -454,6 +458,8 @@ struct Mess {
     /// The total row's admitted figure off by this much.
     total_off_by: i64,
     code: Option<String>,
+    /// The issuing committee's line instead of the unit's own.
+    issuer: Option<String>,
     day: Option<u32>,
     /// Cells to overwrite: (row index among the cell rows, field, text).
     typed: Vec<(usize, &'static str, String)>,
@@ -592,7 +598,7 @@ fn write_mau01(
         col0,
         13,
         &upper(superior),
-        &issuer_of(&g.name),
+        &mess.issuer.clone().unwrap_or_else(|| issuer_of(&g.name)),
         &place_of(&g.name),
         "Mẫu 01-PTĐV",
         "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN",
@@ -998,12 +1004,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let inbox = root.join(format!("inbox/{YEAR}-{month:02}"));
         fs::create_dir_all(&inbox)?;
         let october = month == LAST_MONTH;
+        let unattributable = grassroots
+            .iter()
+            .find(|g| {
+                g.code != MISSING_IN_OCTOBER
+                    && october_mess(&g.code, g).is_none()
+                    && !["13300", "13390"].contains(&g.code.as_str())
+                    && g.persons.iter().all(|p| p.month != LAST_MONTH)
+            })
+            .map(|g| g.code.clone());
         for g in &grassroots {
             if october && g.code == MISSING_IN_OCTOBER {
                 continue;
             }
             let superior = districts.iter().find(|d| d.code == g.district).map(|d| d.name.clone()).unwrap_or_default();
-            let mess = if october { october_mess(&g.code, g).unwrap_or_default() } else { Mess::default() };
+            let mut mess = if october { october_mess(&g.code, g).unwrap_or_default() } else { Mess::default() };
+            if october && unattributable.as_ref() == Some(&g.code) {
+                mess = Mess { code: Some(String::new()), issuer: Some(CUT_SHORT_ISSUER.into()), ..Mess::default() };
+            }
             let mut name = file_name(&mut rng, &g.name, month, 1);
             let mut copy = 0;
             while inbox.join(&name).exists() {

@@ -99,6 +99,13 @@ fn fold_marked(text: &str) -> String {
     trimmed.nfc().collect()
 }
 
+/// `fold` without any mark: `Tổng cộng` and `Tong cong` are both `tong cong`. Too loose
+/// for headers and names (`Công`, `Cộng`), it matches a few fixed words typed without
+/// their marks.
+pub(crate) fn bare(text: &str) -> String {
+    fold(text).nfd().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).map(|c| if c == 'đ' { 'd' } else { c }).collect()
+}
+
 /// Whether `haystack` starts with `needle`, both folded.
 pub(crate) fn starts_with_folded(haystack: &str, needle_folded: &str) -> bool {
     !needle_folded.is_empty() && fold(haystack).starts_with(needle_folded)
@@ -139,6 +146,13 @@ mod tests {
         assert_eq!(clean("Xã Liêm Cần"), "Xã Liêm Cần");
         let nfd: String = "Cần".nfd().collect();
         assert_eq!(clean(&nfd), "Cần");
+    }
+
+    #[test]
+    fn bare_drops_every_mark() {
+        assert_eq!(bare("Tổng cộng:"), "tong cong");
+        assert_eq!(bare("TONG CONG"), "tong cong");
+        assert_eq!(bare("Đảng"), "dang");
     }
 
     #[test]

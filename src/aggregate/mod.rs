@@ -13,9 +13,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use polars::prelude::*;
 
-use crate::definition::{MeasureKind, Plan, ReferenceField, Sum, TableId, Window};
+use crate::definition::{MeasureKind, Missing, Plan, ReferenceField, Sum, TableId, Window};
 use crate::model::frame::text_column;
-use crate::model::{Finding, FindingCode, Period, References, Severity};
+use crate::model::{Finding, FindingCode, History, Period, References, Severity};
 use crate::registry::Hierarchy;
 
 /// The first period a window covers, and whether the opening balance is added to it.
@@ -45,31 +45,44 @@ pub(crate) fn periods_needed(plan: &Plan, period: Period, cutoff: Option<Period>
 }
 
 /// The figures of every unit of `hierarchy` for `period`: one row per unit, in registry
-/// order, with `code, name, kind, parent, _order`, a column per measure and, for
-/// reference measures, `_summed_<id>` (true where the value is the sum of the children).
-/// `history` holds every row of each return table over the periods the windows need.
+/// order, with `code, name, kind, parent, _order`, a column per measure, for reference
+/// measures `_summed_<id>` (true where the value is the sum of the children), and for
+/// sums and ratios `_state_<id>`: `missing` where the unit sent no valid return for the
+/// period, `incomplete` where a cumulative figure lacks one of its periods. Totals add up
+/// the units that reported. Also the findings: units without an opening balance, figures
+/// too large to add up exactly.
 pub(crate) fn aggregate(
     plan: &Plan,
     hierarchy: &Hierarchy,
     period: Period,
-    history: &BTreeMap<String, DataFrame>,
+    history: &History,
     refs: &References,
-) -> anyhow::Result<DataFrame> {
+) -> anyhow::Result<(DataFrame, Vec<Finding>)> {
     let units = hierarchy.frame()?;
     let mut own = units.clone().lazy().select([col("code"), col("kind").alias("_kind")]);
     let mut additive = Vec::new();
     for m in &plan.measures {
         let id = m.id.as_str();
         own = match &m.kind {
-            MeasureKind::Sum(sum) => sum_of_own_rows(plan, id, sum, period, history, refs, own)?,
+            MeasureKind::Sum(sum) => sum_of_own_rows(plan, id, sum, period, &history.tables, refs, own)?,
             MeasureKind::Expr { expr, level } => own.with_column(expression(&expr.expr, level).alias(id)),
             MeasureKind::Reference(_) | MeasureKind::Ratio { .. } => continue,
         };
-        additive.push(id);
+        additive.push(m);
     }
-    let mut figures = roll_up(hierarchy, units, own, &additive)?;
+    let ids: Vec<&str> = additive.iter().map(|m| m.id.as_str()).collect();
+    let mut figures = roll_up(hierarchy, units, own, &ids)?;
+    let mut findings = missing_openings(plan, refs, hierarchy, period)?;
+    for m in &additive {
+        let whole = !matches!(&m.kind, MeasureKind::Sum(sum) if sum.decimal);
+        findings.extend(exact(plan, hierarchy, &mut figures, &m.id, whole)?);
+    }
     for m in &plan.measures {
         match &m.kind {
+            MeasureKind::Sum(sum) => {
+                let states = states(plan, hierarchy, period, history, refs, sum);
+                mark(plan, &mut figures, &m.id, states)?;
+            }
             MeasureKind::Reference(reference) => {
                 let (values, summed) = reference_values(plan, refs, hierarchy, reference)?;
                 figures.with_column(Column::new(m.id.as_str().into(), values))?;
@@ -78,11 +91,113 @@ pub(crate) fn aggregate(
             MeasureKind::Ratio { numerator, denominator, scale } => {
                 let (numerator, denominator) = (&plan.measure(*numerator).id, &plan.measure(*denominator).id);
                 figures = figures.lazy().with_column(ratio(numerator, denominator, *scale).alias(&m.id)).collect()?;
+                let states = worst_state(&figures, &[numerator, denominator])?;
+                mark(plan, &mut figures, &m.id, states)?;
             }
-            MeasureKind::Sum(_) | MeasureKind::Expr { .. } => {}
+            MeasureKind::Expr { .. } => {}
         }
     }
-    Ok(figures)
+    Ok((figures, findings))
+}
+
+/// What is known of a sum for each unit (in hierarchy order): its return missing for the
+/// period, or for an earlier period of a cumulative window; `None` when whole.
+fn states(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    period: Period,
+    history: &History,
+    refs: &References,
+    sum: &Sum,
+) -> Vec<Option<&'static str>> {
+    let ret = plan.return_of(sum.source);
+    let (first, _) = window_start(plan, sum.window, period, refs.cutoff);
+    let cumulative = matches!(sum.window, Window::Year | Window::Term);
+    hierarchy
+        .units
+        .iter()
+        .map(|u| {
+            if !ret.senders.contains(&u.kind) {
+                return None;
+            }
+            let gaps = history.gaps(&ret.id, &u.code, first, period);
+            match (gaps.contains(&period), gaps.is_empty(), cumulative) {
+                (true, _, false) => Some(MISSING),
+                (_, false, _) => Some(INCOMPLETE),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+const MISSING: &str = "missing";
+const INCOMPLETE: &str = "incomplete";
+
+/// A ratio's state per unit: missing when a part is, else incomplete when a part is.
+fn worst_state(figures: &DataFrame, parts: &[&str]) -> PolarsResult<Vec<Option<&'static str>>> {
+    let mut states = vec![None; figures.height()];
+    for part in parts {
+        let Ok(column) = figures.column(&format!("_state_{part}")) else { continue };
+        for (state, part) in states.iter_mut().zip(column.str()?.iter()) {
+            *state = match (*state, part) {
+                (Some(MISSING), _) | (_, Some(MISSING)) => Some(MISSING),
+                (Some(INCOMPLETE), _) | (_, Some(INCOMPLETE)) => Some(INCOMPLETE),
+                _ => None,
+            };
+        }
+    }
+    Ok(states)
+}
+
+/// Record each unit's state of a measure (`_state_<id>`) and, when the policy leaves the
+/// figures of missing returns blank, blank them: the unit's own cells, never a total's.
+fn mark(plan: &Plan, figures: &mut DataFrame, id: &str, states: Vec<Option<&'static str>>) -> PolarsResult<()> {
+    if plan.policy.missing == Missing::Blank {
+        let missing: Vec<bool> = states.iter().map(|s| *s == Some(MISSING)).collect();
+        let mask = BooleanChunked::from_slice("missing".into(), &missing).into_series();
+        let values = figures.column(id)?.as_materialized_series().clone();
+        let blank = Series::full_null(id.into(), values.len(), values.dtype());
+        let kept = blank.zip_with(&mask.bool()?.clone(), &values)?;
+        figures.with_column(kept.with_name(id.into()).into_column())?;
+    }
+    figures.with_column(Column::new(format!("_state_{id}").into(), states))?;
+    Ok(())
+}
+
+/// Sums are added as floating point: exact up to 2^53, far above any count of people.
+/// A figure past that is not trusted: a finding, and the figure blank. Counts go back to
+/// whole numbers.
+fn exact(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    figures: &mut DataFrame,
+    id: &str,
+    whole: bool,
+) -> anyhow::Result<Vec<Finding>> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let values: Vec<Option<f64>> = figures.column(id)?.cast(&DataType::Float64)?.f64()?.iter().collect();
+    let mut findings = Vec::new();
+    let checked: Vec<Option<f64>> = values
+        .iter()
+        .zip(&hierarchy.units)
+        .map(|(v, unit)| match v {
+            Some(v) if !v.is_finite() || v.abs() >= EXACT => {
+                findings.push(
+                    Finding::builder(plan, FindingCode::FigureTooLarge, Severity::Error)
+                        .unit(&unit.code)
+                        .value(format!("{v:e}"))
+                        .var("measure", id)
+                        .build(),
+                );
+                None
+            }
+            other => *other,
+        })
+        .collect();
+    let column = Column::new(id.into(), checked);
+    let column = if whole { column.cast(&DataType::Int64)? } else { column };
+    figures.with_column(column)?;
+    Ok(findings)
 }
 
 /// `own` with the column `id`: each unit's sum over its own rows of the window, plus its
@@ -103,20 +218,21 @@ fn sum_of_own_rows(
     if let Some(filter) = &sum.filter {
         rows = rows.filter(filter.expr.clone());
     }
-    // Counts stay whole; `number` fields (areas, tonnes) keep their decimals.
-    let dtype = if sum.decimal { DataType::Float64 } else { DataType::Int64 };
-    let value = sum.field.as_deref().map_or_else(len, |f| col(f).sum());
-    let per_unit = rows.group_by([col("_unit").alias("code")]).agg([value.cast(dtype).alias(id)]);
+    // Added as floating point, checked and made whole again after the roll-up (`exact`):
+    // an integer sum would wrap silently.
+    let value = sum.field.as_deref().map_or_else(len, |f| col(f).cast(DataType::Float64).sum());
+    let per_unit = rows.group_by([col("_unit").alias("code")]).agg([value.cast(DataType::Float64).alias(id)]);
     let own = own
         .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
-        .with_column(col(id).fill_null(lit(0i64)));
+        .with_column(col(id).fill_null(lit(0.0)));
     let (true, Some(opening)) = (with_opening, &sum.opening) else { return Ok(own) };
     // A unit that sends the source return and has no opening balance has no known
     // cumulative figure: null, never its periods alone.
     let balance = reference_column(plan, refs, opening, "_opening")?;
     let sends =
         senders_of(plan, sum.source).iter().fold(lit(false), |any, kind| any.or(col("_kind").eq(lit(kind.as_str()))));
-    let known = when(sends).then(col("_opening")).otherwise(col("_opening").fill_null(lit(0i64)));
+    let opening = col("_opening").cast(DataType::Float64);
+    let known = when(sends).then(opening.clone()).otherwise(opening.fill_null(lit(0.0)));
     Ok(own
         .join(balance.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
         .with_column((col(id) + known).alias(id))
@@ -128,8 +244,8 @@ fn sum_of_own_rows(
 fn expression(expr: &Expr, level: &str) -> Expr {
     let unknown =
         expr.clone().meta().root_names().into_iter().fold(lit(false), |any, name| any.or(col(name).is_null()));
-    let value = when(unknown).then(lit(NULL).cast(DataType::Int64)).otherwise(expr.clone().cast(DataType::Int64));
-    when(col("_kind").eq(lit(level))).then(value).otherwise(lit(0i64))
+    let value = when(unknown).then(lit(NULL).cast(DataType::Float64)).otherwise(expr.clone().cast(DataType::Float64));
+    when(col("_kind").eq(lit(level))).then(value).otherwise(lit(0.0))
 }
 
 /// Every unit's additive measures summed over itself and its descendants, in registry
@@ -169,7 +285,7 @@ fn senders_of(plan: &Plan, table: TableId) -> &[String] {
 /// no row in that measure's opening balances (one per unit and reference table). Its
 /// cumulative figures stay unknown: the tool does not derive a merged unit's history
 /// from its parts, since a part merged in pieces cannot be split.
-pub(crate) fn missing_openings(
+fn missing_openings(
     plan: &Plan,
     refs: &References,
     hierarchy: &Hierarchy,

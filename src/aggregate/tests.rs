@@ -12,12 +12,17 @@ use crate::testing::{self, frame, hierarchy, october, period};
 const ROWS: [(&str, &str, i64); 5] =
     [("C11", "2023-05", 9), ("C11", "2023-08", 2), ("C11", "2023-10", 3), ("C12", "2023-10", 1), ("C21", "2023-09", 4)];
 
-fn history() -> BTreeMap<String, DataFrame> {
-    let units: Vec<&str> = ROWS.iter().map(|r| r.0).collect();
-    let periods: Vec<&str> = ROWS.iter().map(|r| r.1).collect();
-    let admitted: Vec<i64> = ROWS.iter().map(|r| r.2).collect();
-    let cells = frame(&[("_unit", &units), ("_period", &periods)], &[("admitted", &admitted), ("female", &[0; 5])]);
-    BTreeMap::from([("r1.cells".to_string(), cells)])
+fn history() -> History {
+    history_of(&ROWS)
+}
+
+fn history_of(rows: &[(&str, &str, i64)]) -> History {
+    let units: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let periods: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let admitted: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    let female = vec![0; rows.len()];
+    let cells = frame(&[("_unit", &units), ("_period", &periods)], &[("admitted", &admitted), ("female", &female)]);
+    History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), gaps: Default::default() }
 }
 
 /// Targets (code, plan) and opening balances at 2023-06 (code, admitted).
@@ -51,7 +56,7 @@ fn each_window_adds_its_periods_and_cumulative_ones_the_opening_balance() {
     let plan = testing::plan();
     let refs = references(&[], &[("C11", 10), ("C12", 0), ("C21", 5)]);
     assert_eq!(periods_needed(&plan, october(), refs.cutoff).first(), Some(&period("2023-07")));
-    let figures = aggregate(&plan, &hierarchy(october()), october(), &history(), &refs).unwrap();
+    let (figures, _) = aggregate(&plan, &hierarchy(october()), october(), &history(), &refs).unwrap();
     let order = ["P", "D1", "D2", "C11", "C12", "C21"];
     assert_eq!(text_column(&figures, "code").unwrap(), order, "registry order, units valid in the period");
     let with = |values: [f64; 6]| -> Vec<(&str, Option<f64>)> { order.iter().copied().zip(values.map(Some)).collect() };
@@ -66,13 +71,12 @@ fn a_unit_without_an_opening_balance_has_no_cumulative_figure_and_neither_has_an
     let plan = testing::plan();
     let refs = references(&[], &[("C11", 10), ("C12", 0)]);
     let h = hierarchy(october());
-    let figures = aggregate(&plan, &h, october(), &history(), &refs).unwrap();
+    let (figures, findings) = aggregate(&plan, &h, october(), &history(), &refs).unwrap();
     expect(
         &figures,
         "adm_term",
         &[("P", None), ("D1", Some(16.0)), ("D2", None), ("C11", Some(15.0)), ("C12", Some(1.0)), ("C21", None)],
     );
-    let findings = missing_openings(&plan, &refs, &h, october()).unwrap();
     let [missing] = findings.as_slice() else { panic!("{findings:#?}") };
     assert_eq!(
         (missing.code, missing.unit.as_str(), missing.file.as_str()),
@@ -88,7 +92,7 @@ fn a_unit_without_an_opening_balance_has_no_cumulative_figure_and_neither_has_an
 fn a_reference_is_the_units_own_or_its_childrens_sum_and_ratios_come_after_the_roll_up() {
     let plan = testing::plan();
     let refs = references(&[("C11", 10), ("C12", 10), ("D2", 50)], &[("C11", 0), ("C12", 0), ("C21", 0)]);
-    let figures = aggregate(&plan, &hierarchy(october()), october(), &history(), &refs).unwrap();
+    let (figures, _) = aggregate(&plan, &hierarchy(october()), october(), &history(), &refs).unwrap();
     expect(
         &figures,
         "plan",
@@ -118,4 +122,79 @@ fn a_reference_is_the_units_own_or_its_childrens_sum_and_ratios_come_after_the_r
             ("C21", None)
         ]
     );
+}
+
+#[test]
+fn a_unit_without_its_return_has_no_figure_for_the_period_and_its_cumulative_figures_are_incomplete() {
+    let plan = testing::plan();
+    let refs = references(&[("C21", 10)], &[("C11", 10), ("C12", 0), ("C21", 5)]);
+    // C12 sent nothing for October, C21 nothing for August.
+    let sent: Vec<_> = ROWS.iter().copied().filter(|r| r.0 != "C12").collect();
+    let mut history = history_of(&sent);
+    history.gaps.insert(("r1".into(), "C12".into()), vec![period("2023-10")]);
+    history.gaps.insert(("r1".into(), "C21".into()), vec![period("2023-08")]);
+    let (figures, _) = aggregate(&plan, &hierarchy(october()), october(), &history, &refs).unwrap();
+    // The totals are the units that reported; C12's own month is no number.
+    expect(
+        &figures,
+        "adm_month",
+        &[
+            ("P", Some(3.0)),
+            ("D1", Some(3.0)),
+            ("D2", Some(0.0)),
+            ("C11", Some(3.0)),
+            ("C12", None),
+            ("C21", Some(0.0)),
+        ],
+    );
+    let state = |measure: &str| -> Vec<Option<String>> {
+        figures
+            .column(&format!("_state_{measure}"))
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|s| s.map(String::from))
+            .collect()
+    };
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(state("adm_month"), [None, None, None, None, some("missing"), None]);
+    assert_eq!(state("adm_term"), [None, None, None, None, some("incomplete"), some("incomplete")]);
+    expect(
+        &figures,
+        "adm_term",
+        &[
+            ("P", Some(24.0)),
+            ("D1", Some(15.0)),
+            ("D2", Some(9.0)),
+            ("C11", Some(15.0)),
+            ("C12", Some(0.0)),
+            ("C21", Some(9.0)),
+        ],
+    );
+    // A ratio of an incomplete figure is incomplete.
+    assert_eq!(state("pct_plan")[5], some("incomplete"));
+
+    // With the policy `zero`, the missing month shows 0, still marked.
+    let zero = testing::plan_with(&format!("{}\n[policy]\nmissing = \"zero\"\n", testing::PIPELINE));
+    let (figures, _) = aggregate(&zero, &hierarchy(october()), october(), &history, &refs).unwrap();
+    assert_eq!(figure(&figures, "adm_month")[4], ("C12".to_string(), Some(0.0)));
+}
+
+#[test]
+fn a_sum_too_large_to_be_exact_is_a_finding_not_a_wrapped_number() {
+    let plan = testing::plan();
+    let units = ["C11"; 10];
+    let periods = ["2023-10"; 10];
+    let cells = frame(
+        &[("_unit", &units), ("_period", &periods)],
+        &[("admitted", &[1_000_000_000_000_000; 10]), ("female", &[0; 10])],
+    );
+    let history = History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), gaps: Default::default() };
+    let refs = references(&[], &[("C11", 0), ("C12", 0), ("C21", 0)]);
+    let (figures, findings) = aggregate(&plan, &hierarchy(october()), october(), &history, &refs).unwrap();
+    assert_eq!(figure(&figures, "adm_month")[3], ("C11".to_string(), None));
+    let too_large: Vec<_> =
+        findings.iter().filter(|f| f.code == FindingCode::FigureTooLarge).map(|f| f.unit.as_str()).collect();
+    assert!(too_large.contains(&"C11") && too_large.contains(&"P"), "{too_large:?}");
 }

@@ -77,6 +77,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Plan, DefinitionError> {
     Checker::default().resolve(spec).map_err(error)
 }
 
+/// The labels of every title block, folded.
+fn title_labels(returns: &[Return], references: &[Reference]) -> Vec<String> {
+    let mut labels: Vec<String> = returns
+        .iter()
+        .flat_map(|r| [&r.unit_label, &r.period_label])
+        .chain(references.iter().filter_map(|r| r.cutoff.as_ref()))
+        .map(|l| text::fold(l))
+        .collect();
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
 fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
     let offset = span.map(|s| s.start).unwrap_or(0).min(text.len());
     let before = &text[..offset];
@@ -133,6 +146,8 @@ impl Checker {
         }
         // With no problem found, every part resolved.
         let plan = (|| {
+            let references: Vec<Reference> = references.into_iter().collect::<Option<_>>()?;
+            let labels = title_labels(&returns, &references);
             let w = spec.workbook;
             Some(Plan {
                 pipeline: Pipeline {
@@ -143,7 +158,7 @@ impl Checker {
                     term_start: term?,
                 },
                 registry: RegistryFile { file: spec.registry.file, levels: spec.registry.levels },
-                references: references.into_iter().collect::<Option<_>>()?,
+                references,
                 returns,
                 tables: tables.into_iter().collect::<Option<_>>()?,
                 table_returns,
@@ -160,8 +175,10 @@ impl Checker {
                     period_line: w.period_line,
                     severities: w.severities,
                     signature: w.signature,
+                    marks: w.marks,
                     sheets: sheets.into_iter().collect::<Option<_>>()?,
                 },
+                labels,
                 messages: spec.messages,
                 limits: spec.limits,
                 policy: spec.policy,
@@ -302,7 +319,12 @@ impl Checker {
         let mut complete = true;
         if let Some(total) = spec.total_row {
             match self.column_index(&table, &total.column) {
-                Some(column) => table.total_row = Some(TotalRow { column, label: total.label }),
+                Some(column) => {
+                    let labels = || std::iter::once(&total.label).chain(&total.aliases);
+                    let (folded, bare) =
+                        (labels().map(|l| text::fold(l)).collect(), labels().map(|l| text::bare(l)).collect());
+                    table.total_row = Some(TotalRow { column, label: total.label.clone(), folded, bare });
+                }
                 None => complete = false,
             }
         }
@@ -642,6 +664,7 @@ impl Checker {
     fn unit_value(&mut self, names: &Names, at: &Spanned<String>) -> Option<UnitValue> {
         let measure = |m: &str| names.measures.get(m).copied();
         let value = match at.get_ref().split_once(':') {
+            Some(("unit", "reporting")) => Some(UnitValue::Reporting),
             Some(("unit", name)) => UnitAttribute::parse(name).map(UnitValue::Unit),
             Some(("measure", name)) => measure(name).map(UnitValue::Measure),
             Some(("fraction", name)) => {

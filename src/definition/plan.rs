@@ -32,6 +32,9 @@ pub struct Plan {
     pub(crate) workbook: Workbook,
     /// Message templates for the engine's own finding codes, in the clerk's language.
     pub(crate) messages: BTreeMap<String, String>,
+    /// Every label of a title block (the unit's, the period's, a cut-off's), folded: a
+    /// cell that holds one is never the value of another.
+    pub(crate) labels: Vec<String>,
     pub(crate) limits: Limits,
     pub(crate) policy: Policy,
 }
@@ -192,7 +195,23 @@ impl Table {
 pub(crate) struct TotalRow {
     /// The column whose cell holds the label.
     pub(crate) column: usize,
+    /// The label a template writes.
     pub(crate) label: String,
+    /// The label and its aliases, folded, and without marks, for the cells units type.
+    pub(crate) folded: Vec<String>,
+    pub(crate) bare: Vec<String>,
+}
+
+impl TotalRow {
+    /// Whether a cell's text labels a total row: it starts with a label (folded), or is
+    /// one typed without marks (`Tong cong`).
+    pub(crate) fn labels(&self, cell: &str) -> bool {
+        let folded = text::fold(cell);
+        if folded.is_empty() {
+            return false;
+        }
+        self.folded.iter().any(|l| folded.starts_with(l.as_str())) || self.bare.contains(&text::bare(cell))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -342,7 +361,30 @@ pub(crate) struct Workbook {
     /// Severity names as the clerk reads them.
     pub(crate) severities: BTreeMap<String, String>,
     pub(crate) signature: Signature,
+    pub(crate) marks: Marks,
     pub(crate) sheets: Vec<Sheet>,
+}
+
+/// How the workbook marks figures that are not whole, in the clerk's words.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Marks {
+    /// In a unit's cells when it sent no valid return for the period.
+    pub(crate) missing: String,
+    /// Under a table of units when some sent nothing; `{units}` lists them.
+    pub(crate) missing_note: String,
+    /// Under a table holding cumulative figures that lack a period's return.
+    pub(crate) incomplete_note: String,
+}
+
+impl Default for Marks {
+    fn default() -> Self {
+        Marks {
+            missing: "not sent".into(),
+            missing_note: "No valid return: {units}.".into(),
+            incomplete_note: "Figures in italics lack the return of at least one period they add up.".into(),
+        }
+    }
 }
 
 impl Workbook {
@@ -450,6 +492,9 @@ impl<V> SheetColumn<V> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum UnitValue {
     Unit(UnitAttribute),
+    /// The returns of the unit and the units under it that arrived valid, of those
+    /// expected for the period (`17/18`).
+    Reporting,
     Measure(MeasureId),
     /// `A/B` as text (`356/541`).
     Fraction(MeasureId, MeasureId),
@@ -546,12 +591,24 @@ impl Default for Limits {
 pub(crate) struct Policy {
     pub(crate) reject_row: Vec<Severity>,
     pub(crate) reject_file: Vec<Severity>,
+    /// What a unit's own figures show for a period it sent no valid return for.
+    pub(crate) missing: Missing,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { reject_row: vec![Severity::Error], reject_file: vec![Severity::Error] }
+        Policy { reject_row: vec![Severity::Error], reject_file: vec![Severity::Error], missing: Missing::Blank }
     }
+}
+
+/// How a figure of a unit that sent no valid return shows: no number (the workbook says
+/// the return is missing), or 0, marked as missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Missing {
+    #[default]
+    Blank,
+    Zero,
 }
 
 /// The parts of a blank return that reading it does not need but people do.

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::plan::{
-    Attainment, Blank, CellFormat, Header, Limits, Policy, RuleScope, Severity, Signature, TemplateSpec, ValueKind,
-    Window,
+    Attainment, Blank, CellFormat, Header, Limits, Marks, Policy, RuleScope, Severity, Signature, TemplateSpec,
+    ValueKind, Window,
 };
 use crate::period::PeriodKind;
 
@@ -132,6 +132,8 @@ impl TableSpec {
 pub(super) struct TotalRowSpec {
     pub(crate) column: Spanned<String>,
     pub(crate) label: String,
+    #[serde(default)]
+    pub(crate) aliases: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +237,8 @@ pub(super) struct WorkbookSpec {
     pub(crate) severities: BTreeMap<String, String>,
     #[serde(default)]
     pub(crate) signature: Signature,
+    #[serde(default)]
+    pub(crate) marks: Marks,
     pub(crate) sheets: Vec<SheetSpec>,
 }
 

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::definition::{Plan, Return};
-use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingCode, Placement, Severity};
+use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingCode, Placement, Severity, TitleLine};
 use crate::period::{Month, Period, PeriodKind};
 use crate::text;
 use crate::workbook::locate::{self, locate, FoldedTop};
@@ -38,25 +38,47 @@ pub fn quiet_reader_panics() {
     }));
 }
 
-/// The files of an inbox folder, sorted by name, hidden files left out.
-pub(crate) fn inbox_files(inbox: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// A file of an inbox folder.
+#[derive(Debug, Clone)]
+pub(crate) struct InboxFile {
+    pub(crate) path: PathBuf,
+    /// The path under the inbox folder, `/`-separated (`gui lai/BC T10.xlsx`); a name that
+    /// is not UTF-8 is shown with its bad bytes replaced.
+    pub(crate) name: String,
+}
+
+/// How deep folders in an inbox folder are followed.
+const INBOX_DEPTH: usize = 8;
+
+/// Every file under an inbox folder, in its subfolders too, whatever its name, sorted:
+/// each one is read, or listed with the reason it is not.
+pub(crate) fn inbox_files(inbox: &Path) -> anyhow::Result<Vec<InboxFile>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(inbox).with_context(|| format!("cannot list the inbox {}", inbox.display()))? {
-        let path = entry?.path();
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
-        if path.is_file() && !hidden {
-            files.push(path);
+    collect(inbox, "", 0, &mut files)?;
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+fn collect(dir: &Path, prefix: &str, depth: usize, files: &mut Vec<InboxFile>) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list the inbox {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list the inbox {}", dir.display()))?;
+        let path = entry.path();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if path.is_dir() && depth < INBOX_DEPTH {
+            collect(&path, &format!("{name}/"), depth + 1, files)?;
+        } else if !path.is_dir() {
+            files.push(InboxFile { path, name });
         }
     }
-    files.sort();
-    Ok(files)
+    Ok(())
 }
 
 /// Read every file of an inbox, in parallel; `tick` is called once per file read.
 /// `hashes` holds the SHA-256 of files already hashed (by file name), so none is hashed twice.
 pub(crate) fn ingest(
     plan: &Plan,
-    files: &[PathBuf],
+    files: &[InboxFile],
     hashes: &BTreeMap<String, String>,
     tick: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Batch> {
@@ -126,8 +148,8 @@ impl FileRead {
     }
 }
 
-fn read_file_isolated(plan: &Plan, path: &Path, hashes: &BTreeMap<String, String>, caps: Caps) -> FileRead {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+fn read_file_isolated(plan: &Plan, file: &InboxFile, hashes: &BTreeMap<String, String>, caps: Caps) -> FileRead {
+    let (path, name) = (&file.path, file.name.clone());
     let bytes = std::fs::read(path);
     let sha256 = hashes.get(&name).cloned().unwrap_or_default();
     let mut record = FileRecord { file: name.clone(), sha256, ..FileRecord::default() };
@@ -156,8 +178,13 @@ fn read_bytes_isolated(plan: &Plan, bytes: &[u8], caps: Caps, mut record: FileRe
     if record.sha256.is_empty() {
         record.sha256 = hex(&Sha256::digest(bytes));
     }
-    if record.file.starts_with("~$") {
+    let base = record.file.rsplit('/').next().unwrap_or_default();
+    if base.starts_with("~$") || (base.starts_with(".~lock.") && base.ends_with('#')) {
         let finding = Finding::builder(plan, FindingCode::FileLock, Severity::Info).file(&record.file);
+        return FileRead::nothing(record, finding.build());
+    }
+    if base.starts_with('.') || ["thumbs.db", "desktop.ini"].contains(&base.to_lowercase().as_str()) {
+        let finding = Finding::builder(plan, FindingCode::FileHidden, Severity::Info).file(&record.file);
         return FileRead::nothing(record, finding.build());
     }
     READING.with(|r| r.set(true));
@@ -226,6 +253,10 @@ fn read_return(
             );
             continue;
         };
+        if let Some(finding) = twice(plan, &file, f) {
+            findings.push(finding);
+            continue;
+        }
         let missing = f.at.missing_required(table);
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|c| c.header.display()).collect();
@@ -265,21 +296,37 @@ fn read_return(
     Ok(FileRead { record, tables, placements, findings })
 }
 
+/// A table the file holds twice, on two sheets or with a column twice: an error naming
+/// both, since which one holds the figures only the unit can say.
+fn twice(plan: &Plan, file: &str, f: &Found) -> Option<Finding> {
+    if let Some(other) = f.also.first() {
+        let finding = Finding::builder(plan, FindingCode::TableTwice, Severity::Error).file(file);
+        let finding = finding.at(&f.grid.name, &a1(f.at.header_row, 0)).value(&f.spec.name).expected(other);
+        return Some(finding.build());
+    }
+    let &(i, first, second) = f.at.twice.first()?;
+    let finding = Finding::builder(plan, FindingCode::ColumnTwice, Severity::Error).file(file);
+    let finding = finding.at(&f.grid.name, &a1(f.at.header_row, second)).value(f.spec.columns[i].header.display());
+    Some(finding.expected(column_letters(first)).var("column", column_letters(second)).build())
+}
+
 /// The unit code, the period and the date line of a return's title block, into `record`;
 /// a period that cannot be read is a finding.
 fn read_title_block(plan: &Plan, ret: &Return, first: &Found, record: &mut FileRecord) -> Option<Finding> {
     record.title_sheet = first.grid.name.clone();
-    if let Some((cell, r, c)) = locate::labelled_value(first.grid, &ret.unit_label, first.at.header_row) {
+    let labels = &plan.labels;
+    if let Some((cell, r, c)) = locate::labelled_value(first.grid, &ret.unit_label, first.at.header_row, labels) {
         record.unit = text::clean(&cell.text());
         record.unit_cell = a1(r, c);
     }
-    if record.unit.is_empty() {
-        record.title_lines = locate::title_texts(first.grid, first.at.header_row);
+    record.title = locate::title_texts(first.grid, first.at.header_row)
+        .into_iter()
+        .map(|(cell, text)| TitleLine { cell, text })
+        .collect();
+    if let Some((date, cell)) = ret.date_marker.as_ref().and_then(|m| date_line(&record.title, m)) {
+        (record.dated, record.dated_cell) = (date, cell);
     }
-    if let Some(marker) = &ret.date_marker {
-        record.dated = date_line(first.grid, first.at.header_row, marker).unwrap_or_default();
-    }
-    let (cell, r, c) = locate::labelled_value(first.grid, &ret.period_label, first.at.header_row)?;
+    let (cell, r, c) = locate::labelled_value(first.grid, &ret.period_label, first.at.header_row, labels)?;
     record.period_cell = a1(r, c);
     // A date stands for the period it falls in (a quarter's return dated 30/09/2025).
     let kind = plan.pipeline.period;
@@ -316,12 +363,15 @@ fn recognise<'a>(plan: &'a Plan, sheets: &[&'a Grid]) -> Option<(&'a Return, Vec
         let mut found = Vec::new();
         for &id in &ret.tables {
             let table = plan.table(id);
-            let hit = sheets
+            let mut hits: Vec<Found> = sheets
                 .iter()
                 .zip(&tops)
-                .filter_map(|(g, top)| locate(g, top, table).map(|at| Found { spec: table, grid: g, at }))
-                .max_by_key(|f| f.at.matched);
-            found.extend(hit);
+                .filter_map(|(g, top)| locate(g, top, table).map(|at| Found { spec: table, grid: g, at, also: vec![] }))
+                .collect();
+            // The best match, naming the other sheets that hold the table too.
+            hits.sort_by_key(|f| std::cmp::Reverse(f.at.matched));
+            let others: Vec<String> = hits.iter().skip(1).map(|f| f.grid.name.clone()).collect();
+            found.extend(hits.into_iter().next().map(|f| Found { also: others, ..f }));
         }
         if !found.is_empty() && best.as_ref().is_none_or(|(_, b)| found.len() > b.len()) {
             best = Some((ret, found));
@@ -330,10 +380,11 @@ fn recognise<'a>(plan: &'a Plan, sheets: &[&'a Grid]) -> Option<(&'a Return, Vec
     best
 }
 
-/// The date of the place/date line: the three numbers after `marker` (day, month, year).
-fn date_line(grid: &Grid, before_row: usize, marker: &str) -> Option<String> {
+/// The date of the place/date line (the three numbers after `marker`: day, month, year),
+/// ISO, and its cell.
+fn date_line(title: &[TitleLine], marker: &str) -> Option<(String, String)> {
     let marker = text::fold(marker);
-    locate::title_texts(grid, before_row).iter().find_map(|t| {
+    title.iter().find_map(|TitleLine { cell, text: t }| {
         let folded = text::fold(t);
         let (_, rest) = folded.split_once(&marker)?;
         let numbers: Vec<u32> = rest
@@ -342,6 +393,7 @@ fn date_line(grid: &Grid, before_row: usize, marker: &str) -> Option<String> {
             .filter_map(|s| s.parse().ok())
             .collect();
         let [d, m, y] = numbers.get(..3)? else { return None };
-        chrono::NaiveDate::from_ymd_opt(*y as i32, *m, *d).map(|d| d.format("%Y-%m-%d").to_string())
+        let date = chrono::NaiveDate::from_ymd_opt(*y as i32, *m, *d)?;
+        Some((date.format("%Y-%m-%d").to_string(), cell.clone()))
     })
 }

@@ -56,15 +56,17 @@ pub(crate) struct FileRecord {
     pub(crate) return_id: String,
     pub(crate) unit: String,
     pub(crate) period: String,
-    /// The date of the place/date line, ISO, empty when none.
+    /// The date of the place/date line, ISO, empty when none (or implausible for the
+    /// period, once validated), and its cell.
     pub(crate) dated: String,
+    pub(crate) dated_cell: String,
     pub(crate) rows_read: u32,
     /// Rows refused while reading.
     pub(crate) rows_refused: u32,
-    /// The texts of the title block, for recognising the unit by its committee's name;
-    /// kept only when the code is missing (the records of ten thousand files go from
-    /// stage to stage).
-    pub(crate) title_lines: Vec<String>,
+    /// The texts of the title block with their cells, for recognising the unit by its
+    /// committee's name; validate reads them and drops them (the records of ten thousand
+    /// files go from stage to stage).
+    pub(crate) title: Vec<TitleLine>,
     /// Where the title block's unit code and period were read (`Sheet!A1`), for findings.
     pub(crate) title_sheet: String,
     pub(crate) unit_cell: String,
@@ -73,6 +75,13 @@ pub(crate) struct FileRecord {
     pub(crate) status: FileStatus,
     pub(crate) rows_accepted: u32,
     pub(crate) rows_rejected: u32,
+}
+
+/// A text of a return's title block and its cell (`B2`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct TitleLine {
+    pub(crate) cell: String,
+    pub(crate) text: String,
 }
 
 impl FileRecord {

@@ -34,17 +34,22 @@ pub(crate) const FINDINGS_SCHEMA: &str = "tonghop.findings/1";
 pub(crate) enum FindingCode {
     FileUnreadable,
     FileLock,
+    FileHidden,
     NotAReturn,
     ColumnMissing,
+    ColumnTwice,
     TableMissing,
+    TableTwice,
     UnitMissing,
     UnitByName,
+    UnitMismatch,
     UnitAmbiguous,
     UnitUnknown,
     UnitNotValid,
     UnitWrongKind,
     PeriodMissing,
     PeriodOther,
+    DateImplausible,
     ReturnSuperseded,
     CellType,
     CellNotWhole,
@@ -52,7 +57,10 @@ pub(crate) enum FindingCode {
     CellRequired,
     CellDate,
     CellValue,
+    CellFormula,
     TotalMismatch,
+    TotalUnlabelled,
+    RowAfterTotal,
     Rule,
     DuplicateKey,
     UnitNotUnder,
@@ -60,6 +68,7 @@ pub(crate) enum FindingCode {
     ReconcileMissing,
     ReturnMissing,
     OpeningMissing,
+    FigureTooLarge,
 }
 
 impl FindingCode {
@@ -72,23 +81,42 @@ impl FindingCode {
         use FindingCode::*;
         match self {
             FileUnreadable => "The file {file} cannot be read: {value}",
-            FileLock => "{file} is a temporary lock file left by Excel; it is ignored",
+            FileLock => "{file} is a temporary lock file left by Excel or LibreOffice; it is ignored",
+            FileHidden => "{file} is a hidden or system file, not a return; it is ignored",
             NotAReturn => "{file} is not one of the returns of this pipeline (no known table header found)",
             ColumnMissing => "{file}: required column(s) {value} missing in sheet {sheet}",
             TableMissing => "{file}: the table `{value}` was not found in any sheet",
+            ColumnTwice => {
+                "{file}: the header `{value}` is there twice in sheet {sheet}, in columns {expected} and {column}; the return is not counted until one is removed"
+            }
+            TableTwice => {
+                "{file}: the sheets {sheet} and {expected} both hold the table `{value}`; the return is not counted until one is removed"
+            }
             UnitMissing => "{file}: the return does not give its unit code",
-            UnitByName => "{file} gives no unit code; its title block names {value}",
+            UnitByName => "{file}: the code `{code}` names no unit that sends this return; the title block names {expected} at {sheet}!{cell}",
+            UnitMismatch => {
+                "{file}: the code {value} at {sheet}!{cell} is {name}, but the title block names {named} at {named_cell}"
+            }
             UnitAmbiguous => "{file} gives no unit code and its title block could be any of: {value}",
             UnitUnknown => "{file}: unit code {value} at {sheet}!{cell} is not in the registry for {period}",
             UnitNotValid => "{file}: unit {value} ({name}) exists in the registry for {validity}, not in {period}",
             UnitWrongKind => "{file}: unit {value} ({name}) is a {kind}, which does not send {return}",
             PeriodMissing => "{file}: the title block gives no period this pipeline reads (`{value}`); expected {expected}",
             PeriodOther => "{file}: the return is for {value}, not for {expected}",
+            DateImplausible => {
+                "{file}: the date line {value} at {sheet}!{cell} cannot be that of a return for {expected}; it does not decide which return of the unit is the newest"
+            }
             ReturnSuperseded => "{file} is replaced by the newer return {expected} of the same unit",
-            CellType | CellNotWhole | CellNegative | CellRequired | CellDate | CellValue => {
+            CellType | CellNotWhole | CellNegative | CellRequired | CellDate | CellValue | CellFormula => {
                 "{sheet}!{cell}: `{value}` in column {column}, expected {expected}"
             }
             TotalMismatch => "{sheet}!{cell}: the total row says {value} for {column}, the rows add up to {expected}",
+            TotalUnlabelled => {
+                "{sheet}!{cell}: the last row adds up the rows above it; it is taken for the total row, not a party cell"
+            }
+            RowAfterTotal => {
+                "{sheet}!{cell}: a figure ({value}) under the total row (row {total}); the return is not counted until the unit says whether the row belongs to the table"
+            }
             Rule => "{sheet}!{cell}: the rule {rule} does not hold",
             DuplicateKey => "{sheet}!{cell}: `{value}` in column {column} already appears in row {first}",
             UnitNotUnder => {
@@ -97,6 +125,7 @@ impl FindingCode {
             Reconcile => "unit {unit}: {left_file} says {left}, {right_file} says {right}",
             ReconcileMissing => "{file} records {value} for unit {unit}, which sent no {return}",
             ReturnMissing => "{unit} has not sent {value} for {expected}",
+            FigureTooLarge => "{unit}: the figure {measure} adds up to {value}, too large to be a count; it is left blank",
             OpeningMissing => {
                 "{file} has no opening balance for unit {unit} ({name}) at {cutoff}; its cumulative figures are left blank"
             }

@@ -10,12 +10,14 @@ mod batch;
 mod completeness;
 mod finding;
 pub(crate) mod frame;
+mod history;
 mod references;
 mod stage;
 
-pub(crate) use batch::{Batch, FileRecord, FileStatus, Placement};
+pub(crate) use batch::{Batch, FileRecord, FileStatus, Placement, TitleLine};
 pub(crate) use completeness::{status_text, tally_by_group, Expectation, ReturnStatus, Tally};
 pub(crate) use finding::{name_units, Finding, FindingBuilder, FindingCode, FINDINGS_SCHEMA};
+pub(crate) use history::History;
 pub(crate) use references::References;
 pub use stage::{Stage, StageOutcome, StageRun};
 

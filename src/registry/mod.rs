@@ -178,21 +178,26 @@ impl Hierarchy {
         self.units.iter().filter(move |u| u.kind == kind)
     }
 
-    /// The units of `kinds` that a title block names: a line equal to the unit's name or
-    /// alias, or ending with it (`ĐẢNG ỦY XÃ LIÊM CẦN` names `Xã Liêm Cần`). When several
-    /// match, those whose parent the block names too (the superior committee line).
-    pub(crate) fn named_in<'a>(&'a self, lines: &[String], kinds: &[String]) -> Vec<&'a Unit> {
+    /// The units of `kinds` that a title block names, each with the index of the first
+    /// line that names it: a line equal to the unit's name or alias, or ending with it
+    /// (`ĐẢNG ỦY XÃ LIÊM CẦN` names `Xã Liêm Cần`). When several match, those whose parent
+    /// the block names too (the superior committee line).
+    pub(crate) fn named_in<'a>(&'a self, lines: &[&str], kinds: &[String]) -> Vec<(&'a Unit, usize)> {
         let folded: Vec<String> = lines.iter().map(|l| text::fold(l)).collect();
         let named = |unit: &Unit| {
-            std::iter::once(&unit.name)
-                .chain(&unit.aliases)
-                .map(|n| text::fold(n))
-                .any(|n| !n.is_empty() && folded.iter().any(|l| *l == n || l.ends_with(&format!(" {n}"))))
+            std::iter::once(&unit.name).chain(&unit.aliases).map(|n| text::fold(n)).find_map(|n| {
+                let suffix = format!(" {n}");
+                folded.iter().position(|l| !n.is_empty() && (*l == n || l.ends_with(&suffix)))
+            })
         };
-        let candidates: Vec<&Unit> = self.units.iter().filter(|u| kinds.contains(&u.kind) && named(u)).collect();
+        let candidates: Vec<(&Unit, usize)> =
+            self.units.iter().filter(|u| kinds.contains(&u.kind)).filter_map(|u| Some((u, named(u)?))).collect();
         if candidates.len() > 1 {
-            let narrowed: Vec<&Unit> =
-                candidates.iter().copied().filter(|u| self.unit(&u.parent).is_some_and(&named)).collect();
+            let narrowed: Vec<(&Unit, usize)> = candidates
+                .iter()
+                .copied()
+                .filter(|(u, _)| self.unit(&u.parent).is_some_and(|p| named(p).is_some()))
+                .collect();
             if !narrowed.is_empty() {
                 return narrowed;
             }

@@ -55,6 +55,14 @@ struct Formats {
     total_count: Format,
     total_decimal: Format,
     total_percent: Format,
+    /// A unit's cell when its return is missing: the mark's text, or its 0.
+    missing_text: Format,
+    missing_count: Format,
+    /// A cumulative figure that lacks a period's return.
+    incomplete_count: Format,
+    incomplete_decimal: Format,
+    incomplete_percent: Format,
+    note: Format,
 }
 
 impl Formats {
@@ -87,6 +95,12 @@ impl Formats {
             total_count: total.clone().set_num_format("#,##0"),
             total_decimal: total.clone().set_num_format("#,##0.0"),
             total_percent: total.set_num_format("0.0%"),
+            missing_text: cell.clone().set_italic().set_font_color("7F7F7F").set_align(FormatAlign::Center),
+            missing_count: cell.clone().set_italic().set_font_color("7F7F7F").set_num_format("#,##0"),
+            incomplete_count: cell.clone().set_italic().set_background_color("FFF2CC").set_num_format("#,##0"),
+            incomplete_decimal: cell.clone().set_italic().set_background_color("FFF2CC").set_num_format("#,##0.0"),
+            incomplete_percent: cell.clone().set_italic().set_background_color("FFF2CC").set_num_format("0.0%"),
+            note: Format::new().set_italic().set_font_name("Times New Roman"),
         }
     }
 }
@@ -129,6 +143,16 @@ enum Written {
     Blank,
 }
 
+/// What a figure's cell says of its completeness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Whole,
+    /// The unit sent no valid return for the period.
+    Missing,
+    /// A cumulative figure lacking a period's return.
+    Incomplete,
+}
+
 /// Values of the figures frame by unit code.
 struct Figures<'a> {
     df: &'a DataFrame,
@@ -145,6 +169,19 @@ impl<'a> Figures<'a> {
         let i = *self.index.get(code)?;
         let v = self.df.column(measure).ok()?.get(i).ok()?;
         v.extract::<f64>()
+    }
+
+    /// Whether a unit's figure is whole, or lacks a return.
+    fn mark(&self, code: &str, measure: &str) -> Mark {
+        let state = self.index.get(code).and_then(|&i| {
+            let column = self.df.column(&format!("_state_{measure}")).ok()?;
+            column.str().ok()?.get(i).map(str::to_string)
+        });
+        match state.as_deref() {
+            Some("missing") => Mark::Missing,
+            Some("incomplete") => Mark::Incomplete,
+            _ => Mark::Whole,
+        }
     }
 }
 
@@ -211,14 +248,25 @@ impl Draw<'_> {
     }
 
     fn write(&mut self, row: u32, col: u16, value: Written, format: CellFormat, total: bool) -> anyhow::Result<()> {
+        self.write_marked(row, col, value, format, total, Mark::Whole)
+    }
+
+    fn write_marked(
+        &mut self,
+        row: u32,
+        col: u16,
+        value: Written,
+        format: CellFormat,
+        total: bool,
+        mark: Mark,
+    ) -> anyhow::Result<()> {
         let f = self.f;
-        let (text_f, number_f) = match (format, total) {
-            (CellFormat::Percent, false) => (&f.text, &f.percent),
-            (CellFormat::Percent, true) => (&f.total_text, &f.total_percent),
-            (CellFormat::Decimal, false) => (&f.text, &f.decimal),
-            (CellFormat::Decimal, true) => (&f.total_text, &f.total_decimal),
-            (_, false) => (&f.text, &f.count),
-            (_, true) => (&f.total_text, &f.total_count),
+        let (text_f, number_f) = match (mark, format, total) {
+            (Mark::Missing, _, _) => (&f.missing_text, &f.missing_count),
+            (Mark::Incomplete, CellFormat::Percent, _) => (&f.text, &f.incomplete_percent),
+            (Mark::Incomplete, CellFormat::Decimal, _) => (&f.text, &f.incomplete_decimal),
+            (Mark::Incomplete, _, _) => (&f.text, &f.incomplete_count),
+            (Mark::Whole, format, total) => plain_formats(f, format, total),
         };
         match value {
             Written::Text(t) => self.sheet.write_string_with_format(row, col, &t, text_f)?,
@@ -236,8 +284,10 @@ impl Draw<'_> {
         let top = self.title_block(width)?;
         let first = self.headers(&layout.columns, top)?;
         let name_column = layout.name_column();
+        let reporting = reporting(h, input.completeness);
         let mut row = first;
         let mut detail_rows = Vec::new();
+        let mut incomplete = false;
         for (unit, kind) in unit_rows(h, layout) {
             let label = match kind {
                 UnitRow::Detail => {
@@ -248,15 +298,21 @@ impl Draw<'_> {
                 UnitRow::Total => Some(layout.total_label.replace("{name}", &unit.name)),
             };
             for (k, column) in layout.columns.iter().enumerate() {
-                let value = match (&label, Some(k) == name_column) {
-                    (Some(l), true) => Written::Text(l.clone()),
+                let (value, mark) = match (&label, Some(k) == name_column, column.value) {
+                    (Some(l), true, _) => (Written::Text(l.clone()), Mark::Whole),
+                    (_, _, UnitValue::Reporting) => {
+                        let (sent, expected) = reporting.get(unit.code.as_str()).copied().unwrap_or_default();
+                        (Written::Text(format!("{sent}/{expected}")), Mark::Whole)
+                    }
                     _ => unit_value(input, &figures, &unit.code, column.value, column.format),
                 };
-                self.write(row, k as u16, value, column.format, label.is_some())?;
+                incomplete |= mark == Mark::Incomplete;
+                self.write_marked(row, k as u16, value, column.format, label.is_some(), mark)?;
             }
             row += 1;
         }
         let last = row.saturating_sub(1).max(first);
+        row = self.notes(row, width, incomplete)?;
         self.sheet.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
         self.sheet.autofilter(first - 1, 0, last, width.max(1) - 1)?;
         if let Some(attainment) = &layout.attainment {
@@ -271,6 +327,35 @@ impl Draw<'_> {
             _ => row,
         };
         self.signature(below, width)
+    }
+
+    /// Under a table of units: the units that sent no valid return for the period, and
+    /// what italics mean when some figure lacks a period. Returns the first row under them.
+    fn notes(&mut self, row: u32, width: u16, incomplete: bool) -> anyhow::Result<u32> {
+        let marks = &self.input.plan.workbook.marks;
+        let h = self.input.hierarchy;
+        let missing: Vec<String> = self
+            .input
+            .completeness
+            .iter()
+            .filter(|e| e.status != ReturnStatus::Accepted)
+            .map(|e| match h.unit(&e.parent) {
+                Some(parent) => format!("{} ({})", e.name, parent.name),
+                None => e.name.clone(),
+            })
+            .collect();
+        let mut lines = Vec::new();
+        if !missing.is_empty() {
+            lines.push(marks.missing_note.replace("{units}", &missing.join("; ")));
+        }
+        if incomplete {
+            lines.push(marks.incomplete_note.clone());
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let r = row + 1 + i as u32;
+            self.sheet.merge_range(r, 0, r, width.max(1) - 1, line, &self.f.note)?;
+        }
+        Ok(row + lines.len() as u32 + u32::from(!lines.is_empty()))
     }
 
     /// Percentages coloured by attainment: red below `low`, amber up to `high`, green from it.
@@ -527,6 +612,18 @@ impl Draw<'_> {
     }
 }
 
+/// The text and number formats of a cell of a column of `format`, in a total row or not.
+fn plain_formats(f: &Formats, format: CellFormat, total: bool) -> (&Format, &Format) {
+    match (format, total) {
+        (CellFormat::Percent, false) => (&f.text, &f.percent),
+        (CellFormat::Percent, true) => (&f.total_text, &f.total_percent),
+        (CellFormat::Decimal, false) => (&f.text, &f.decimal),
+        (CellFormat::Decimal, true) => (&f.total_text, &f.total_decimal),
+        (_, false) => (&f.text, &f.count),
+        (_, true) => (&f.total_text, &f.total_count),
+    }
+}
+
 /// What a row of a units sheet is.
 enum UnitRow {
     Detail,
@@ -581,20 +678,49 @@ fn unit_text(hierarchy: &Hierarchy, code: &str, attribute: UnitAttribute) -> Str
     }
 }
 
-fn unit_value(input: &ReportInput, figures: &Figures, code: &str, value: UnitValue, format: CellFormat) -> Written {
+/// A unit's cell of a units sheet and its mark: a figure, the missing mark where the
+/// unit sent no valid return and its figure is left blank, a text.
+fn unit_value(
+    input: &ReportInput,
+    figures: &Figures,
+    code: &str,
+    value: UnitValue,
+    format: CellFormat,
+) -> (Written, Mark) {
     let measure = |id| figures.number(code, &input.plan.measure(id).id);
     match value {
-        UnitValue::Unit(attribute) => Written::Text(unit_text(input.hierarchy, code, attribute)),
-        UnitValue::Measure(id) => match measure(id) {
-            Some(v) if format == CellFormat::Percent => Written::Number(v / 100.0),
-            Some(v) => Written::Number(v),
-            None => Written::Blank,
-        },
+        UnitValue::Unit(attribute) => (Written::Text(unit_text(input.hierarchy, code, attribute)), Mark::Whole),
+        UnitValue::Measure(id) => {
+            let mark = figures.mark(code, &input.plan.measure(id).id);
+            let written = match (measure(id), mark) {
+                (Some(v), _) if format == CellFormat::Percent => Written::Number(v / 100.0),
+                (Some(v), _) => Written::Number(v),
+                (None, Mark::Missing) => Written::Text(input.plan.workbook.marks.missing.clone()),
+                (None, _) => Written::Blank,
+            };
+            (written, mark)
+        }
         UnitValue::Fraction(a, b) => match (measure(a), measure(b)) {
-            (Some(a), Some(b)) => Written::Text(format!("{a}/{b}")),
-            _ => Written::Blank,
+            (Some(a), Some(b)) => (Written::Text(format!("{a}/{b}")), Mark::Whole),
+            _ => (Written::Blank, Mark::Whole),
         },
+        // Drawn by the sheet, which counts the returns once.
+        UnitValue::Reporting => (Written::Blank, Mark::Whole),
     }
+}
+
+/// For every unit, the returns of the period that arrived valid from it and the units
+/// under it, and how many were expected.
+fn reporting<'a>(h: &'a Hierarchy, completeness: &[Expectation]) -> HashMap<&'a str, (u32, u32)> {
+    let mut counts: HashMap<&str, (u32, u32)> = HashMap::new();
+    for e in completeness {
+        for unit in h.ancestors(&e.unit) {
+            let count = counts.entry(unit.code.as_str()).or_default();
+            count.0 += u32::from(e.status == ReturnStatus::Accepted);
+            count.1 += 1;
+        }
+    }
+    counts
 }
 
 fn iso_to_vn(iso: &str) -> String {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::References;
+use crate::model::{History, References};
 use crate::testing::{self, frame, hierarchy, october};
 use crate::workbook::{self, Caps, Cell, Grid};
 
@@ -16,7 +16,7 @@ fn units_sheet() -> Grid {
         &[("_unit", &["C11", "C21"]), ("_period", &["2023-10", "2023-10"])],
         &[("admitted", &[3, 4]), ("female", &[0, 0])],
     );
-    let history = BTreeMap::from([("r1.cells".to_string(), cells)]);
+    let history = History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), gaps: Default::default() };
     let refs = References {
         tables: vec![
             frame(&[("code", &["C11"])], &[("plan", &[12])]),
@@ -25,7 +25,7 @@ fn units_sheet() -> Grid {
         cutoff: Some(testing::period("2023-06")),
         findings: vec![],
     };
-    let figures = crate::aggregate::aggregate(&plan, &h, october(), &history, &refs).unwrap();
+    let (figures, _) = crate::aggregate::aggregate(&plan, &h, october(), &history, &refs).unwrap();
     let input = ReportInput {
         plan: &plan,
         hierarchy: &h,

@@ -20,7 +20,7 @@ pub use summary::{FileCounts, RowCounts, Summary};
 use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
-    name_units, status_text, Batch, Finding, Period, PeriodKind, References, Stage, StageOutcome, StageRun,
+    name_units, status_text, Batch, Finding, History, Period, PeriodKind, Stage, StageOutcome, StageRun,
     FINDINGS_SCHEMA,
 };
 use crate::registry::{Hierarchy, Registry};
@@ -95,7 +95,7 @@ struct Stages {
 /// A period's inbox files and the manifests its period-level stages would seal.
 struct PeriodInputs {
     period: Period,
-    files: Vec<PathBuf>,
+    files: Vec<ingest::InboxFile>,
     /// Each inbox file's name and SHA-256.
     hashes: BTreeMap<String, String>,
     ingest: Manifest,
@@ -145,9 +145,7 @@ impl<'a> Run<'a> {
             self.period_stages(&mut stages, p, selection)?;
         }
         let hierarchy = self.hierarchy(period)?;
-        let mut openings = aggregate::missing_openings(self.plan, &refs, &hierarchy, period)?;
-        name_units(&hierarchy, &mut openings);
-        refs.findings.extend(openings);
+        name_units(&hierarchy, &mut refs.findings);
         let references = self.reference_files()?;
 
         let selection = Selection { first: opts.from, last: opts.to, force: opts.force };
@@ -156,10 +154,19 @@ impl<'a> Run<'a> {
         aggregate_inputs.extend(references.iter().map(|(file, _, hash)| (file.clone(), hash.clone())));
         let aggregate_key = Manifest::new(Stage::Aggregate, period, &self.definition, aggregate_inputs);
         stages.run(period, Stage::Aggregate, &aggregate_key, selection, |dir| {
-            let mut figures = aggregate::aggregate(self.plan, &hierarchy, period, &self.history(&periods)?, &refs)?;
+            let history = self.history(&periods)?;
+            let (mut figures, mut findings) = aggregate::aggregate(self.plan, &hierarchy, period, &history, &refs)?;
+            name_units(&hierarchy, &mut findings);
             tracing::info!(%period, units = figures.height(), periods = periods.len(), "aggregated");
-            dir.write_frame("figures", &mut figures)
+            dir.write_frame("figures", &mut figures)?;
+            dir.write_frame("findings", &mut Finding::to_frame(&findings)?)
         })?;
+        // What the figures say of the inputs, once the figures exist.
+        let aggregated = self.work.stage(period, Stage::Aggregate);
+        let mut more = refs.findings.clone();
+        if opts.to >= Stage::Aggregate {
+            more.extend(Finding::from_frame(&aggregated.read_frame("findings")?)?);
+        }
 
         // The summary tells what the last period-level stage of this run knows.
         let summary_stage = opts.to.min(Stage::Merge);
@@ -177,12 +184,12 @@ impl<'a> Run<'a> {
         // The workbook carries the run time and today's date: it is always drawn again.
         let always = Selection { force: true, ..selection };
         stages.run(period, Stage::Report, &report_key, always, |_| {
-            let figures = self.work.stage(period, Stage::Aggregate).read_frame("figures")?;
-            let written = self.write_report(&hierarchy, period, &figures, &merged, &refs, &references)?;
+            let figures = aggregated.read_frame("figures")?;
+            let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references)?;
             outputs.extend(written.iter().map(|p| p.display().to_string()));
             Ok(())
         })?;
-        Ok(Summary::of(&self.plan.pipeline.name, period, &merged, &refs.findings, stages.runs, outputs))
+        Ok(Summary::of(&self.plan.pipeline.name, period, &merged, &more, stages.runs, outputs))
     }
 
     /// Ingest, validate and merge of one period, as selected; a stage that ran makes the
@@ -226,7 +233,7 @@ impl<'a> Run<'a> {
         let files = ingest::inbox_files(&inbox)?;
         let hashes = files
             .par_iter()
-            .map(|f| Ok((f.file_name().unwrap_or_default().to_string_lossy().into_owned(), store::sha256_file(f)?)))
+            .map(|f| Ok((f.name.clone(), store::sha256_file(&f.path)?)))
             .collect::<anyhow::Result<BTreeMap<String, String>>>()?;
         let ingest = Manifest::new(Stage::Ingest, period, &self.definition, hashes.clone());
         let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
@@ -237,21 +244,12 @@ impl<'a> Run<'a> {
         Ok(PeriodInputs { period, files, hashes, ingest, validate, merge })
     }
 
-    /// Every merged row of each return table over `periods`, the history sums run over.
-    fn history(&self, periods: &[Period]) -> anyhow::Result<BTreeMap<String, DataFrame>> {
-        let mut history: BTreeMap<String, DataFrame> = BTreeMap::new();
+    /// Every merged row of each return table over `periods`, and who was missing when: the
+    /// history the sums run over.
+    fn history(&self, periods: &[Period]) -> anyhow::Result<History> {
+        let mut history = History::default();
         for &p in periods {
-            let batch = self.work.stage(p, Stage::Merge).load_batch(&self.plan.table_names())?;
-            for (name, df) in batch.tables {
-                match history.get_mut(&name) {
-                    Some(rows) => {
-                        rows.vstack_mut_owned(df)?;
-                    }
-                    None => {
-                        history.insert(name, df);
-                    }
-                }
-            }
+            history.add(p, self.work.stage(p, Stage::Merge).load_batch(&self.plan.table_names())?)?;
         }
         Ok(history)
     }
@@ -277,12 +275,12 @@ impl<'a> Run<'a> {
         period: Period,
         figures: &DataFrame,
         merged: &Batch,
-        refs: &References,
+        more: &[Finding],
         inputs: &[(String, u64, String)],
     ) -> anyhow::Result<[PathBuf; 3]> {
         let plan = self.plan;
         let mut findings = merged.findings.clone();
-        findings.extend(refs.findings.iter().cloned());
+        findings.extend(more.iter().cloned());
         let now = chrono::Local::now();
         let input = ReportInput {
             plan,

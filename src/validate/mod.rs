@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::definition::{Plan, Rule, RuleKind, Sql, Table};
+use crate::definition::{Plan, Return, Rule, RuleKind, Sql, Table};
 use crate::model::frame::{any_text, text_column};
 use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingBuilder, FindingCode, Period, Severity};
 use crate::registry::{Hierarchy, Unit};
@@ -19,10 +19,11 @@ use crate::registry::{Hierarchy, Unit};
 pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, ingested: Batch) -> anyhow::Result<Batch> {
     let Batch { mut files, mut tables, placements, mut findings, completeness } = ingested;
     for file in files.iter_mut().filter(|f| f.is_return()) {
-        if file.unit.is_empty() {
-            findings.extend(unit_by_name(plan, hierarchy, file));
-        }
-        findings.extend(check_file(plan, hierarchy, period, file));
+        findings.extend(attribute(plan, hierarchy, period, file));
+        findings.extend(check_period(plan, period, file));
+        findings.extend(check_date_line(plan, period, file));
+        // Read for attribution; the later stages do not need them.
+        file.title = Vec::new();
     }
     // Findings made while reading name their file only; the file says whose it is.
     let unit_of: HashMap<&str, &str> = files.iter().map(|f| (f.file.as_str(), f.unit.as_str())).collect();
@@ -91,73 +92,108 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
     Ok(Batch { files, tables: accepted, placements, findings, completeness })
 }
 
-/// A return without a unit code: the unit whose committee its title block names, if
-/// exactly one does. Sets `file.unit` then.
-fn unit_by_name(plan: &Plan, hierarchy: &Hierarchy, file: &mut FileRecord) -> Option<Finding> {
-    let ret = plan.return_by_id(&file.return_id)?;
-    let candidates = hierarchy.named_in(&file.title_lines, &ret.senders);
-    match candidates.as_slice() {
-        [] => None,
-        [unit] => {
+/// Who sent a return: the unit its code names, cross-checked against the unit its title
+/// block names; or, when the code names no unit that sends this return, the one unit the
+/// title block names (a warning, naming the cell). Sets `file.unit`. A code of one unit on
+/// a return whose title block names another is an error naming both: the return counts
+/// for neither until they agree.
+fn attribute(plan: &Plan, hierarchy: &Hierarchy, period: Period, file: &mut FileRecord) -> Vec<Finding> {
+    let Some(ret) = plan.return_by_id(&file.return_id) else { return vec![] };
+    let texts: Vec<&str> = file.title.iter().map(|t| t.text.as_str()).collect();
+    let named = hierarchy.named_in(&texts, &ret.senders);
+    let sender = hierarchy.unit(&file.unit).filter(|u| ret.senders.contains(&u.kind));
+    let new = |code, severity| Finding::builder(plan, code, severity).file(&file.file);
+    let line = |i: usize| &file.title[i];
+    match (sender, named.as_slice()) {
+        (Some(unit), [(other, i)]) if other.code != unit.code => vec![new(FindingCode::UnitMismatch, Severity::Error)
+            .unit(&unit.code)
+            .at(&file.title_sheet, &file.unit_cell)
+            .value(&file.unit)
+            .expected(&other.code)
+            .var("name", unit.name.clone())
+            .var("named", format!("{} {}", other.code, other.name))
+            .var("named_cell", line(*i).cell.clone())
+            .var("text", line(*i).text.clone())
+            .build()],
+        (Some(_), _) => vec![],
+        (None, [(unit, i)]) => {
+            let finding = new(FindingCode::UnitByName, Severity::Warning)
+                .unit(&unit.code)
+                .at(&file.title_sheet, &line(*i).cell)
+                .value(line(*i).text.clone())
+                .expected(format!("{} {}", unit.code, unit.name))
+                .var("code", if file.unit.is_empty() { "—".to_string() } else { file.unit.clone() })
+                .build();
             file.unit = unit.code.clone();
-            let finding =
-                Finding::builder(plan, FindingCode::UnitByName, Severity::Info).file(&file.file).unit(&unit.code);
-            Some(finding.value(format!("{} {}", unit.code, unit.name)).build())
+            vec![finding]
         }
-        many => {
-            let listed: Vec<String> = many.iter().map(|u| format!("{} {}", u.code, u.name)).collect();
-            let finding = Finding::builder(plan, FindingCode::UnitAmbiguous, Severity::Error).file(&file.file);
-            Some(finding.at(&file.title_sheet, "").value(listed.join("; ")).build())
+        (None, []) => unattributed(plan, hierarchy, period, ret, file),
+        (None, many) => {
+            let listed: Vec<String> = many.iter().map(|(u, _)| format!("{} {}", u.code, u.name)).collect();
+            let finding = new(FindingCode::UnitAmbiguous, Severity::Error).unit(&file.unit).at(&file.title_sheet, "");
+            vec![finding.value(listed.join("; ")).build()]
         }
     }
 }
 
-/// The title-block checks of one recognised file: a known unit of a sending kind, and the period.
-fn check_file(plan: &Plan, hierarchy: &Hierarchy, period: Period, file: &FileRecord) -> Vec<Finding> {
-    let Some(ret) = plan.return_by_id(&file.return_id) else { return vec![] };
-    let mut findings = Vec::new();
-    let new = |code, severity| Finding::builder(plan, code, severity).file(&file.file).unit(&file.unit);
-    let at_unit = |code| new(code, Severity::Error).at(&file.title_sheet, &file.unit_cell).value(&file.unit);
+/// Why a return whose title block names no unit cannot be attributed by its code.
+fn unattributed(plan: &Plan, hierarchy: &Hierarchy, period: Period, ret: &Return, file: &FileRecord) -> Vec<Finding> {
+    let new = |code| Finding::builder(plan, code, Severity::Error).file(&file.file).unit(&file.unit);
+    let at_unit = |code| new(code).at(&file.title_sheet, &file.unit_cell).value(&file.unit);
     if file.unit.is_empty() {
-        // Ambiguous names were reported when the unit was looked for by name.
-        if hierarchy.named_in(&file.title_lines, &ret.senders).len() <= 1 {
-            findings.push(new(FindingCode::UnitMissing, Severity::Error).at(&file.title_sheet, "").build());
-        }
-    } else {
-        match hierarchy.unit(&file.unit) {
-            None => match hierarchy.other_times(&file.unit) {
-                [] => findings.push(at_unit(FindingCode::UnitUnknown).var("period", period.to_string()).build()),
-                others => findings.push(
-                    at_unit(FindingCode::UnitNotValid)
-                        .expected(period.to_string())
-                        .var("period", period.to_string())
-                        .var("name", others.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "))
-                        .var("validity", others.iter().map(Unit::validity).collect::<Vec<_>>().join(", "))
-                        .build(),
-                ),
-            },
-            Some(unit) if !ret.senders.contains(&unit.kind) => findings.push(
-                at_unit(FindingCode::UnitWrongKind)
-                    .expected(ret.senders.join(", "))
-                    .var("name", unit.name.clone())
-                    .var("kind", unit.kind.clone())
-                    .var("return", ret.title.clone())
-                    .build(),
-            ),
-            Some(_) => {}
-        }
+        return vec![new(FindingCode::UnitMissing).at(&file.title_sheet, "").build()];
     }
+    vec![match (hierarchy.unit(&file.unit), hierarchy.other_times(&file.unit)) {
+        (Some(unit), _) => at_unit(FindingCode::UnitWrongKind)
+            .expected(ret.senders.join(", "))
+            .var("name", unit.name.clone())
+            .var("kind", unit.kind.clone())
+            .var("return", ret.title.clone())
+            .build(),
+        (None, []) => at_unit(FindingCode::UnitUnknown).var("period", period.to_string()).build(),
+        (None, others) => at_unit(FindingCode::UnitNotValid)
+            .expected(period.to_string())
+            .var("period", period.to_string())
+            .var("name", others.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "))
+            .var("validity", others.iter().map(Unit::validity).collect::<Vec<_>>().join(", "))
+            .build(),
+    }]
+}
+
+/// A date line before the return's period starts or more than a year after it ends is a
+/// typo (`2032` for `2023`): it is reported and set aside, so it cannot decide which of a
+/// unit's returns is the newest. Judged against the period the return gives (else the
+/// run's), never the clock, so a run gives the same answer any day.
+fn check_date_line(plan: &Plan, period: Period, file: &mut FileRecord) -> Option<Finding> {
+    let date = chrono::NaiveDate::parse_from_str(&file.dated, "%Y-%m-%d").ok()?;
+    let period = file.period.parse().unwrap_or(period);
+    let (first, last) = (period.first_month(), period.last_month().next());
+    let start = chrono::NaiveDate::from_ymd_opt(first.year, first.month, 1)?;
+    let latest = chrono::NaiveDate::from_ymd_opt(last.year + 1, last.month, 1)?;
+    if (start..latest).contains(&date) {
+        return None;
+    }
+    let finding = Finding::builder(plan, FindingCode::DateImplausible, Severity::Warning)
+        .file(&file.file)
+        .unit(&file.unit)
+        .at(&file.title_sheet, &file.dated_cell)
+        .value(date.format("%d/%m/%Y").to_string())
+        .expected(period.to_string())
+        .build();
+    file.dated.clear();
+    Some(finding)
+}
+
+/// The return's period: written, and the run's.
+fn check_period(plan: &Plan, period: Period, file: &FileRecord) -> Option<Finding> {
+    let new = |code| Finding::builder(plan, code, Severity::Error).file(&file.file).unit(&file.unit);
     if file.period.is_empty() {
         // An unreadable period was reported by ingest already.
-        if file.period_cell.is_empty() {
-            let missing = new(FindingCode::PeriodMissing, Severity::Error).at(&file.title_sheet, "");
-            findings.push(missing.expected(period.to_string()).build());
-        }
-    } else if file.period != period.to_string() {
-        let other = new(FindingCode::PeriodOther, Severity::Error).at(&file.title_sheet, &file.period_cell);
-        findings.push(other.value(file.period.clone()).expected(period.to_string()).build());
+        let missing = new(FindingCode::PeriodMissing).at(&file.title_sheet, "").expected(period.to_string());
+        return file.period_cell.is_empty().then(|| missing.build());
     }
-    findings
+    let other = new(FindingCode::PeriodOther).at(&file.title_sheet, &file.period_cell);
+    (file.period != period.to_string()).then(|| other.value(file.period.clone()).expected(period.to_string()).build())
 }
 
 struct Failure {

@@ -89,24 +89,72 @@ fn the_title_block_names_a_unit_of_the_period_and_kind_and_the_period() {
     assert!(batch.files.iter().all(|f| f.status == FileStatus::Rejected));
 }
 
-#[test]
-fn a_return_without_a_code_is_its_committee_s_when_the_title_block_names_one() {
-    let plan = testing::plan();
-    let named = workbook(&[
-        &[Cell::Text("ĐẢNG ỦY XÃ A")],
-        &[Cell::Text("Unit:")],
-        &[Cell::Text("Period:"), Cell::Text("10/2023")],
+/// A commune's `r1` whose title block has a committee line: `unit` is the code it gives.
+fn named(committee: &str, unit: &str) -> Vec<u8> {
+    workbook(&[
+        &[Cell::Text(committee)],
+        &[Cell::Text("Unit:"), Cell::Text(unit), Cell::Blank, Cell::Text("Period:"), Cell::Text("10/2023")],
+        &[],
         &[Cell::Text("Cell"), Cell::Text("Admitted")],
         &[Cell::Blank, Cell::Text("All"), Cell::Text("Women")],
         &[Cell::Text("Cell 1"), Cell::Number(1.0), Cell::Number(0.0)],
-    ]);
-    let batch = validated(&plan, &[("named.xlsx", named)]);
-    assert_eq!(codes(&batch.findings), [(FindingCode::UnitByName, "named.xlsx", "")]);
-    assert_eq!(batch.findings[0].value, "C11 Commune A");
+    ])
+}
+
+#[test]
+fn a_return_without_a_code_is_its_committee_s_when_the_title_block_names_one() {
+    let plan = testing::plan();
+    let batch = validated(&plan, &[("named.xlsx", named("ĐẢNG ỦY XÃ A", ""))]);
+    assert_eq!(codes(&batch.findings), [(FindingCode::UnitByName, "named.xlsx", "A1")]);
+    let finding = &batch.findings[0];
+    assert_eq!(
+        (finding.severity, finding.value.as_str(), finding.expected.as_str()),
+        (Severity::Warning, "ĐẢNG ỦY XÃ A", "C11 Commune A")
+    );
     assert_eq!(batch.files[0].unit, "C11");
     assert_eq!(batch.files[0].status, FileStatus::Accepted);
     let units = crate::model::frame::text_column(&batch.tables["r1.cells"], "_unit").unwrap();
     assert_eq!(units, ["C11"], "the rows take the unit found by name");
+}
+
+#[test]
+fn a_label_beside_an_empty_code_is_not_the_code() {
+    let plan = testing::plan();
+    // `Unit:` then nothing, then the next label: no code at all, not the code `Period:`.
+    let batch = validated(&plan, &[("nocode.xlsx", named("ĐẢNG ỦY", ""))]);
+    assert_eq!(codes(&batch.findings), [(FindingCode::UnitMissing, "nocode.xlsx", "")]);
+}
+
+#[test]
+fn a_code_no_unit_sends_under_is_attributed_by_the_name_the_title_block_gives() {
+    let plan = testing::plan();
+    for code in ["C77", "C99", "D1"] {
+        let batch = validated(&plan, &[("typo.xlsx", named("ĐẢNG ỦY XÃ A", code))]);
+        assert_eq!(codes(&batch.findings), [(FindingCode::UnitByName, "typo.xlsx", "A1")], "{code}");
+        assert_eq!(batch.files[0].unit, "C11", "{code}");
+        assert!(
+            batch.findings[0].message.contains(&format!("the code `{code}` names no unit")),
+            "{}",
+            batch.findings[0].message
+        );
+    }
+}
+
+#[test]
+fn a_code_of_one_unit_on_a_return_that_names_another_counts_for_neither() {
+    let plan = testing::plan();
+    let batch = validated(&plan, &[("swapped.xlsx", named("ĐẢNG ỦY XÃ A", "C12"))]);
+    assert_eq!(codes(&batch.findings), [(FindingCode::UnitMismatch, "swapped.xlsx", "B2")]);
+    let finding = &batch.findings[0];
+    assert_eq!((finding.unit.as_str(), finding.value.as_str(), finding.expected.as_str()), ("C12", "C12", "C11"));
+    assert_eq!(
+        finding.message,
+        "swapped.xlsx: the code C12 at Sheet1!B2 is Commune B, but the title block names C11 Commune A at A1"
+    );
+    assert_eq!(batch.files[0].status, FileStatus::Rejected);
+    // The title block naming the unit of the code is no conflict.
+    let batch = validated(&plan, &[("same.xlsx", named("ĐẢNG ỦY XÃ A", "C11"))]);
+    assert!(batch.findings.is_empty(), "{:#?}", batch.findings);
 }
 
 #[test]

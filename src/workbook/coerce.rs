@@ -40,6 +40,8 @@ pub(crate) enum Expected {
     Date,
     Month,
     Listed,
+    /// A formula's result.
+    Computed,
 }
 
 impl Expected {
@@ -53,6 +55,7 @@ impl Expected {
             Expected::Date => ("expect-date", "a date (dd/mm/yyyy)"),
             Expected::Month => ("expect-month", "a month (mm/yyyy)"),
             Expected::Listed => ("expect-listed", "one of the listed values"),
+            Expected::Computed => ("expect-computed", "a value: the formula was saved without its result"),
         }
     }
 }

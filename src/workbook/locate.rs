@@ -22,6 +22,8 @@ pub(crate) struct Located {
     pub(crate) columns: Vec<Option<usize>>,
     /// How many of the spec's columns were found.
     pub(crate) matched: usize,
+    /// Columns of the spec whose header the sheet has twice: the column and both places.
+    pub(crate) twice: Vec<(usize, usize, usize)>,
 }
 
 impl Located {
@@ -87,6 +89,21 @@ fn match_columns(table: &Table, labels: &[String]) -> Vec<Option<usize>> {
     table.columns.iter().map(|c| labels.iter().position(|l| !l.is_empty() && c.matches.contains(l))).collect()
 }
 
+/// Kept columns of the table whose header is there twice: which of the two holds the
+/// figures, only the unit can say.
+fn headers_twice(table: &Table, labels: &[String], columns: &[Option<usize>]) -> Vec<(usize, usize, usize)> {
+    let mut twice = Vec::new();
+    for (i, (column, first)) in table.columns.iter().zip(columns).enumerate() {
+        let Some(first) = *first else { continue };
+        let again =
+            labels.iter().enumerate().skip(first + 1).find(|(_, l)| !l.is_empty() && column.matches.contains(l));
+        if let (false, Some((second, _))) = (column.ignore, again) {
+            twice.push((i, first, second));
+        }
+    }
+    twice
+}
+
 /// Find the table of `spec` in `grid` (whose top `top` holds, folded): the header
 /// position that matches the most columns, if it matches at least half of them (and two
 /// at least).
@@ -102,7 +119,8 @@ pub(crate) fn locate(grid: &Grid, top: &FoldedTop, spec: &Table) -> Option<Locat
             if spec.numbering_row && is_numbering_row(grid, data_row) {
                 data_row += 1;
             }
-            best = Some(Located { header_row: row, data_row, columns, matched });
+            let twice = headers_twice(spec, &labels, &columns);
+            best = Some(Located { header_row: row, data_row, columns, matched, twice });
         }
     }
     best
@@ -122,8 +140,15 @@ fn is_numbering_row(grid: &Grid, row: usize) -> bool {
 }
 
 /// The value next to a label in the rows above `before_row`: the rest of the label's cell
-/// after a colon, or else the next non-empty cell to its right. Returns it with its A1 position.
-pub(crate) fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Option<(Cell, usize, usize)> {
+/// after a colon, or else the next non-empty cell to its right, unless that cell is itself
+/// one of `labels` (folded): a blank beside the label is no value, and the next label is
+/// never taken for one. Returns it with its 0-based position.
+pub(crate) fn labelled_value(
+    grid: &Grid,
+    label: &str,
+    before_row: usize,
+    labels: &[String],
+) -> Option<(Cell, usize, usize)> {
     let wanted = text::fold(label);
     for (r, row) in grid.rows.iter().enumerate().take(before_row) {
         for (c, cell) in row.iter().enumerate() {
@@ -136,17 +161,25 @@ pub(crate) fn labelled_value(grid: &Grid, label: &str, before_row: usize) -> Opt
                     return Some((Cell::Text(rest.trim().to_string()), r, c));
                 }
             }
-            if let Some((offset, next)) = row.iter().enumerate().skip(c + 1).find(|(_, x)| !x.is_empty()) {
-                return Some((next.clone(), r, offset));
+            let (offset, next) = row.iter().enumerate().skip(c + 1).find(|(_, x)| !x.is_empty())?;
+            if labels.iter().any(|l| text::starts_with_folded(&next.text(), l)) {
+                return None;
             }
+            return Some((next.clone(), r, offset));
         }
     }
     None
 }
 
-/// Every non-empty text of the rows above `before_row`, for recognising words in a title block.
-pub(crate) fn title_texts(grid: &Grid, before_row: usize) -> Vec<String> {
-    grid.rows.iter().take(before_row).flat_map(|r| r.iter().filter(|c| !c.is_empty()).map(Cell::text)).collect()
+/// Every non-empty text of the rows above `before_row`, with its A1 cell.
+pub(crate) fn title_texts(grid: &Grid, before_row: usize) -> Vec<(String, String)> {
+    let mut texts = Vec::new();
+    for (r, row) in grid.rows.iter().enumerate().take(before_row) {
+        for (c, cell) in row.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+            texts.push((super::a1(r, c), cell.text()));
+        }
+    }
+    texts
 }
 
 #[cfg(test)]
@@ -176,10 +209,22 @@ mod tests {
 
     #[test]
     fn labelled_values_beside_or_after_a_colon() {
+        let labels = [text::fold("Mã đơn vị"), text::fold("Kỳ báo cáo")];
         let g = grid(&[&["Mã đơn vị:", "", "13456"], &["Kỳ báo cáo: 10/2023"], &["STT"]]);
-        assert_eq!(labelled_value(&g, "Mã đơn vị", 2).map(|v| v.0.text()), Some("13456".into()));
-        assert_eq!(labelled_value(&g, "Kỳ báo cáo", 2).map(|v| v.0.text()), Some("10/2023".into()));
-        assert!(labelled_value(&g, "Kỳ báo cáo", 1).is_none());
+        assert_eq!(labelled_value(&g, "Mã đơn vị", 2, &labels).map(|v| v.0.text()), Some("13456".into()));
+        assert_eq!(labelled_value(&g, "Kỳ báo cáo", 2, &labels).map(|v| v.0.text()), Some("10/2023".into()));
+        assert!(labelled_value(&g, "Kỳ báo cáo", 1, &labels).is_none());
+    }
+
+    #[test]
+    fn a_label_is_never_the_value_of_the_label_before_it() {
+        let labels = [text::fold("Mã đơn vị"), text::fold("Kỳ báo cáo")];
+        let g = grid(&[&["Mã đơn vị:", "", "", "Kỳ báo cáo:", "10/2023"], &["STT"]]);
+        assert!(labelled_value(&g, "Mã đơn vị", 1, &labels).is_none());
+        assert_eq!(
+            labelled_value(&g, "Kỳ báo cáo", 1, &labels).map(|v| (v.0.text(), v.2)),
+            Some(("10/2023".into(), 4))
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod biff;
 pub(crate) mod coerce;
+mod formula;
 pub(crate) mod locate;
 pub(crate) mod reference;
 pub(crate) mod table;
@@ -33,6 +34,8 @@ pub enum Cell {
     Bool(bool),
     /// An error value such as `#REF!`.
     Error(String),
+    /// A formula saved without its result (files written by scripts): its text, `=` first.
+    Formula(String),
 }
 
 impl Cell {
@@ -53,7 +56,7 @@ impl Cell {
             Cell::Number(n) => n.to_string(),
             Cell::Date(d) => d.format("%d/%m/%Y").to_string(),
             Cell::Bool(b) => b.to_string(),
-            Cell::Error(e) => e.clone(),
+            Cell::Error(e) | Cell::Formula(e) => e.clone(),
         }
     }
 }
@@ -232,12 +235,17 @@ fn xlsx_grids<RS: std::io::Read + std::io::Seek>(book: &mut Xlsx<RS>, caps: Caps
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         let mut slots: u64 = 0;
         let mut reader = book.worksheet_cells_reader(&sheet.name).map_err(|e| Unreadable::Corrupt(e.to_string()))?;
-        while let Some(cell) = reader.next_cell().map_err(|e| Unreadable::Corrupt(e.to_string()))? {
-            let value = convert_ref(cell.get_value());
+        while let Some(cell) = reader.next_cell_with_formula().map_err(|e| Unreadable::Corrupt(e.to_string()))? {
+            let value = match (convert_ref(&cell.value), cell.formula) {
+                (Cell::Empty, Some(formula)) if !formula.trim().is_empty() => {
+                    Cell::Formula(format!("={}", formula.trim_start_matches('=')))
+                }
+                (value, _) => value,
+            };
             if value == Cell::Empty {
                 continue;
             }
-            let (r, c) = cell.get_position();
+            let (r, c) = cell.pos;
             let (r, c) = (r as usize, c as usize);
             if rows.len() <= r {
                 rows.resize_with(r + 1, Vec::new);

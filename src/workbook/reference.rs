@@ -77,7 +77,12 @@ pub(crate) fn read(
         .iter()
         .filter(|g| !g.hidden)
         .find_map(|g| {
-            locate::locate(g, &FoldedTop::of(g, spec.header_rows), spec).map(|at| Found { spec, grid: g, at })
+            locate::locate(g, &FoldedTop::of(g, spec.header_rows), spec).map(|at| Found {
+                spec,
+                grid: g,
+                at,
+                also: vec![],
+            })
         })
         .ok_or_else(|| anyhow::anyhow!("{}: no sheet holds the table the definition describes", path.display()))?;
     let missing = found.at.missing_required(spec);
@@ -85,7 +90,8 @@ pub(crate) fn read(
         let names: Vec<String> = missing.iter().map(|c| c.header.display()).collect();
         bail!("{}: required column(s) missing: {}", path.display(), names.join("; "));
     }
-    let cutoff = cutoff_label.and_then(|l| locate::labelled_value(found.grid, l, found.at.header_row)).map(|v| v.0);
+    let labelled = |l: &str| locate::labelled_value(found.grid, l, found.at.header_row, &plan.labels);
+    let cutoff = cutoff_label.and_then(labelled).map(|v| v.0);
     let rows = found.read_rows(plan, &file);
     let parts = [FileRows {
         file,

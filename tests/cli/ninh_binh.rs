@@ -73,10 +73,19 @@ fn the_month_is_consolidated_over_the_two_level_hierarchy_of_its_month() {
     assert_eq!(s.number(qs, month), 4.0);
     assert_eq!(s.number(qs, term), 116.0, "112 + 4");
 
-    // Two levels: the 37 units, then the province; no district in between.
+    // Two levels: the 37 units, then the province; no district in between. A unit that
+    // sent nothing shows so, not a 0.
     let rows = s.rows();
-    let figures: Vec<&str> = rows.iter().filter(|r| r[month].parse::<f64>().is_ok()).map(|r| r[0].as_str()).collect();
+    let figures: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[month].parse::<f64>().is_ok() || r[month] == "Chưa nộp")
+        .map(|r| r[0].as_str())
+        .collect();
     assert_eq!(figures.len(), 38, "{figures:?}");
+    let vinh_tru = s.row_of("13597");
+    assert_eq!(s.text(vinh_tru, month), "Chưa nộp", "no valid return: no figure for the month");
+    let reporting = s.column_of("Báo cáo hợp lệ / phải nộp");
+    assert_eq!((s.text(vinh_tru, reporting), s.text(s.row_of("37"), reporting)), ("0/1".into(), "36/37".into()));
     assert_eq!(figures[37], "37", "the province last");
     let total = s.row_of("37");
     assert_eq!(s.text(total, 1), "Toàn Đảng bộ tỉnh");

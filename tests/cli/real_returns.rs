@@ -89,16 +89,25 @@ fn findings_of(run: &Run, file: &str) -> Vec<(String, String, String, String)> {
 }
 
 fn reads_like_the_clean_return(file: &str) {
+    reads_like_the_clean_return_but(file, &[]);
+}
+
+/// `file` gives the clean return's figures, with no finding of the unit but the `expected`
+/// codes (as a warning or information).
+fn reads_like_the_clean_return_but(file: &str, expected: &[&str]) -> Run {
     let run = run_with(&[file]);
     assert_eq!(figures(&run.workbook), CLEAN, "{file}");
     let troubles: Vec<_> = findings(&run.workbook)
         .into_iter()
-        .filter(|f| f["Mã đơn vị"] == "13456" && f["Mức độ"] != "Thông tin")
+        .filter(|f| {
+            f["Mã đơn vị"] == "13456" && f["Mức độ"] != "Thông tin" && !expected.contains(&f["Mã lỗi"].as_str())
+        })
         .collect();
     assert!(troubles.is_empty(), "{file}: {troubles:#?}");
     let rows = &run.summary["rows"];
     assert_eq!(rows["read"], 5, "{file}: the five party cells, not the total row or footer");
     assert_eq!(rows["rejected"], 0, "{file}");
+    run
 }
 
 macro_rules! tidy_or_not {
@@ -136,10 +145,32 @@ tidy_or_not! {
 
 #[test]
 fn unit_code_missing_is_recognised_by_the_committee_line() {
-    reads_like_the_clean_return("no_code_named_by_committee.xlsx");
-    let run = run_with(&["no_code_named_by_committee.xlsx"]);
+    let run = reads_like_the_clean_return_but("no_code_named_by_committee.xlsx", &["unit-by-name"]);
     let found = findings_of(&run, "no_code_named_by_committee.xlsx");
-    assert_eq!(found, [("unit-by-name".into(), String::new(), String::new(), "13456 Xã Liêm Cần".into())]);
+    assert_eq!(found, [("unit-by-name".into(), "BC T10".into(), "A2".into(), "ĐẢNG UỶ XÃ LIÊM CẦN".into())]);
+}
+
+/// A return whose code names no unit that sends it (unknown, another kind) but whose title
+/// block names one is that unit's, with a warning at the line that named it.
+fn attributed_by_name(file: &str, code: &str) {
+    let run = reads_like_the_clean_return_but(file, &["unit-by-name"]);
+    let f = findings(&run.workbook).into_iter().find(|f| f["Tệp"] == file).unwrap();
+    assert_eq!((f["Mã lỗi"].as_str(), f["Mức độ"].as_str(), f["Ô"].as_str()), ("unit-by-name", "Cảnh báo", "A2"));
+    assert!(
+        f["Nội dung"].contains(&format!("mã đơn vị “{code}”")) && f["Nội dung"].contains("13456 Xã Liêm Cần"),
+        "{}",
+        f["Nội dung"]
+    );
+}
+
+#[test]
+fn a_code_not_in_the_registry_is_the_committee_s_the_title_block_names() {
+    attributed_by_name("unknown_code.xlsx", "13999");
+}
+
+#[test]
+fn a_code_of_another_kind_of_unit_is_the_committee_s_the_title_block_names() {
+    attributed_by_name("code_of_a_district.xlsx", "351");
 }
 
 #[test]
@@ -194,12 +225,12 @@ fn a_required_column_missing_rejects_the_file_naming_the_column() {
 
 #[test]
 fn a_code_not_in_the_registry() {
-    file_rejected("unknown_code.xlsx", "unit-unknown", "B7", "13999");
+    file_rejected("unknown_code_unnamed.xlsx", "unit-unknown", "B7", "13999");
 }
 
 #[test]
 fn a_code_of_another_kind_of_unit() {
-    file_rejected("code_of_a_district.xlsx", "unit-wrong-kind", "B7", "351");
+    file_rejected("code_of_a_district_unnamed.xlsx", "unit-wrong-kind", "B7", "351");
 }
 
 #[test]
@@ -449,4 +480,124 @@ fn an_xls_claiming_billions_of_rows_is_refused_before_decoding() {
 fn an_xls_whose_dimensions_run_backwards_is_refused_before_decoding() {
     // Found by the fuzz target: calamine's arithmetic wraps to 2 TB for this file.
     not_a_return("fuzz_xls_backwards_dimensions.xls", "file-unreadable", "trang tính quá lớn");
+}
+
+// ------------------------------------------- returns that once gave a wrong figure silently
+
+#[test]
+fn a_blank_code_beside_the_period_label_is_no_code_and_the_committee_line_names_the_unit() {
+    let run = reads_like_the_clean_return_but("code_left_blank.xlsx", &["unit-by-name"]);
+    let found = findings_of(&run, "code_left_blank.xlsx");
+    assert_eq!(found, [("unit-by-name".into(), "BC T10".into(), "A2".into(), "ĐẢNG ỦY XÃ LIÊM CẦN".into())]);
+    // Without a committee line that names a unit, the return has no code, not the code
+    // `Kỳ báo cáo:`.
+    file_rejected("code_left_blank_unnamed.xlsx", "unit-missing", "", "");
+}
+
+#[test]
+fn a_code_of_another_unit_under_a_title_block_naming_this_one_counts_for_neither() {
+    let file = "code_of_another_unit.xlsx";
+    let run = run_with(&[file]);
+    let f = the_finding(&run, file, "unit-mismatch");
+    assert_eq!((f["Ô"].as_str(), f["Giá trị"].as_str(), f["Yêu cầu"].as_str()), ("B7", "13441", "13456"));
+    assert!(
+        f["Nội dung"].contains("Thị trấn Kiện Khê") && f["Nội dung"].contains("13456 Xã Liêm Cần"),
+        "{}",
+        f["Nội dung"]
+    );
+    assert_eq!(run.summary["files"]["rejected"], 1);
+    assert_eq!(run.summary["rows"]["accepted"], 0, "no unit's figures take the return");
+}
+
+#[test]
+fn formulas_saved_without_results_are_worked_out_when_they_are_plain_arithmetic() {
+    reads_like_the_clean_return("uncached_arithmetic.xlsx");
+    // Shared-formula children carry only a reference to their anchor's text.
+    reads_like_the_clean_return("uncached_shared_formula_children.xlsx");
+}
+
+#[test]
+fn a_formula_saved_without_its_result_that_is_not_plain_arithmetic_is_a_finding_at_its_cell() {
+    let run = run_with(&["uncached_unsupported.xlsx"]);
+    let found = findings_of(&run, "uncached_unsupported.xlsx");
+    let formula = ("cell-formula".to_string(), "BC T10".to_string(), "E12".to_string(), "=AVERAGE(2,2)".to_string());
+    assert!(found.contains(&formula), "{found:?}");
+    assert_eq!(run.summary["rows"]["rejected"], 1, "the row with the unknown figure is refused");
+}
+
+#[test]
+fn a_total_row_labelled_otherwise_is_still_the_total_row() {
+    for file in ["total_labelled_tong.xlsx", "total_labelled_tong_so.xlsx", "total_typed_without_marks.xlsx"] {
+        reads_like_the_clean_return(file);
+    }
+    let run = reads_like_the_clean_return_but("total_marked_tc.xlsx", &["total-unlabelled"]);
+    let found = findings_of(&run, "total_marked_tc.xlsx");
+    assert_eq!(found, [("total-unlabelled".into(), "BC T10".into(), "B17".into(), "TC".into())]);
+}
+
+#[test]
+fn figures_under_the_total_row_reject_the_return() {
+    file_rejected("row_after_total.xlsx", "row-after-total", "E18", "5");
+}
+
+#[test]
+fn a_return_held_twice_in_one_file_is_rejected_naming_both() {
+    let run = run_with(&["two_sheets_hold_the_return.xlsx"]);
+    let f = the_finding(&run, "two_sheets_hold_the_return.xlsx", "table-twice");
+    assert!(f["Nội dung"].contains("BC T10") && f["Nội dung"].contains("BC T10 (2)"), "{}", f["Nội dung"]);
+    assert_eq!(run.summary["files"]["rejected"], 1);
+    file_rejected("column_twice.xlsx", "column-twice", "N9", "Đảng viên kết nạp trong tháng - Tổng số");
+    let run = run_with(&["column_twice.xlsx"]);
+    let f = the_finding(&run, "column_twice.xlsx", "column-twice");
+    assert_eq!(f["Yêu cầu"], "E", "the first of the two columns");
+}
+
+#[test]
+fn a_date_line_years_away_does_not_decide_which_return_is_the_newest() {
+    let run = run_with(&["dated_2032.xlsx", "dated_correction.xlsx"]);
+    assert_eq!(figures(&run.workbook), CLEAN, "the return dated 30/10/2023 counts");
+    let f = the_finding(&run, "dated_2032.xlsx", "date-implausible");
+    assert_eq!((f["Ô"].as_str(), f["Giá trị"].as_str(), f["Mức độ"].as_str()), ("H2", "31/10/2032", "Cảnh báo"));
+    assert_eq!(the_finding(&run, "dated_2032.xlsx", "return-superseded")["Yêu cầu"], "dated_correction.xlsx");
+}
+
+#[test]
+fn counts_no_sum_can_hold_are_a_finding_not_a_wrapped_figure() {
+    let run = run_with(&["counts_too_large.xlsx"]);
+    let s = sheet(&run.workbook, "Tổng hợp");
+    let month = s.column("Kết nạp đảng viên", "Trong tháng");
+    assert_eq!(s.text(s.row_of("35"), month), "", "the province's month is not a number");
+    let too_large: Vec<_> = findings(&run.workbook).into_iter().filter(|f| f["Mã lỗi"] == "figure-too-large").collect();
+    assert!(too_large.iter().any(|f| f["Mã đơn vị"] == "35"), "{too_large:#?}");
+}
+
+#[test]
+fn every_file_under_the_period_folder_is_listed_whatever_its_name_or_folder() {
+    let fixtures = root().join("tests/fixtures/returns");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let inbox = data.join("inbox/2023-10");
+    std::fs::create_dir_all(inbox.join("gui lai")).unwrap();
+    crate::common::copy_dir(&fixtures.join("reference"), &data.join("reference"));
+    std::fs::copy(fixtures.join("files/clean.xlsx"), inbox.join("gui lai/clean.xlsx")).unwrap();
+    // A name in a legacy code page, as old archivers write it: not UTF-8.
+    let latin1 = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"b\xe1o c\xe1o.xlsx");
+    std::fs::copy(fixtures.join("files/mau02_clean.xlsx"), inbox.join(latin1)).unwrap();
+    std::fs::write(inbox.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+    let out = dir.path().join("out");
+    let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(summary["files"]["read"], 3, "{summary}");
+    assert_eq!(summary["files"]["accepted"], 2, "{summary}");
+    let workbook = out.join("Tong_hop_PTDV_2023-10.xlsx");
+    assert_eq!(figures(&workbook), CLEAN, "the return in a subfolder counts");
+    let info = sheet(&workbook, "Thông tin").rows();
+    let listed: Vec<&str> = info
+        .iter()
+        .map(|r| r[0].as_str())
+        .filter(|n| (n.contains(".xlsx") || n.contains("DS_")) && !n.starts_with("reference/"))
+        .collect();
+    assert_eq!(listed, [".DS_Store", "b\u{fffd}o c\u{fffd}o.xlsx", "gui lai/clean.xlsx"]);
+    let hidden = findings(&workbook).into_iter().find(|f| f["Tệp"] == ".DS_Store").unwrap();
+    assert_eq!((hidden["Mã lỗi"].as_str(), hidden["Mức độ"].as_str()), ("file-hidden", "Thông tin"));
 }

@@ -162,3 +162,33 @@ fn classes_of_the_month_add_up() {
     assert!(total > first, "October has classes");
     assert_eq!(s.number(total, trainees), sum);
 }
+
+#[test]
+fn a_unit_that_sent_nothing_has_no_figure_for_the_month_and_the_totals_say_who_reported() {
+    let s = by_unit();
+    let month = s.column("Kết nạp", "Trong tháng");
+    let term = s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số");
+    let reporting = s.column_of("Báo cáo hợp lệ / phải nộp");
+    // Xã An Ninh sent nothing; Phường Minh Khai's return names no unit.
+    for code in ["13528", "13294"] {
+        let row = s.row_of(code);
+        assert_eq!((s.text(row, month), s.text(row, reporting)), ("Chưa nộp".into(), "0/1".into()), "{code}");
+    }
+    assert_eq!(s.number(s.row_of("13528"), term), 14.0, "the cumulative figure stays, marked incomplete");
+    let total = s.row_of("35");
+    assert_eq!((s.number(total, month), s.text(total, reporting)), (95.0, "133/135".into()));
+    assert_eq!(s.text(s.row_of("352"), reporting), "18/19");
+    let notes: Vec<String> = s
+        .rows()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .filter(|t| t.starts_with("Đơn vị chưa nộp") || t.starts_with("Số in nghiêng"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Đơn vị chưa nộp báo cáo hợp lệ: Phường Minh Khai (Đảng bộ thành phố Phủ Lý); Xã An Ninh (Đảng bộ huyện Bình Lục).",
+            "Số in nghiêng, nền vàng: thiếu báo cáo hợp lệ của ít nhất một kỳ trong thời gian lũy kế.",
+        ]
+    );
+}
