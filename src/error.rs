@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::definition::DefinitionError;
+use crate::registry::RegistryError;
 use crate::store::{LockError, Locked};
 
 /// Why a command did not do its work.
@@ -12,6 +13,8 @@ pub enum Error {
     Usage(String),
     /// The definition has problems; every one is listed (exit 2).
     Definition(#[from] DefinitionError),
+    /// The registry does not hold together; every problem is listed (exit 2).
+    Registry(#[from] RegistryError),
     /// Another run holds the work directory (exit 3).
     Locked(#[from] Locked),
     /// Anything else: an unreadable reference file, a missing inbox, a full disk (exit 4).
@@ -22,7 +25,7 @@ impl Error {
     /// The exit code of the documented contract: 2 usage or definition, 3 locked, 4 failure.
     pub fn code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Definition(_) => 2,
+            Error::Usage(_) | Error::Definition(_) | Error::Registry(_) => 2,
             Error::Locked(_) => 3,
             Error::Failure(_) => 4,
         }
@@ -34,6 +37,7 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(message) => write!(f, "error: {message}"),
             Error::Definition(e) => write!(f, "{e}\n{} error(s) in {}", e.problems.len(), e.path.display()),
+            Error::Registry(e) => write!(f, "{e}\n{} error(s) in {}", e.problems.len(), e.path.display()),
             Error::Locked(e) => write!(f, "error: {e}"),
             Error::Failure(e) => write!(f, "error: {e:#}"),
         }

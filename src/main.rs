@@ -128,7 +128,7 @@ fn template_command(args: TemplateArgs) -> Result<u8, Error> {
         Some(p) => p,
         None => run::newest_period(&args.data, plan.pipeline.period)?,
     };
-    let registry = tonghop::registry::Registry::load(&args.data.join(&plan.registry.file))?;
+    let registry = tonghop::registry::Registry::load(&args.data.join(&plan.registry.file), &plan.registry.levels)?;
     let hierarchy = registry.hierarchy(period, &plan.registry.levels)?;
     let forms = match &args.unit {
         Some(code) => template::for_unit(&plan, &hierarchy, code, period)?,

@@ -195,8 +195,9 @@ pub(crate) fn period(text: &str) -> Period {
 
 /// The registry's hierarchy for `period`.
 pub(crate) fn hierarchy(period: Period) -> Hierarchy {
-    let registry = Registry::parse(REGISTRY.as_bytes(), Path::new("units.csv")).expect("the registry");
-    registry.hierarchy(period, &plan().registry.levels).expect("a hierarchy")
+    let levels = plan().registry.levels;
+    let registry = Registry::parse(REGISTRY.as_bytes(), &levels).expect("the registry");
+    registry.hierarchy(period, &levels).expect("a hierarchy")
 }
 
 /// A cell of a test workbook.

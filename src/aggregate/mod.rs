@@ -80,13 +80,22 @@ pub(crate) fn aggregate(
     for m in &plan.measures {
         match &m.kind {
             MeasureKind::Sum(sum) => {
-                let states = states(plan, hierarchy, period, history, refs, sum);
+                let mut states = states(plan, hierarchy, period, history, refs, sum);
+                // A figure left blank (an opening balance missing, a sum too large) is unknown.
+                let values = figures.column(&m.id)?.as_materialized_series().clone();
+                for (state, value) in states.iter_mut().zip(values.iter()) {
+                    if value.is_null() && state.is_none() {
+                        *state = Some(UNKNOWN);
+                    }
+                }
                 mark(plan, &mut figures, &m.id, states)?;
             }
             MeasureKind::Reference(reference) => {
-                let (values, summed) = reference_values(plan, refs, hierarchy, reference)?;
-                figures.with_column(Column::new(m.id.as_str().into(), values))?;
-                figures.with_column(Column::new(format!("_summed_{}", m.id).into(), summed))?;
+                let reference = reference_values(plan, refs, hierarchy, reference)?;
+                figures.with_column(Column::new(m.id.as_str().into(), reference.values))?;
+                figures.with_column(Column::new(format!("_summed_{}", m.id).into(), reference.summed))?;
+                let states: Vec<Option<&str>> = reference.unknown.iter().map(|u| u.then_some(UNKNOWN)).collect();
+                figures.with_column(Column::new(format!("_state_{}", m.id).into(), states))?;
             }
             MeasureKind::Ratio { numerator, denominator, scale } => {
                 let (numerator, denominator) = (&plan.measure(*numerator).id, &plan.measure(*denominator).id);
@@ -132,14 +141,16 @@ fn states(
 
 const MISSING: &str = "missing";
 const INCOMPLETE: &str = "incomplete";
+const UNKNOWN: &str = "unknown";
 
-/// A ratio's state per unit: missing when a part is, else incomplete when a part is.
+/// A ratio's state per unit: unknown when a part is, else missing, else incomplete.
 fn worst_state(figures: &DataFrame, parts: &[&str]) -> PolarsResult<Vec<Option<&'static str>>> {
     let mut states = vec![None; figures.height()];
     for part in parts {
         let Ok(column) = figures.column(&format!("_state_{part}")) else { continue };
         for (state, part) in states.iter_mut().zip(column.str()?.iter()) {
             *state = match (*state, part) {
+                (Some(UNKNOWN), _) | (_, Some(UNKNOWN)) => Some(UNKNOWN),
                 (Some(MISSING), _) | (_, Some(MISSING)) => Some(MISSING),
                 (Some(INCOMPLETE), _) | (_, Some(INCOMPLETE)) => Some(INCOMPLETE),
                 _ => None,
@@ -302,7 +313,9 @@ fn missing_openings(
     let mut findings = Vec::new();
     for (id, kinds) in wanted {
         let spec = plan.reference(id);
-        let present: HashSet<String> = text_column(&refs.tables[id.index()], &spec.key)?.into_iter().collect();
+        // A unit listed twice is reported as such, not as missing.
+        let mut present: HashSet<String> = text_column(&refs.tables[id.index()], &spec.key)?.into_iter().collect();
+        present.extend(refs.unknown[id.index()].iter().cloned());
         let file = Path::new(&spec.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let cutoff = refs.cutoff.map(|c| c.written(&plan.pipeline.quarter_words)).unwrap_or_default();
         for unit in hierarchy.units.iter().filter(|u| kinds.contains(&&u.kind) && !present.contains(&u.code)) {
@@ -320,58 +333,90 @@ fn missing_openings(
     Ok(findings)
 }
 
-/// `code` and one field of a reference table, as `alias`, summed per unit.
+/// `code` and one field of a reference table, as `alias`, for the units whose row can be
+/// trusted (a unit listed twice has none).
 fn reference_column(plan: &Plan, refs: &References, field: &ReferenceField, alias: &str) -> PolarsResult<DataFrame> {
     let spec = plan.reference(field.reference);
-    refs.tables[field.reference.index()]
+    let unknown = &refs.unknown[field.reference.index()];
+    let table = refs.tables[field.reference.index()]
         .clone()
         .lazy()
         .select([col(spec.key.as_str()).alias("code"), col(field.field.as_str()).cast(DataType::Int64).alias(alias)])
         .filter(col(alias).is_not_null())
-        .group_by([col("code")])
-        .agg([col(alias).sum()])
-        .collect()
+        .collect()?;
+    let trusted: Vec<bool> = text_column(&table, "code")?.iter().map(|c| !unknown.contains(c)).collect();
+    table.filter(&BooleanChunked::from_slice("trusted".into(), &trusted))
 }
 
 /// A reference value per unit of the hierarchy (in its order): the unit's own, or else
-/// the sum of its children's, flagged as summed. `None` where neither exists.
+/// the sum of its children's, flagged as summed; `None` where neither exists. A unit whose
+/// row cannot be trusted or is missing from a table that must cover it, and every sum over
+/// it, is unknown.
 fn reference_values(
     plan: &Plan,
     refs: &References,
     hierarchy: &Hierarchy,
     field: &ReferenceField,
-) -> anyhow::Result<(Vec<Option<i64>>, Vec<bool>)> {
+) -> anyhow::Result<ReferenceValues> {
     let table = reference_column(plan, refs, field, "_value")?;
     let codes = text_column(&table, "code")?;
     let values = table.column("_value")?.i64()?.clone();
     let own: HashMap<String, i64> =
         codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
+    let unknown = &refs.unknown[field.reference.index()];
+    if refs.missing_fields[field.reference.index()].contains(&field.field) {
+        let n = hierarchy.units.len();
+        return Ok(ReferenceValues { values: vec![None; n], summed: vec![false; n], unknown: vec![true; n] });
+    }
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for unit in &hierarchy.units {
         children.entry(unit.parent.as_str()).or_default().push(unit.code.as_str());
     }
-    fn value(
-        code: &str,
-        own: &HashMap<String, i64>,
-        children: &HashMap<&str, Vec<&str>>,
-        depth: usize,
-    ) -> (Option<i64>, bool) {
-        if let Some(v) = own.get(code) {
-            return (Some(*v), false);
-        }
-        if depth > 16 {
-            return (None, false);
-        }
-        let sum = children
-            .get(code)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| value(c, own, children, depth + 1).0)
-            .reduce(|a, b| a + b);
-        (sum, sum.is_some())
+    let lookup = Lookup { own: &own, unknown, children: &children };
+    let mut out = ReferenceValues::default();
+    for unit in &hierarchy.units {
+        let (value, summed, unknown) = lookup.value(&unit.code, 0);
+        out.values.push(value);
+        out.summed.push(summed);
+        out.unknown.push(unknown);
     }
-    Ok(hierarchy.units.iter().map(|u| value(&u.code, &own, &children, 0)).unzip())
+    Ok(out)
 }
 
-#[cfg(test)]
-mod tests;
+/// A reference measure for every unit of the hierarchy, in its order.
+#[derive(Default)]
+struct ReferenceValues {
+    values: Vec<Option<i64>>,
+    /// The value is the sum of the unit's children.
+    summed: Vec<bool>,
+    /// The value is unknown: the unit's row, or a row under it, is missing or not trusted.
+    unknown: Vec<bool>,
+}
+
+/// A reference table's values and the hierarchy, for summing children.
+struct Lookup<'a> {
+    own: &'a HashMap<String, i64>,
+    unknown: &'a HashSet<String>,
+    children: &'a HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl Lookup<'_> {
+    /// A unit's value, whether it is its children's sum, and whether it is unknown.
+    fn value(&self, code: &str, depth: usize) -> (Option<i64>, bool, bool) {
+        if self.unknown.contains(code) {
+            return (None, false, true);
+        }
+        if let Some(v) = self.own.get(code) {
+            return (Some(*v), false, false);
+        }
+        if depth > 16 {
+            return (None, false, false);
+        }
+        let parts: Vec<_> = self.children.get(code).into_iter().flatten().map(|c| self.value(c, depth + 1)).collect();
+        if parts.iter().any(|p| p.2) {
+            return (None, false, true);
+        }
+        let sum = parts.iter().filter_map(|p| p.0).reduce(|a, b| a + b);
+        (sum, sum.is_some(), false)
+    }
+}

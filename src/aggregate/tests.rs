@@ -34,6 +34,8 @@ fn references(targets: &[(&str, i64)], opening: &[(&str, i64)]) -> References {
     };
     References {
         tables: vec![table(targets, "plan"), table(opening, "admitted")],
+        unknown: vec![Default::default(), Default::default()],
+        missing_fields: vec![Default::default(), Default::default()],
         cutoff: Some(period("2023-06")),
         findings: vec![],
     }

@@ -131,7 +131,7 @@ impl Checker {
         let mut references = Vec::new();
         for (i, reference) in spec.references.into_iter().enumerate() {
             names.references.insert(reference.id.clone(), ReferenceId(i));
-            references.push(self.reference(reference));
+            references.push(self.reference(reference, &names));
         }
         let (returns, tables, table_returns) = self.returns(spec.returns, &mut names);
         let rules: Vec<_> = spec.rules.into_iter().map(|r| self.rule(r, &names, &tables)).collect();
@@ -212,10 +212,17 @@ impl Checker {
         None
     }
 
-    fn reference(&mut self, spec: ReferenceSpec) -> Option<Reference> {
+    fn reference(&mut self, spec: ReferenceSpec, names: &Names) -> Option<Reference> {
         let table = self.table(spec.table, spec.id);
         let key = table.as_ref().and_then(|t| self.field_of(t, &spec.key)).map(|_| spec.key.into_inner());
-        Some(Reference { file: spec.file, key: key?, cutoff: spec.cutoff.map(|c| c.label), table: table? })
+        let covers: Vec<Option<String>> = spec.covers.iter().map(|l| self.level(names, l)).collect();
+        Some(Reference {
+            file: spec.file,
+            key: key?,
+            cutoff: spec.cutoff.map(|c| c.label),
+            covers: covers.into_iter().collect::<Option<_>>()?,
+            table: table?,
+        })
     }
 
     fn returns(&mut self, specs: Vec<ReturnSpec>, names: &mut Names) -> (Vec<Return>, Vec<Option<Table>>, Vec<usize>) {

@@ -84,6 +84,25 @@ impl Plan {
         &self.references[id.0]
     }
 
+    /// Every reference table with its handle.
+    pub(crate) fn reference_ids(&self) -> impl Iterator<Item = (ReferenceId, &Reference)> {
+        self.references.iter().enumerate().map(|(i, r)| (ReferenceId(i), r))
+    }
+
+    /// The fields of a reference table that measures read (as values or opening balances).
+    pub(crate) fn fields_used(&self, id: ReferenceId) -> Vec<&str> {
+        self.measures
+            .iter()
+            .filter_map(|m| match &m.kind {
+                MeasureKind::Reference(field) => Some(field),
+                MeasureKind::Sum(sum) => sum.opening.as_ref(),
+                _ => None,
+            })
+            .filter(|field| field.reference == id)
+            .map(|field| field.field.as_str())
+            .collect()
+    }
+
     /// The qualified names of all return tables (`mau01.cells`), in definition order.
     pub(crate) fn table_names(&self) -> Vec<String> {
         self.tables.iter().map(|t| t.name.clone()).collect()
@@ -124,6 +143,8 @@ pub(crate) struct Reference {
     pub(crate) key: String,
     /// For opening balances: the label of the cell that holds the cut-off.
     pub(crate) cutoff: Option<String>,
+    /// Registry levels every unit of which must have a row.
+    pub(crate) covers: Vec<String>,
     pub(crate) table: Table,
 }
 
@@ -375,6 +396,9 @@ pub(crate) struct Marks {
     pub(crate) missing_note: String,
     /// Under a table holding cumulative figures that lack a period's return.
     pub(crate) incomplete_note: String,
+    /// In a cell whose figure is unknown: an input it needs is missing or not to be
+    /// trusted (the findings say which).
+    pub(crate) unknown: String,
 }
 
 impl Default for Marks {
@@ -383,6 +407,7 @@ impl Default for Marks {
             missing: "not sent".into(),
             missing_note: "No valid return: {units}.".into(),
             incomplete_note: "Figures in italics lack the return of at least one period they add up.".into(),
+            unknown: "unknown".into(),
         }
     }
 }

@@ -72,6 +72,9 @@ pub(super) struct ReferenceSpec {
     pub(crate) file: String,
     pub(crate) key: Spanned<String>,
     pub(crate) cutoff: Option<LabelledField>,
+    /// Registry levels every unit of which must have a row.
+    #[serde(default)]
+    pub(crate) covers: Vec<Spanned<String>>,
     pub(crate) table: TableSpec,
 }
 

@@ -69,6 +69,11 @@ pub(crate) enum FindingCode {
     ReturnMissing,
     OpeningMissing,
     FigureTooLarge,
+    ReferenceColumnMissing,
+    ReferenceDuplicate,
+    ReferenceMissing,
+    ReferenceUnknownUnit,
+    ReferenceCodePadded,
 }
 
 impl FindingCode {
@@ -125,6 +130,11 @@ impl FindingCode {
             Reconcile => "unit {unit}: {left_file} says {left}, {right_file} says {right}",
             ReconcileMissing => "{file} records {value} for unit {unit}, which sent no {return}",
             ReturnMissing => "{unit} has not sent {value} for {expected}",
+            ReferenceColumnMissing => "{file}: no column headed `{value}` in sheet {sheet}; the figures it gives are unknown",
+            ReferenceDuplicate => "{file} {sheet}!{cell}: unit {value} is already listed in row {first}; its figures are unknown",
+            ReferenceMissing => "{file} has no row for unit {value} ({name}); its figures and every total over it are unknown",
+            ReferenceUnknownUnit => "{file} {sheet}!{cell}: the registry has no unit {value}; the row is not used",
+            ReferenceCodePadded => "{file} {sheet}!{cell}: the code {value} is read as {expected}, the only unit it can be",
             FigureTooLarge => "{unit}: the figure {measure} adds up to {value}, too large to be a count; it is left blank",
             OpeningMissing => {
                 "{file} has no opening balance for unit {unit} ({name}) at {cutoff}; its cumulative figures are left blank"
@@ -356,5 +366,22 @@ impl Finding {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::FindingCode;
+
+    #[test]
+    fn every_finding_code_is_in_the_clerks_catalogue() {
+        let catalogue = include_str!("../../docs/findings.md");
+        let missing: Vec<&str> = FindingCode::iter()
+            .map(FindingCode::as_str)
+            .filter(|c| !catalogue.contains(&format!("| `{c}` |")))
+            .collect();
+        assert!(missing.is_empty(), "docs/findings.md lacks {missing:?}");
     }
 }

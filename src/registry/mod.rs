@@ -6,9 +6,9 @@
 //! they had then.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use polars::prelude::*;
 
 use crate::period::{Month, Period};
@@ -17,6 +17,8 @@ use crate::text;
 /// A unit as the registry lists it.
 #[derive(Debug, Clone)]
 pub struct Unit {
+    /// The line of the registry file.
+    pub(crate) line: usize,
     pub code: String,
     pub name: String,
     pub kind: String,
@@ -36,6 +38,15 @@ impl Unit {
     pub(crate) fn valid_in(&self, month: Month) -> bool {
         self.valid_from.is_none_or(|f| f <= month) && self.valid_to.is_none_or(|t| month <= t)
     }
+
+    /// Whether two rows share a month of validity.
+    fn overlaps(&self, other: &Unit) -> bool {
+        let starts_before_end = |a: &Unit, b: &Unit| match (a.valid_from, b.valid_to) {
+            (Some(from), Some(to)) => from <= to,
+            _ => true,
+        };
+        starts_before_end(self, other) && starts_before_end(other, self)
+    }
 }
 
 /// Every unit of the registry file, in file order.
@@ -46,55 +57,122 @@ pub struct Registry {
 
 const COLUMNS: [&str; 7] = ["code", "name", "kind", "parent", "valid_from", "valid_to", "aliases"];
 
+/// A registry that cannot be used: every problem found, each with its line.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .problems.iter().map(|p| format!("error: {}: {p}", .path.display())).collect::<Vec<_>>().join("\n"))]
+pub struct RegistryError {
+    pub(crate) path: PathBuf,
+    pub(crate) problems: Vec<String>,
+}
+
 impl Registry {
-    /// Read `code,name,kind,parent,valid_from,valid_to,aliases` (UTF-8 CSV).
-    pub fn load(path: &Path) -> anyhow::Result<Registry> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read the registry {}", path.display()))?;
-        Registry::parse(&bytes, path)
+    /// Read `code,name,kind,parent,valid_from,valid_to,aliases` (UTF-8 CSV) and check that it
+    /// holds together for the pipeline's `levels`: every unit has a code and months, every
+    /// unit of a level but the top a parent of a higher level valid over all of its own
+    /// validity, and no code names two units at once. A registry kept over years may list
+    /// kinds of other times' hierarchies (districts before 2025); the hierarchy of a period
+    /// refuses a unit of a kind the pipeline does not know.
+    pub fn load(path: &Path, levels: &[String]) -> Result<Registry, RegistryError> {
+        let error = |problems| RegistryError { path: path.to_path_buf(), problems };
+        let bytes = std::fs::read(path).map_err(|e| error(vec![format!("cannot read it: {e}")]))?;
+        Registry::parse(&bytes, levels).map_err(error)
     }
 
-    /// The registry in CSV `bytes`; `path` only names it in messages.
-    pub(crate) fn parse(bytes: &[u8], path: &Path) -> anyhow::Result<Registry> {
+    /// The registry in CSV `bytes`, or its problems.
+    pub(crate) fn parse(bytes: &[u8], levels: &[String]) -> Result<Registry, Vec<String>> {
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .into_reader_with_file_handle(std::io::Cursor::new(bytes))
             .finish()
-            .map_err(|e| anyhow::anyhow!("cannot read the registry {}: {e}", path.display()))?;
-        for column in COLUMNS {
-            if df.column(column).is_err() {
-                bail!("the registry {} has no column `{column}` (expected {})", path.display(), COLUMNS.join(","));
-            }
+            .map_err(|e| vec![format!("not a CSV file: {e}")])?;
+        let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| df.column(c).is_err()).collect();
+        if !missing.is_empty() {
+            return Err(vec![format!("no column {} (the header is {})", missing.join(", "), COLUMNS.join(","))]);
         }
-        let text_of = |name: &str| -> anyhow::Result<Vec<String>> {
-            Ok(df.column(name)?.str()?.iter().map(|v| text::clean(v.unwrap_or(""))).collect())
+        let text_of = |name: &str| -> Vec<String> {
+            let column = df.column(name).ok().and_then(|c| c.str().ok().cloned());
+            column.map_or_else(Vec::new, |c| c.iter().map(|v| text::clean(v.unwrap_or(""))).collect())
         };
         let [code, name, kind, parent, from, to, aliases] = COLUMNS.map(text_of);
-        let (code, name, kind, parent, from, to, aliases) = (code?, name?, kind?, parent?, from?, to?, aliases?);
-        let month = |row: usize, text: &str| -> anyhow::Result<Option<Month>> {
-            if text.is_empty() {
-                return Ok(None);
+        let mut problems = Vec::new();
+        let mut month = |line: usize, text: &str| -> Option<Month> {
+            let parsed = text.parse::<Month>().ok();
+            if parsed.is_none() && !text.is_empty() {
+                problems.push(format!("line {line}: `{text}` is not a month (YYYY-MM)"));
             }
-            text.parse::<Month>()
-                .map(Some)
-                .with_context(|| format!("{} line {}: `{text}` is not a month (YYYY-MM)", path.display(), row + 2))
+            parsed
         };
         let mut units = Vec::with_capacity(df.height());
         for i in 0..df.height() {
-            if code[i].is_empty() {
-                bail!("{} line {}: the unit has no code", path.display(), i + 2);
-            }
             units.push(Unit {
+                line: i + 2,
                 code: code[i].clone(),
                 name: name[i].clone(),
                 kind: kind[i].clone(),
                 parent: parent[i].clone(),
-                valid_from: month(i, &from[i])?,
-                valid_to: month(i, &to[i])?,
+                valid_from: month(i + 2, &from[i]),
+                valid_to: month(i + 2, &to[i]),
                 aliases: aliases[i].split(';').map(text::clean).filter(|a| !a.is_empty()).collect(),
             });
         }
-        Ok(Registry { units })
+        let registry = Registry { units };
+        problems.extend(registry.check(levels));
+        if problems.is_empty() {
+            Ok(registry)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// What keeps the registry from giving a hierarchy for every month.
+    fn check(&self, levels: &[String]) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.units.is_empty() {
+            problems.push("the registry lists no unit".to_string());
+        }
+        let level = |kind: &str| levels.iter().position(|l| l == kind);
+        let mut by_code: HashMap<&str, Vec<&Unit>> = HashMap::new();
+        for u in &self.units {
+            by_code.entry(u.code.as_str()).or_default().push(u);
+        }
+        for u in &self.units {
+            let at = format!("line {} (unit {})", u.line, u.code);
+            if u.code.is_empty() {
+                problems.push(format!("line {}: the unit has no code", u.line));
+                continue;
+            }
+            if let (Some(from), Some(to)) = (u.valid_from, u.valid_to) {
+                if from > to {
+                    problems.push(format!("{at}: valid from {from} to {to}, which ends before it starts"));
+                }
+            }
+            if let Some(other) = by_code[u.code.as_str()].iter().find(|o| o.line < u.line && o.overlaps(u)) {
+                problems.push(format!("{at}: the code is also line {}'s over the same months", other.line));
+            }
+            let own = level(&u.kind);
+            match (own, u.parent.as_str()) {
+                (Some(0), "") | (None, "") => {}
+                (Some(0), parent) => {
+                    problems.push(format!("{at}: a {} has no parent, but the registry gives {parent}", u.kind))
+                }
+                (Some(_), "") => {
+                    problems.push(format!("{at}: a {} needs a parent; its figures would add up nowhere", u.kind))
+                }
+                (_, parent) => {
+                    let parents: Vec<&Unit> = by_code.get(parent).map_or_else(Vec::new, |p| p.to_vec());
+                    let lower = |p: &&Unit| matches!((level(&p.kind), own), (Some(l), Some(o)) if l >= o);
+                    if parents.iter().any(lower) {
+                        problems.push(format!("{at}: its parent {parent} is not of a higher level"));
+                    } else if !covered(u, &parents) {
+                        let validity = u.validity();
+                        problems
+                            .push(format!("{at}: its parent {parent} is not in the registry for all of {validity}"));
+                    }
+                }
+            }
+        }
+        problems
     }
 
     /// The hierarchy of the units valid in `period`: in its last month, for a quarter.
@@ -131,6 +209,32 @@ impl Registry {
             }
         }
         Ok(hierarchy)
+    }
+}
+
+/// Whether the rows `parents` cover every month `unit` is valid in.
+fn covered(unit: &Unit, parents: &[&Unit]) -> bool {
+    let mut intervals: Vec<(Option<Month>, Option<Month>)> =
+        parents.iter().map(|p| (p.valid_from, p.valid_to)).collect();
+    // Open starts first.
+    intervals.sort_by_key(|i| i.0);
+    let mut next = unit.valid_from;
+    loop {
+        let Some((_, end)) = intervals.iter().find(|(from, to)| {
+            let starts = match (from, next) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(f), Some(n)) => *f <= n,
+            };
+            starts && to.is_none_or(|t| next.is_none_or(|n| n <= t))
+        }) else {
+            return false;
+        };
+        match (end, unit.valid_to) {
+            (None, _) => return true,
+            (Some(e), Some(t)) if *e >= t => return true,
+            (Some(e), _) => next = Some(e.next()),
+        }
     }
 }
 
@@ -229,5 +333,52 @@ impl Hierarchy {
             }
         }
         DataFrame::new_infer_height(vec![Column::new("unit".into(), unit), Column::new("ancestor".into(), ancestor)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEVELS: [&str; 3] = ["province", "district", "commune"];
+
+    fn problems(csv: &str) -> Vec<String> {
+        let levels: Vec<String> = LEVELS.iter().map(|l| l.to_string()).collect();
+        match Registry::parse(format!("code,name,kind,parent,valid_from,valid_to,aliases\n{csv}").as_bytes(), &levels) {
+            Ok(_) => vec![],
+            Err(problems) => problems,
+        }
+    }
+
+    #[test]
+    fn a_registry_holds_together_or_says_every_line_that_does_not() {
+        assert_eq!(problems(""), ["the registry lists no unit"]);
+        let good = "P,Province,province,,,,\nD,District,district,P,,,\nC,Commune,commune,D,2020-01,,\n";
+        assert!(problems(good).is_empty());
+        let bad = "P,Province,province,,,,
+D,District,district,P,2021-01,2024-12,
+C,Commune,commune,,2021-01,,
+E,Commune E,commune,D,2020-01,2025-06,
+F,Commune F,ward,,,,
+G,Commune G,commune,C,,,
+D,District again,district,P,2024-01,,
+H,Commune H,commune,D,2023-05,2022-01,
+";
+        assert_eq!(
+            problems(bad),
+            [
+                "line 4 (unit C): a commune needs a parent; its figures would add up nowhere",
+                "line 5 (unit E): its parent D is not in the registry for all of 01/2020–06/2025",
+                "line 7 (unit G): its parent C is not of a higher level",
+                "line 8 (unit D): the code is also line 3's over the same months",
+                "line 9 (unit H): valid from 2023-05 to 2022-01, which ends before it starts",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_parent_may_be_two_rows_that_follow_each_other() {
+        let csv = "P,Province,province,,,,\nD,District,district,P,,2022-12,\nD,District,district,P,2023-01,,\nC,Commune,commune,D,2020-01,,\n";
+        assert!(problems(csv).is_empty(), "{:?}", problems(csv));
     }
 }

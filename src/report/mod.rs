@@ -151,6 +151,8 @@ enum Mark {
     Missing,
     /// A cumulative figure lacking a period's return.
     Incomplete,
+    /// A figure an input it needs leaves unknown.
+    Unknown,
 }
 
 /// Values of the figures frame by unit code.
@@ -180,6 +182,7 @@ impl<'a> Figures<'a> {
         match state.as_deref() {
             Some("missing") => Mark::Missing,
             Some("incomplete") => Mark::Incomplete,
+            Some("unknown") => Mark::Unknown,
             _ => Mark::Whole,
         }
     }
@@ -262,7 +265,7 @@ impl Draw<'_> {
     ) -> anyhow::Result<()> {
         let f = self.f;
         let (text_f, number_f) = match (mark, format, total) {
-            (Mark::Missing, _, _) => (&f.missing_text, &f.missing_count),
+            (Mark::Missing | Mark::Unknown, _, _) => (&f.missing_text, &f.missing_count),
             (Mark::Incomplete, CellFormat::Percent, _) => (&f.text, &f.incomplete_percent),
             (Mark::Incomplete, CellFormat::Decimal, _) => (&f.text, &f.incomplete_decimal),
             (Mark::Incomplete, _, _) => (&f.text, &f.incomplete_count),
@@ -696,6 +699,7 @@ fn unit_value(
                 (Some(v), _) if format == CellFormat::Percent => Written::Number(v / 100.0),
                 (Some(v), _) => Written::Number(v),
                 (None, Mark::Missing) => Written::Text(input.plan.workbook.marks.missing.clone()),
+                (None, Mark::Unknown) => Written::Text(input.plan.workbook.marks.unknown.clone()),
                 (None, _) => Written::Blank,
             };
             (written, mark)

@@ -22,6 +22,8 @@ fn units_sheet() -> Grid {
             frame(&[("code", &["C11"])], &[("plan", &[12])]),
             frame(&[("code", &["C11", "C12"])], &[("admitted", &[5, 0])]),
         ],
+        unknown: vec![Default::default(), Default::default()],
+        missing_fields: vec![Default::default(), Default::default()],
         cutoff: Some(testing::period("2023-06")),
         findings: vec![],
     };
@@ -66,9 +68,10 @@ fn a_units_sheet_groups_its_units_under_subtotals_then_the_total() {
             ["C11", "Commune A", "3", "8", "12", "0.25"],
             ["C12", "Commune B", "0", "0", "", ""],
             ["D1", "Sum of District One", "3", "8", "12", "0.25"],
-            ["C21", "Commune C", "4", "", "", ""],
-            ["D2", "Sum of District Two", "4", "", "", ""],
-            ["P", "All of Province", "7", "", "12", "0.5833333333333334"],
+            // No opening balance: the cumulative figure, and every total over it, unknown.
+            ["C21", "Commune C", "4", "unknown", "", ""],
+            ["D2", "Sum of District Two", "4", "unknown", "", ""],
+            ["P", "All of Province", "7", "unknown", "12", "0.5833333333333334"],
         ]
     );
     assert_eq!(grid.get(8, 5), &Cell::Number(0.25), "a percentage is a fraction, formatted 0.0%");

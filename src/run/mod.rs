@@ -112,14 +112,14 @@ struct Selection {
 }
 
 impl<'a> Run<'a> {
-    fn new(plan: &'a Plan, opts: &'a RunOptions, work: WorkDir) -> anyhow::Result<Run<'a>> {
+    fn new(plan: &'a Plan, opts: &'a RunOptions, work: WorkDir) -> Result<Run<'a>, Error> {
         let registry_path = opts.data.join(&plan.registry.file);
         Ok(Run {
             plan,
             opts,
             work,
             definition: store::sha256_file(&opts.pipeline)?,
-            registry: Registry::load(&registry_path)?,
+            registry: Registry::load(&registry_path, &plan.registry.levels)?,
             registry_hash: store::sha256_file(&registry_path)?,
         })
     }
@@ -131,7 +131,8 @@ impl<'a> Run<'a> {
     fn consolidate(&self, period: Period) -> anyhow::Result<Summary> {
         let opts = self.opts;
         let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
-        let mut refs = reference::load(self.plan, &opts.data, period)?;
+        let hierarchy = self.hierarchy(period)?;
+        let mut refs = reference::load(self.plan, &opts.data, period, &hierarchy)?;
         let periods = aggregate::periods_needed(self.plan, period, refs.cutoff);
         let inputs: Vec<PeriodInputs> =
             periods.iter().map(|&p| self.period_inputs(p)).collect::<anyhow::Result<_>>()?;
@@ -144,7 +145,6 @@ impl<'a> Run<'a> {
             };
             self.period_stages(&mut stages, p, selection)?;
         }
-        let hierarchy = self.hierarchy(period)?;
         name_units(&hierarchy, &mut refs.findings);
         let references = self.reference_files()?;
 
@@ -320,7 +320,7 @@ impl<'a> Run<'a> {
 
     /// What the aggregate stage of `period` would read now.
     fn aggregate_inputs_now(&self, period: Period) -> anyhow::Result<BTreeMap<String, String>> {
-        let refs = reference::load(self.plan, &self.opts.data, period)?;
+        let refs = reference::load(self.plan, &self.opts.data, period, &self.hierarchy(period)?)?;
         let mut inputs = BTreeMap::new();
         for p in aggregate::periods_needed(self.plan, period, refs.cutoff) {
             inputs.insert(format!("merge {p}"), self.period_inputs(p)?.merge.key);

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::{root, sheet, tonghop};
-use calamine::Data;
 
 struct Run {
     workbook: PathBuf,
@@ -104,11 +103,11 @@ fn a_merged_unit_without_an_opening_balance_is_named_and_its_history_not_invente
     // Phường Hà Nam was formed from parts of four wards; the board has no balance for it.
     let ha_nam = s.row_of("13366");
     assert_eq!(s.number(ha_nam, month), 7.0, "its own month is known");
-    assert_eq!(*s.cell(ha_nam, term), Data::Empty, "term to date unknown, not 7");
-    assert_eq!(*s.cell(ha_nam, year), Data::Empty);
+    assert_eq!(s.text(ha_nam, term), "Chưa rõ", "term to date unknown, not 7, and said so");
+    assert_eq!(s.text(ha_nam, year), "Chưa rõ");
     let total = s.row_of("37");
-    assert_eq!(*s.cell(total, term), Data::Empty, "a total with an unknown part is unknown");
-    assert_eq!(*s.cell(total, s.column("Chỉ tiêu nhiệm kỳ", "% đạt")), Data::Empty);
+    assert_eq!(s.text(total, term), "Chưa rõ", "a total with an unknown part is unknown");
+    assert_eq!(s.text(total, s.column("Chỉ tiêu nhiệm kỳ", "% đạt")), "Chưa rõ");
 
     let found = findings(&run.workbook, "opening-missing");
     assert_eq!(found.len(), 1, "{found:?}");

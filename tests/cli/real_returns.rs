@@ -22,13 +22,19 @@ fn run_with(files: &[&str]) -> Run {
 }
 
 fn run_pipeline(pipeline: &str, files: &[&str]) -> Run {
+    run_with_reference(pipeline, "reference", files)
+}
+
+/// Consolidate 10/2023 with `files` and the reference folder `reference` (under the
+/// fixtures: `reference`, or `reference_variants/NAME`).
+fn run_with_reference(pipeline: &str, reference: &str, files: &[&str]) -> Run {
     let fixtures = root().join("tests/fixtures/returns");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let inbox = data.join("inbox/2023-10");
     std::fs::create_dir_all(&inbox).unwrap();
     std::fs::create_dir_all(data.join("reference")).unwrap();
-    for entry in std::fs::read_dir(fixtures.join("reference")).unwrap() {
+    for entry in std::fs::read_dir(fixtures.join(reference)).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), data.join("reference").join(entry.file_name())).unwrap();
     }
@@ -566,7 +572,7 @@ fn counts_no_sum_can_hold_are_a_finding_not_a_wrapped_figure() {
     let run = run_with(&["counts_too_large.xlsx"]);
     let s = sheet(&run.workbook, "Tổng hợp");
     let month = s.column("Kết nạp đảng viên", "Trong tháng");
-    assert_eq!(s.text(s.row_of("35"), month), "", "the province's month is not a number");
+    assert_eq!(s.text(s.row_of("35"), month), "Chưa rõ", "the province's month is not a number, and says so");
     let too_large: Vec<_> = findings(&run.workbook).into_iter().filter(|f| f["Mã lỗi"] == "figure-too-large").collect();
     assert!(too_large.iter().any(|f| f["Mã đơn vị"] == "35"), "{too_large:#?}");
 }
@@ -600,4 +606,96 @@ fn every_file_under_the_period_folder_is_listed_whatever_its_name_or_folder() {
     assert_eq!(listed, [".DS_Store", "b\u{fffd}o c\u{fffd}o.xlsx", "gui lai/clean.xlsx"]);
     let hidden = findings(&workbook).into_iter().find(|f| f["Tệp"] == ".DS_Store").unwrap();
     assert_eq!((hidden["Mã lỗi"].as_str(), hidden["Mức độ"].as_str()), ("file-hidden", "Thông tin"));
+}
+
+// ------------------------------------------------ the board's reference files, checked
+
+fn with_reference(variant: &str) -> Run {
+    run_with_reference("pipelines/ptdv_monthly.toml", &format!("reference_variants/{variant}"), &["clean.xlsx"])
+}
+
+/// The reference findings of a run, as (code, file, cell, unit).
+fn reference_findings(run: &Run) -> Vec<(String, String, String, String)> {
+    findings(&run.workbook)
+        .into_iter()
+        .filter(|f| f["Mã lỗi"].starts_with("reference-"))
+        .map(|f| (f["Mã lỗi"].clone(), f["Tệp"].clone(), f["Ô"].clone(), f["Mã đơn vị"].clone()))
+        .collect()
+}
+
+#[test]
+fn a_unit_twice_in_the_opening_balances_is_an_error_and_its_cumulative_figures_unknown() {
+    let run = with_reference("opening_twice");
+    assert_eq!(
+        reference_findings(&run),
+        [("reference-duplicate".into(), "luy_ke_dau_ky.xlsx".into(), "A12".into(), "13456".into())]
+    );
+    let s = sheet(&run.workbook, "Kết nạp theo cơ sở");
+    let term = s.column("Kết nạp từ đầu nhiệm kỳ", "Tổng số");
+    assert_eq!((s.text(s.row_of("13456"), term), s.text(s.row_of("35"), term)), ("Chưa rõ".into(), "Chưa rõ".into()));
+}
+
+#[test]
+fn a_unit_missing_from_the_targets_is_an_error_and_every_total_over_it_unknown() {
+    let run = with_reference("target_deleted");
+    assert_eq!(
+        reference_findings(&run),
+        [("reference-missing".into(), "chi_tieu.xlsx".into(), "".into(), "351".into())]
+    );
+    let s = sheet(&run.workbook, "Tổng hợp");
+    let target = s.column("Kết nạp đảng viên", "Chỉ tiêu nhiệm kỳ");
+    assert_eq!((s.text(s.row_of("351"), target), s.text(s.row_of("35"), target)), ("Chưa rõ".into(), "Chưa rõ".into()));
+    assert_eq!(s.number(s.row_of("350"), target), 600.0, "the other districts keep theirs");
+}
+
+#[test]
+fn a_header_that_lost_its_year_is_named_with_the_year_it_should_have() {
+    let run = with_reference("target_year_lost");
+    let found: Vec<_> =
+        findings(&run.workbook).into_iter().filter(|f| f["Mã lỗi"] == "reference-column-missing").collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["Giá trị"], "Kế hoạch năm 2023");
+    let s = sheet(&run.workbook, "Tổng hợp");
+    assert_eq!(s.text(s.row_of("351"), s.column("Kết nạp đảng viên", "Kế hoạch năm")), "Chưa rõ");
+}
+
+#[test]
+fn a_row_for_a_unit_the_registry_does_not_know_is_a_warning() {
+    let run = with_reference("target_unknown_unit");
+    assert_eq!(
+        reference_findings(&run),
+        [("reference-unknown-unit".into(), "chi_tieu.xlsx".into(), "A9".into(), "".into())]
+    );
+}
+
+#[test]
+fn a_code_typed_as_a_number_that_lost_its_zero_is_padded_when_one_unit_fits() {
+    let run = with_reference("codes_typed_as_numbers");
+    assert_eq!(
+        reference_findings(&run),
+        [("reference-code-padded".into(), "chi_tieu.xlsx".into(), "A2".into(), "0351".into())]
+    );
+    let s = sheet(&run.workbook, "Tổng hợp");
+    assert_eq!(s.number(s.row_of("0351"), s.column("Kết nạp đảng viên", "Chỉ tiêu nhiệm kỳ")), 600.0);
+}
+
+#[test]
+fn a_registry_that_does_not_hold_together_is_exit_2_naming_each_line() {
+    for (variant, message) in [
+        ("registry_header_only", "the registry lists no unit"),
+        ("registry_parent_blank", "line 6 (unit 13456): a grassroots needs a parent; its figures would add up nowhere"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        crate::common::copy_dir(
+            &root().join("tests/fixtures/returns/reference_variants").join(variant),
+            &data.join("reference"),
+        );
+        std::fs::create_dir_all(data.join("inbox/2023-10")).unwrap();
+        let out = dir.path().join("out");
+        let result = tonghop(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{variant}: {stderr}");
+        assert!(stderr.contains(message), "{variant}: {stderr}");
+    }
 }

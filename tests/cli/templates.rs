@@ -76,7 +76,7 @@ const FIELDS: [&str; 10] = [
 
 fn filled_returns(october: &Path) {
     let plan = definition::load(&root().join("pipelines/ptdv_monthly.toml")).unwrap();
-    let registry = Registry::load(&root().join("sample_data/reference/don_vi.csv")).unwrap();
+    let registry = Registry::load(&root().join("sample_data/reference/don_vi.csv"), &plan.registry.levels).unwrap();
     let period: Period = "2023-10".parse().unwrap();
     let hierarchy = registry.hierarchy(period, &plan.registry.levels).unwrap();
 
