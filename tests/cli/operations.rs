@@ -28,10 +28,18 @@ fn province_term_total(workbook: &Path) -> f64 {
 fn a_second_run_exits_3_naming_the_holder_and_a_dead_holder_is_replaced() {
     let out = consolidated_copy();
     let work = out.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    let mut holder = std::process::Command::new("sleep").arg("60").spawn().unwrap();
-    let lock = format!("{{\"pid\":{},\"started\":\"2023-11-01 02:00:00\"}}", holder.id());
-    std::fs::write(work.join(".lock"), &lock).unwrap();
+    let lock = work.join(".lock");
+    // Another run: a process holding the kernel's lock on the file that names it.
+    std::fs::write(&lock, b"").unwrap();
+    let mut holder = std::process::Command::new("flock").arg("-o").arg(&lock).args(["sleep", "60"]).spawn().unwrap();
+    std::fs::write(&lock, format!("{{\"pid\":{},\"started\":\"2023-11-01 02:00:00\"}}", holder.id())).unwrap();
+    let held = || !std::process::Command::new("flock").args(["-n"]).arg(&lock).arg("true").status().unwrap().success();
+    for _ in 0..100 {
+        if held() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let result = tonghop(&["run", "--out", out.path().to_str().unwrap()]);
     holder.kill().unwrap();
     holder.wait().unwrap();
@@ -40,10 +48,13 @@ fn a_second_run_exits_3_naming_the_holder_and_a_dead_holder_is_replaced() {
     assert!(stderr.contains(&format!("process {} started 2023-11-01 02:00:00", holder.id())), "{stderr}");
     assert!(!out.path().join("Tong_hop_PTDV_2023-10.xlsx").exists(), "nothing written");
 
-    // The holder is gone now: its lock is stale and the run takes it over.
+    // The holder is gone: the kernel released its lock, and the file naming it does not
+    // stop the next run, even when the process id it names is alive (this one's: an id
+    // reused after a reboot).
+    std::fs::write(&lock, format!("{{\"pid\":{},\"started\":\"2023-11-01 02:00:00\"}}", std::process::id())).unwrap();
     let result = tonghop(&["run", "--out", out.path().to_str().unwrap(), "--quiet"]);
     assert_eq!(result.status.code(), Some(1), "{}", String::from_utf8_lossy(&result.stderr));
-    assert!(!work.join(".lock").exists(), "released at the end");
+    assert!(!held(), "released at the end");
 }
 
 /// A run killed (SIGKILL) in the middle of `stage`, rewriting the sample's newest period
