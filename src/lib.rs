@@ -59,7 +59,7 @@ mod layers {
             "workbook" | "draw" => below(&model),
             "ingest" | "validate" | "merge" | "aggregate" | "report" | "template" => below(&readers),
             "store" => vec!["model"],
-            "error" => vec!["definition", "registry", "store"],
+            "error" => vec!["definition", "registry", "model", "store"],
             "run" => below(&[
                 "definition",
                 "registry",

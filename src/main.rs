@@ -1,5 +1,6 @@
 //! `tonghop`: parse the command line, call the library, map the outcome to an exit code.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -22,15 +23,21 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{e}");
+            let _ = writeln!(std::io::stderr(), "{e}");
             ExitCode::from(e.code())
         }
     }
 }
 
+/// A line on stdout. A reader that went away (`tonghop run | head -4`) ends the printing,
+/// never the work: the exit code still tells what was done.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn check(args: PipelineArg) -> Result<u8, Error> {
     definition::load(&args.pipeline)?;
-    println!("{}: ok", args.pipeline.display());
+    say(&format!("{}: ok", args.pipeline.display()));
     Ok(0)
 }
 
@@ -50,6 +57,9 @@ fn init_logging(quiet: bool, verbose: u8) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
+        // A log reader that went away must not end the run (tracing would say so on the
+        // stderr that is gone, and panic).
+        .log_internal_errors(false)
         .init();
 }
 
@@ -91,7 +101,7 @@ fn run_command(args: RunArgs) -> Result<u8, Error> {
         };
         let summary = run::run(&plan, &opts)?;
         if !args.json && !args.quiet {
-            println!("{}", summary.human());
+            say(&summary.human());
         }
         summaries.push(summary);
     }
@@ -100,7 +110,7 @@ fn run_command(args: RunArgs) -> Result<u8, Error> {
             [one] => serde_json::to_string_pretty(one),
             many => serde_json::to_string_pretty(many),
         };
-        println!("{}", text.map_err(anyhow::Error::from)?);
+        say(&text.map_err(anyhow::Error::from)?);
     }
     Ok(summaries.iter().map(|s| s.exit_code).max().unwrap_or(0))
 }
@@ -118,7 +128,7 @@ fn status_command(args: StatusArgs) -> Result<u8, Error> {
         progress: false,
     };
     let (text, code) = run::status(&plan, &opts)?;
-    print!("{text}");
+    say(text.trim_end_matches('\n'));
     Ok(code)
 }
 
@@ -137,7 +147,7 @@ fn template_command(args: TemplateArgs) -> Result<u8, Error> {
     for (name, bytes) in forms {
         let path = args.out.join(name);
         store::write_atomic(&path, &bytes)?;
-        println!("{}", path.display());
+        say(&path.display().to_string());
     }
     Ok(0)
 }

@@ -36,12 +36,15 @@ impl Stage {
     }
 }
 
-/// Whether a stage ran or was skipped because its inputs had not changed.
+/// What became of a stage in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum StageOutcome {
     Ran,
-    Skipped,
+    /// Its inputs had not changed since it ran: its artifacts were used.
+    Unchanged,
+    /// Before the stages selected (`--from`, `--only`): checked unchanged and used.
+    NotSelected,
 }
 
 /// One stage of one period in a run, for the summary.

@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
-use crate::store::{self, Manifest, StageDir, WorkDir};
+use crate::store::{self, Freshness, Manifest, StageDir, WorkDir};
 use crate::workbook::reference;
 use crate::{aggregate, ingest, merge, validate};
 
@@ -46,14 +46,15 @@ pub struct RunOptions {
 
 /// Consolidate one period, bringing the earlier periods its figures add up up to date.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Summary, Error> {
-    let work = WorkDir::new(&opts.out);
-    let _lock = work.lock()?;
-    work.remove_leftovers()?;
+    // The inputs first: nothing is created under --out before they are known good.
     let period = match opts.period {
         Some(p) => p,
         None => newest_period(&opts.data, plan.pipeline.period)?,
     };
-    Ok(Run::new(plan, opts, work)?.consolidate(period)?)
+    let run = Run::new(plan, opts, WorkDir::new(&opts.out))?;
+    let _lock = run.work.lock()?;
+    run.work.remove_leftovers()?;
+    run.consolidate(period)
 }
 
 /// The newest period folder of the inbox (`YYYY-MM` or `YYYY-Qn`, as the pipeline's period).
@@ -98,6 +99,8 @@ struct PeriodInputs {
     files: Vec<ingest::InboxFile>,
     /// Each inbox file's name and SHA-256.
     hashes: BTreeMap<String, String>,
+    /// Each inbox file's modification time, seconds since the epoch.
+    modified: BTreeMap<String, i64>,
     ingest: Manifest,
     validate: Manifest,
     merge: Manifest,
@@ -108,7 +111,16 @@ struct PeriodInputs {
 struct Selection {
     first: Stage,
     last: Stage,
-    force: bool,
+    /// The stages `--force` redoes: the ones selected, in every period read.
+    forced: Option<(Stage, Stage)>,
+    /// A stage before ran: every later one reruns.
+    cascade: bool,
+}
+
+impl Selection {
+    fn forces(&self, stage: Stage) -> bool {
+        self.cascade || self.forced.is_some_and(|(first, last)| (first..=last).contains(&stage))
+    }
 }
 
 impl<'a> Run<'a> {
@@ -128,7 +140,7 @@ impl<'a> Run<'a> {
         self.registry.hierarchy(period, &self.plan.registry.levels)
     }
 
-    fn consolidate(&self, period: Period) -> anyhow::Result<Summary> {
+    fn consolidate(&self, period: Period) -> Result<Summary, Error> {
         let opts = self.opts;
         let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
         let hierarchy = self.hierarchy(period)?;
@@ -136,23 +148,32 @@ impl<'a> Run<'a> {
         let periods = aggregate::periods_needed(self.plan, period, refs.cutoff);
         let inputs: Vec<PeriodInputs> =
             periods.iter().map(|&p| self.period_inputs(p)).collect::<anyhow::Result<_>>()?;
-        // Earlier periods are brought up to date whatever the stage selection: the figures
-        // of this one need them.
-        for p in &inputs {
-            let selection = match p.period == period {
-                true => Selection { first: opts.from, last: opts.to, force: opts.force },
-                false => Selection { first: Stage::Ingest, last: Stage::Merge, force: false },
-            };
-            self.period_stages(&mut stages, p, selection)?;
-        }
-        name_units(&hierarchy, &mut refs.findings);
         let references = self.reference_files()?;
-
-        let selection = Selection { first: opts.from, last: opts.to, force: opts.force };
         let mut aggregate_inputs: BTreeMap<String, String> =
             inputs.iter().map(|p| (format!("merge {}", p.period), p.merge.key.clone())).collect();
         aggregate_inputs.extend(references.iter().map(|(file, _, hash)| (file.clone(), hash.clone())));
         let aggregate_key = Manifest::new(Stage::Aggregate, period, &self.definition, aggregate_inputs);
+        if let Some(last) = inputs.last() {
+            self.check_unselected(last, &aggregate_key)?;
+        }
+        // Earlier periods are brought up to date whatever the stage selection: the figures
+        // of this one need them.
+        for p in &inputs {
+            let forced = opts.force.then_some((opts.from, opts.to));
+            let selection = match p.period == period {
+                true => Selection { first: opts.from, last: opts.to, forced, cascade: false },
+                false => Selection { first: Stage::Ingest, last: Stage::Merge, forced, cascade: false },
+            };
+            self.period_stages(&mut stages, p, selection)?;
+        }
+        name_units(&hierarchy, &mut refs.findings);
+
+        let selection = Selection {
+            first: opts.from,
+            last: opts.to,
+            forced: opts.force.then_some((opts.from, opts.to)),
+            cascade: false,
+        };
         stages.run(period, Stage::Aggregate, &aggregate_key, selection, |dir| {
             let history = self.history(&periods)?;
             let (mut figures, mut findings) = aggregate::aggregate(self.plan, &hierarchy, period, &history, &refs)?;
@@ -182,7 +203,7 @@ impl<'a> Run<'a> {
         ]);
         let report_key = Manifest::new(Stage::Report, period, &self.definition, report_inputs);
         // The workbook carries the run time and today's date: it is always drawn again.
-        let always = Selection { force: true, ..selection };
+        let always = Selection { cascade: true, ..selection };
         stages.run(period, Stage::Report, &report_key, always, |_| {
             let figures = aggregated.read_frame("figures")?;
             let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references)?;
@@ -192,9 +213,25 @@ impl<'a> Run<'a> {
         Ok(Summary::of(&self.plan.pipeline.name, period, &merged, &more, stages.runs, outputs))
     }
 
+    /// The stages of the run's period before the selection (`--from`, `--only`) must be up
+    /// to date with the inputs on disk now: checked before anything runs, so a refused
+    /// selection changes nothing.
+    fn check_unselected(&self, p: &PeriodInputs, aggregate: &Manifest) -> Result<(), Error> {
+        let stages = [(Stage::Ingest, &p.ingest), (Stage::Validate, &p.validate), (Stage::Merge, &p.merge)];
+        for (stage, manifest) in stages.into_iter().chain([(Stage::Aggregate, aggregate)]) {
+            if stage >= self.opts.from {
+                break;
+            }
+            if let Some(why) = self.work.stage(p.period, stage).is_fresh(manifest).problem() {
+                return Err(Error::Stale { stage, period: p.period, why });
+            }
+        }
+        Ok(())
+    }
+
     /// Ingest, validate and merge of one period, as selected; a stage that ran makes the
     /// ones after it rerun.
-    fn period_stages(&self, stages: &mut Stages, p: &PeriodInputs, mut selection: Selection) -> anyhow::Result<()> {
+    fn period_stages(&self, stages: &mut Stages, p: &PeriodInputs, mut selection: Selection) -> Result<(), Error> {
         let (plan, period) = (self.plan, p.period);
         let hierarchy = self.hierarchy(period)?;
         let tables = plan.table_names();
@@ -206,7 +243,7 @@ impl<'a> Run<'a> {
             log_batch(period, Stage::Ingest, &batch);
             dir.save_batch(&batch)
         })?;
-        selection.force |= ran == StageOutcome::Ran;
+        selection.cascade |= ran == StageOutcome::Ran;
         let work = &self.work;
         let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
             let input = work.stage(period, Stage::Ingest).load_batch(&tables)?;
@@ -214,9 +251,13 @@ impl<'a> Run<'a> {
             log_batch(period, Stage::Validate, &batch);
             dir.save_batch(&batch)
         })?;
-        selection.force |= ran == StageOutcome::Ran;
+        selection.cascade |= ran == StageOutcome::Ran;
         stages.run(period, Stage::Merge, &p.merge, selection, |dir| {
-            let input = work.stage(period, Stage::Validate).load_batch(&tables)?;
+            let mut input = work.stage(period, Stage::Validate).load_batch(&tables)?;
+            // Resubmissions are ordered by the files' times as they are now.
+            for file in &mut input.files {
+                file.modified = p.modified.get(&file.file).copied().unwrap_or(0);
+            }
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
             dir.save_batch(&batch)
@@ -231,17 +272,25 @@ impl<'a> Run<'a> {
             bail!("the figures of this period need the returns of {period}, but {} does not exist", inbox.display());
         }
         let files = ingest::inbox_files(&inbox)?;
-        let hashes = files
+        // A file that cannot be read is the finding ingest makes of it, not the run's end:
+        // its key is the reason, so a readable file later makes the stage stale.
+        let hashes: BTreeMap<String, String> = files
             .par_iter()
-            .map(|f| Ok((f.name.clone(), store::sha256_file(&f.path)?)))
-            .collect::<anyhow::Result<BTreeMap<String, String>>>()?;
+            .map(|f| (f.name.clone(), store::sha256_file(&f.path).unwrap_or_else(|e| format!("unreadable: {e:#}"))))
+            .collect();
+        let modified: BTreeMap<String, i64> = files.iter().map(|f| (f.name.clone(), modified(&f.path))).collect();
         let ingest = Manifest::new(Stage::Ingest, period, &self.definition, hashes.clone());
         let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
         let validate_inputs = BTreeMap::from([("ingest".to_string(), ingest.key.clone()), registry]);
         let validate = Manifest::new(Stage::Validate, period, &self.definition, validate_inputs);
-        let merge_inputs = BTreeMap::from([("validate".to_string(), validate.key.clone())]);
+        // Which of a unit's returns is the newest can turn on file times.
+        let times: Vec<String> = modified.iter().map(|(name, time)| format!("{name}={time}")).collect();
+        let merge_inputs = BTreeMap::from([
+            ("validate".to_string(), validate.key.clone()),
+            ("file times".to_string(), store::sha256(times.join("\n").as_bytes())),
+        ]);
         let merge = Manifest::new(Stage::Merge, period, &self.definition, merge_inputs);
-        Ok(PeriodInputs { period, files, hashes, ingest, validate, merge })
+        Ok(PeriodInputs { period, files, hashes, modified, ingest, validate, merge })
     }
 
     /// Every merged row of each return table over `periods`, and who was missing when: the
@@ -332,9 +381,9 @@ impl<'a> Run<'a> {
 
 impl Stages {
     /// Run one stage of one period, when selected, unless its artifacts were sealed under
-    /// the same manifest: `work` writes the artifacts into the stage's folder, then the
-    /// manifest seals them. A stage before the selection is not run, but what follows
-    /// needs its artifacts.
+    /// the same manifest and are as written: `work` writes the artifacts into the stage's
+    /// folder, then the manifest seals them. A stage before the selection is not run, but
+    /// what follows needs its artifacts: it must be up to date, or the selection is refused.
     fn run(
         &mut self,
         period: Period,
@@ -342,28 +391,38 @@ impl Stages {
         manifest: &Manifest,
         selection: Selection,
         work: impl FnOnce(&StageDir) -> anyhow::Result<()>,
-    ) -> anyhow::Result<StageOutcome> {
+    ) -> Result<StageOutcome, Error> {
         if stage > selection.last {
-            return Ok(StageOutcome::Skipped);
+            return Ok(StageOutcome::NotSelected);
         }
         let dir = self.work.stage(period, stage);
-        let outcome = if stage < selection.first || (!selection.force && dir.is_fresh(manifest)) {
-            if dir.manifest().is_none() {
-                bail!("stage {} of {period} has never run; run it first", stage.name());
+        let freshness = dir.is_fresh(manifest);
+        let outcome = match (stage < selection.first, freshness.problem()) {
+            (true, None) => StageOutcome::NotSelected,
+            (true, Some(why)) => return Err(Error::Stale { stage, period, why }),
+            (false, None) if !selection.forces(stage) => StageOutcome::Unchanged,
+            (false, _) => {
+                if freshness == Freshness::Damaged {
+                    tracing::warn!(%period, stage = stage.name(), "artifacts changed since they were written: redone");
+                }
+                let started = std::time::Instant::now();
+                dir.unseal()?;
+                work(&dir)?;
+                dir.seal(manifest)?;
+                let elapsed_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(%period, stage = stage.name(), elapsed_ms, "stage ran");
+                StageOutcome::Ran
             }
-            StageOutcome::Skipped
-        } else {
-            let started = std::time::Instant::now();
-            dir.unseal()?;
-            work(&dir)?;
-            dir.seal(manifest)?;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            tracing::info!(%period, stage = stage.name(), elapsed_ms, "stage ran");
-            StageOutcome::Ran
         };
         self.runs.push(StageRun { period, stage, outcome });
         Ok(outcome)
     }
+}
+
+/// A file's modification time, seconds since the epoch (0 when unknown).
+fn modified(path: &Path) -> i64 {
+    let time = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
 }
 
 fn log_batch(period: Period, stage: Stage, batch: &Batch) {

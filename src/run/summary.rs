@@ -101,15 +101,23 @@ impl Summary {
             n("info"),
             self.returns_missing
         ));
-        let skipped = self.stages.iter().filter(|s| s.outcome == StageOutcome::Skipped).count();
-        if skipped > 0 {
-            lines.push(format!("  {skipped} stage(s) skipped: inputs unchanged (--force reruns them)"));
+        let count = |outcome| self.stages.iter().filter(|s| s.outcome == outcome).count();
+        let (ran, unchanged, unselected) =
+            (count(StageOutcome::Ran), count(StageOutcome::Unchanged), count(StageOutcome::NotSelected));
+        lines.push(format!("  stages: {ran} ran"));
+        if unchanged > 0 {
+            lines.push(format!("  {unchanged} stage(s) unchanged since they ran, not redone (--force redoes them)"));
+        }
+        if unselected > 0 {
+            lines.push(format!("  {unselected} stage(s) before the selection, checked up to date and used"));
         }
         for o in &self.outputs {
             lines.push(format!("  wrote {o}"));
         }
-        if self.exit_code == 1 {
-            lines.push("  some returns were rejected or are missing: the workbook lists them".into());
+        match (self.exit_code, self.outputs.is_empty()) {
+            (1, false) => lines.push("  some returns were rejected or are missing: the workbook lists them".into()),
+            (1, true) => lines.push("  some returns were rejected or are missing: tonghop status lists them".into()),
+            _ => {}
         }
         lines.join("\n")
     }

@@ -82,6 +82,10 @@ pub(crate) struct Manifest {
     pub(crate) inputs: BTreeMap<String, String>,
     /// One hash over all of the above and the period.
     pub(crate) key: String,
+    /// What the stage wrote, each file with its SHA-256: artifacts changed since (a disk
+    /// error, a hand edit) are not used.
+    #[serde(default)]
+    pub(crate) artifacts: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -98,7 +102,39 @@ impl Manifest {
             h.update(format!("{name}={hash}").as_bytes());
             h.update([0]);
         }
-        Manifest { stage, tool_version: version.into(), definition: definition.into(), inputs, key: hex(&h.finalize()) }
+        Manifest {
+            stage,
+            tool_version: version.into(),
+            definition: definition.into(),
+            inputs,
+            key: hex(&h.finalize()),
+            artifacts: BTreeMap::new(),
+        }
+    }
+}
+
+/// Whether a stage's artifacts can be used as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Freshness {
+    /// Sealed under the same key, and as written.
+    Fresh,
+    /// Sealed under another key: an input, the definition or the tool changed.
+    Stale,
+    /// Sealed under the same key, but an artifact changed since.
+    Damaged,
+    /// Never sealed (or cut short).
+    Never,
+}
+
+impl Freshness {
+    /// What keeps the artifacts from being used as they are, in words; none when fresh.
+    pub(crate) fn problem(self) -> Option<&'static str> {
+        match self {
+            Freshness::Fresh => None,
+            Freshness::Stale => Some("is stale: its inputs or the definition changed since it ran"),
+            Freshness::Damaged => Some("has artifacts that changed since they were written"),
+            Freshness::Never => Some("has never run"),
+        }
     }
 }
 
@@ -120,9 +156,20 @@ impl StageDir {
         self.read_json(MANIFEST).ok()
     }
 
-    /// Whether the artifacts were sealed under this key: their inputs have not changed.
-    pub(crate) fn is_fresh(&self, manifest: &Manifest) -> bool {
-        self.manifest().is_some_and(|m| m == *manifest)
+    /// Whether the artifacts were sealed under this key (their inputs have not changed)
+    /// and are as they were written.
+    pub(crate) fn is_fresh(&self, manifest: &Manifest) -> Freshness {
+        let Some(sealed) = self.manifest() else { return Freshness::Never };
+        if sealed.key != manifest.key {
+            return Freshness::Stale;
+        }
+        let intact =
+            sealed.artifacts.iter().all(|(name, hash)| sha256_file(&self.file(name)).is_ok_and(|h| &h == hash));
+        if intact {
+            Freshness::Fresh
+        } else {
+            Freshness::Damaged
+        }
     }
 
     /// Remove the manifest before rewriting artifacts: artifacts half rewritten must not
@@ -136,9 +183,19 @@ impl StageDir {
         }
     }
 
-    /// Write the manifest last: the artifacts are whole.
+    /// Write the manifest last, with the hash of every artifact: the artifacts are whole.
     pub(crate) fn seal(&self, manifest: &Manifest) -> anyhow::Result<()> {
-        self.write_json(MANIFEST, manifest)
+        let mut manifest = manifest.clone();
+        manifest.artifacts = BTreeMap::new();
+        if let Ok(entries) = fs::read_dir(&self.path) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name != MANIFEST && !name.starts_with('.') {
+                    manifest.artifacts.insert(name, sha256_file(&entry.path())?);
+                }
+            }
+        }
+        self.write_json(MANIFEST, &manifest)
     }
 
     pub(crate) fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
@@ -198,7 +255,12 @@ impl StageDir {
 /// The SHA-256 of a file, as hex.
 pub(crate) fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex(&Sha256::digest(&bytes)))
+    Ok(sha256(&bytes))
+}
+
+/// The SHA-256 of bytes, as hex.
+pub(crate) fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

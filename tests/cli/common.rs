@@ -21,7 +21,8 @@ pub fn tonghop(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// Copy a folder tree (a data directory a test may change).
+/// Copy a folder tree (a data directory a test may change), keeping the files' times as
+/// `cp -p` does: they order a unit's resubmissions, so a run sees the copy as the original.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -30,7 +31,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
         if entry.file_type().unwrap().is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), target).unwrap();
+            std::fs::copy(entry.path(), &target).unwrap();
+            let modified = entry.metadata().unwrap().modified().unwrap();
+            std::fs::File::options().write(true).open(&target).unwrap().set_modified(modified).unwrap();
         }
     }
 }

@@ -11,6 +11,7 @@ mod ninh_binh;
 mod operations;
 mod print;
 mod real_returns;
+mod reruns;
 mod sample_figures;
 mod sample_findings;
 mod second_pipeline;

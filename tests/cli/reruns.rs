@@ -1,0 +1,215 @@
+//! Reruns never serve stale figures: a selection over stale stages is refused, file times
+//! that decide a resubmission are inputs, damaged artifacts are redone, --force redoes the
+//! months a figure reads, one unreadable file is one finding, and the summary says what
+//! happened. Each test starts from a copy of the sample's data and work directory.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::common::{consolidated_copy, copy_dir, root, sheet, tonghop};
+
+/// A copy of the sample's data and of the work directory its run left.
+struct Copy {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    out: tempfile::TempDir,
+}
+
+impl Copy {
+    fn new() -> Copy {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        copy_dir(&root().join("sample_data"), &data);
+        Copy { _dir: dir, data, out: consolidated_copy() }
+    }
+
+    fn run(&self, extra: &[&str]) -> std::process::Output {
+        let base = ["run", "--data", self.data.to_str().unwrap(), "--out", self.out.path().to_str().unwrap()];
+        tonghop(&[&base[..], extra].concat())
+    }
+
+    fn json(&self, extra: &[&str]) -> serde_json::Value {
+        let out = self.run(&[extra, &["--json"]].concat());
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn october(&self, name: &str) -> PathBuf {
+        self.data.join("inbox/2023-10").join(name)
+    }
+
+    fn workbook(&self) -> PathBuf {
+        self.out.path().join("Tong_hop_PTDV_2023-10.xlsx")
+    }
+}
+
+fn ran(summary: &serde_json::Value) -> Vec<String> {
+    let stages = summary["stages"].as_array().unwrap();
+    let ran = stages.iter().filter(|s| s["outcome"] == "ran");
+    ran.map(|s| format!("{} {}", s["period"].as_str().unwrap(), s["stage"].as_str().unwrap())).collect()
+}
+
+fn set_modified(path: &Path, time: SystemTime) {
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(time).unwrap();
+}
+
+const AN_NOI: &str = "Mau01_XaAnNoi_T10.xlsx";
+
+#[test]
+fn a_selection_over_stale_stages_is_refused_and_changes_nothing() {
+    let copy = Copy::new();
+    std::fs::copy(copy.october(AN_NOI), copy.october("An Noi gui lai.xlsx")).unwrap();
+    let aggregate = copy.out.path().join("work/2023-10/aggregate/manifest.json");
+    let before = std::fs::read(&aggregate).unwrap();
+    let refused = copy.run(&["--from", "aggregate"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("the ingest stage of 2023-10 is stale"), "{stderr}");
+    assert!(stderr.contains("tonghop run --period 2023-10"), "{stderr}");
+    assert_eq!(std::fs::read(&aggregate).unwrap(), before, "nothing sealed over stale inputs");
+    // A plain run brings everything up to date; then the selection is allowed.
+    assert_eq!(
+        ran(&copy.json(&[])),
+        ["2023-10 ingest", "2023-10 validate", "2023-10 merge", "2023-10 aggregate", "2023-10 report"]
+    );
+    assert_eq!(ran(&copy.json(&["--from", "aggregate"])), ["2023-10 report"]);
+}
+
+#[test]
+fn the_report_alone_is_refused_after_the_definition_changed() {
+    let copy = Copy::new();
+    let pipeline = copy.data.join("pipeline.toml");
+    let text = std::fs::read_to_string(root().join("pipelines/ptdv_monthly.toml")).unwrap();
+    std::fs::write(&pipeline, text.replace("Toàn Đảng bộ tỉnh", "Toàn tỉnh")).unwrap();
+    let refused = copy.run(&["--pipeline", pipeline.to_str().unwrap(), "--only", "report"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the ingest stage of 2023-10 is stale"));
+}
+
+#[test]
+fn file_times_that_decide_a_resubmission_are_inputs() {
+    let copy = Copy::new();
+    // The same return twice, same date line: the newer file counts.
+    let (first, second) = (copy.october(AN_NOI), copy.october("An Noi ban 2.xlsx"));
+    std::fs::copy(&first, &second).unwrap();
+    let now = SystemTime::now();
+    set_modified(&first, now - Duration::from_secs(3600));
+    set_modified(&second, now);
+    let superseded = |copy: &Copy| -> Vec<String> {
+        let findings = sheet(&copy.workbook(), "Kiểm tra dữ liệu").rows();
+        let files = findings.into_iter().filter(|r| r[1] == "return-superseded").map(|r| r[6].clone());
+        files.filter(|f| f.contains("Noi")).collect()
+    };
+    copy.json(&[]);
+    assert_eq!(superseded(&copy), [AN_NOI]);
+    // Touching the first makes it the newer: a plain run says so, as a fresh one would.
+    set_modified(&first, now + Duration::from_secs(60));
+    assert!(ran(&copy.json(&[])).contains(&"2023-10 merge".to_string()));
+    assert_eq!(superseded(&copy), ["An Noi ban 2.xlsx"]);
+}
+
+#[test]
+fn damaged_artifacts_are_redone_never_used() {
+    let copy = Copy::new();
+    let table = copy.out.path().join("work/2023-09/merge/table.mau01.cells.parquet");
+    let bytes = std::fs::read(&table).unwrap();
+    std::fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
+    let run = copy.run(&["--json", "-v"]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("artifacts changed since they were written: redone"));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    // Redone from its inputs, the merge is what it was: the figures need nothing else.
+    assert_eq!(ran(&summary), ["2023-09 merge", "2023-10 report"]);
+    let s = sheet(&copy.workbook(), "Tổng hợp");
+    assert_eq!(s.number(s.row_of("35"), s.column("Kết nạp đảng viên", "Từ đầu nhiệm kỳ")), 3335.0);
+
+    // A damaged stage before the selection refuses it.
+    let figures = copy.out.path().join("work/2023-10/aggregate/figures.parquet");
+    std::fs::write(&figures, b"PAR1 not a table").unwrap();
+    let refused = copy.run(&["--only", "report"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("the aggregate stage of 2023-10 has artifacts that changed")
+    );
+}
+
+#[test]
+fn force_redoes_every_month_the_figures_read() {
+    let copy = Copy::new();
+    let summary = copy.json(&["--force"]);
+    assert_eq!(ran(&summary).len(), 10 * 3 + 2, "{:?}", ran(&summary));
+    let only = copy.json(&["--force", "--only", "aggregate"]);
+    assert_eq!(ran(&only), ["2023-10 aggregate"], "--force redoes what is selected, in every month");
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_a_finding_and_the_run_goes_on() {
+    let copy = Copy::new();
+    // What a file the run may not read looks like to it (tests run as root, who may read
+    // anything): a name in the folder whose content cannot be opened.
+    std::os::unix::fs::symlink("/nonexistent/BC T10.xlsx", copy.october("BC T10 Xa Moi.xlsx")).unwrap();
+    let run = copy.run(&["--json"]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let finding =
+        sheet(&copy.workbook(), "Kiểm tra dữ liệu").rows().into_iter().find(|r| r[6] == "BC T10 Xa Moi.xlsx").unwrap();
+    assert_eq!(finding[1], "file-unreadable");
+}
+
+#[test]
+fn inputs_that_are_not_there_leave_nothing_under_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a file");
+    std::fs::write(&file, b"").unwrap();
+    let out = dir.path().join("out");
+    let run = tonghop(&["run", "--data", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&run.stderr).contains(&file.display().to_string()));
+    assert!(!out.exists(), "no work directory left behind");
+    // An --out that is a file: the path is named.
+    let run = tonghop(&["run", "--out", file.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains(&file.display().to_string()),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
+fn the_summary_says_what_ran_what_was_used_and_what_was_written() {
+    let copy = Copy::new();
+    let text = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).to_string();
+    let forced = text(copy.run(&["--force"]));
+    assert!(forced.contains("stages: 32 ran") && !forced.contains("unchanged"), "{forced}");
+    let report = text(copy.run(&["--only", "report"]));
+    assert!(
+        report.contains("stages: 1 ran")
+            && report.contains("4 stage(s) before the selection, checked up to date and used"),
+        "{report}"
+    );
+    let validate = text(copy.run(&["--to", "validate"]));
+    assert!(validate.contains("tonghop status lists them") && !validate.contains("workbook"), "{validate}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_printing_not_the_run() {
+    let copy = Copy::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tonghop"))
+        .args([
+            "run",
+            "-vv",
+            "--force",
+            "--data",
+            copy.data.to_str().unwrap(),
+            "--out",
+            copy.out.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1), "the run finished");
+    assert!(copy.workbook().exists());
+}
