@@ -65,7 +65,10 @@ pub(crate) fn aggregate(
         let id = m.id.as_str();
         own = match &m.kind {
             MeasureKind::Sum(sum) => sum_of_own_rows(plan, id, sum, period, &history.tables, refs, own)?,
-            MeasureKind::Expr { expr, level } => own.with_column(expression(&expr.expr, level).alias(id)),
+            MeasureKind::Expr { expr, level } => {
+                let computed = own.with_column(expression(&expr.expr, level).alias(id)).collect();
+                computed.map_err(|e| expr.failed(&format!("measure `{id}`"), e))?.lazy()
+            }
             MeasureKind::Reference(_) | MeasureKind::Ratio { .. } => continue,
         };
         additive.push(m);
@@ -227,7 +230,9 @@ fn sum_of_own_rows(
     let in_window = col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string())));
     let mut rows = history.get(name).cloned().with_context(|| format!("no rows of {name}"))?.lazy().filter(in_window);
     if let Some(filter) = &sum.filter {
-        rows = rows.filter(filter.expr.clone());
+        // Collected here so that a filter that cannot be evaluated is named, not a query plan.
+        let kept = rows.filter(filter.expr.clone()).collect();
+        rows = kept.map_err(|e| filter.failed(&format!("the filter of measure `{id}`"), e))?.lazy();
     }
     // Added as floating point, checked and made whole again after the roll-up (`exact`):
     // an integer sum would wrap silently.

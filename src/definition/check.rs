@@ -11,6 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use polars::prelude::{self as pl, col, DataType, Expr, IntoLazy, LazyFrame};
 use toml::Spanned;
 
 use super::plan::*;
@@ -69,12 +70,134 @@ pub fn load(path: &Path) -> Result<Plan, DefinitionError> {
 
 /// Parse, check and resolve definition text; `path` only labels the messages.
 pub fn parse(path: &Path, text: &str) -> Result<Plan, DefinitionError> {
-    let error = |problems: Vec<(String, Option<Range<usize>>)>| DefinitionError {
+    let error = |mut problems: Problems| DefinitionError {
         path: path.to_path_buf(),
-        problems: problems.into_iter().map(|(message, span)| locate(text, message, span)).collect(),
+        problems: {
+            problems.sort_by_key(|(_, span)| span.as_ref().map(|s| s.start));
+            problems.into_iter().map(|(message, span)| locate(text, message, span)).collect()
+        },
     };
-    let spec: DefinitionSpec = toml::from_str(text).map_err(|e| error(vec![(e.message().to_string(), e.span())]))?;
-    Checker::default().resolve(spec).map_err(error)
+    let spec = read_spec(text).map_err(error)?;
+    Checker { problems: Vec::new(), path, text }.resolve(spec).map_err(error)
+}
+
+/// The definition's sections, each read on its own (each item of a list too), so that every
+/// section's first error is reported, not only the file's: TOML and serde stop at one.
+fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
+    use serde::de::IntoDeserializer;
+    use toml::de::{DeTable, DeValue};
+
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        return Err(syntax.into_iter().map(|e| (e.message().to_string(), e.span())).collect());
+    }
+    let mut problems: Problems = Vec::new();
+    fn one<T: serde::de::DeserializeOwned>(value: Spanned<DeValue>, problems: &mut Problems) -> Option<T> {
+        T::deserialize(value.into_deserializer()).map_err(|e| problems.push((e.message().to_string(), e.span()))).ok()
+    }
+    fn many<T: serde::de::DeserializeOwned>(value: Spanned<DeValue>, problems: &mut Problems) -> Option<Vec<T>> {
+        let span = value.span();
+        match value.into_inner() {
+            DeValue::Array(items) => {
+                let read: Vec<Option<T>> = items.into_iter().map(|item| one(item, problems)).collect();
+                read.into_iter().collect()
+            }
+            other => one(Spanned::new(span, other), problems),
+        }
+    }
+    let mut pipeline = None;
+    let mut registry = None;
+    let (mut references, mut returns, mut rules, mut merges, mut measures) =
+        (Some(vec![]), None, Some(vec![]), Some(vec![]), Some(vec![]));
+    let mut workbook = None;
+    let (mut messages, mut limits, mut policy) =
+        (Some(Default::default()), Some(Default::default()), Some(Default::default()));
+    const SECTIONS: [&str; 11] = [
+        "pipeline",
+        "registry",
+        "references",
+        "returns",
+        "rules",
+        "merges",
+        "measures",
+        "workbook",
+        "messages",
+        "limits",
+        "policy",
+    ];
+    let mut seen = HashSet::new();
+    for (key, value) in root.into_inner() {
+        seen.insert(key.get_ref().to_string());
+        match key.get_ref().as_ref() {
+            "pipeline" => pipeline = one(value, &mut problems),
+            "registry" => registry = one(value, &mut problems),
+            "references" => references = many(value, &mut problems),
+            "returns" => returns = many(value, &mut problems),
+            "rules" => rules = many(value, &mut problems),
+            "merges" => merges = many(value, &mut problems),
+            "measures" => measures = many(value, &mut problems),
+            "workbook" => workbook = one(value, &mut problems),
+            "messages" => messages = one(value, &mut problems),
+            "limits" => limits = one(value, &mut problems),
+            "policy" => policy = one(value, &mut problems),
+            other => problems.push((
+                format!("unknown field `{other}`, expected one of {}", SECTIONS.map(|s| format!("`{s}`")).join(", ")),
+                Some(key.span()),
+            )),
+        }
+    }
+    for section in ["pipeline", "registry", "returns", "workbook"] {
+        if !seen.contains(section) {
+            problems.push((format!("missing field `{section}`"), None));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let spec = (|| {
+        Some(DefinitionSpec {
+            pipeline: pipeline?,
+            registry: registry?,
+            references: references?,
+            returns: returns?,
+            rules: rules?,
+            merges: merges?,
+            measures: measures?,
+            workbook: workbook?,
+            messages: messages?,
+            limits: limits?,
+            policy: policy?,
+        })
+    })();
+    // Every section read or reported above: this is never an error.
+    spec.ok_or_else(|| vec![("the definition could not be read".into(), None)])
+}
+
+/// An empty frame with the columns a table's rows carry (`_file`, `_unit`, `_period`…, then
+/// each kept field in its type): what expressions over the rows are tried on.
+fn empty_rows(table: &Table) -> pl::DataFrame {
+    let text = |name: &str| pl::Column::new(name.into(), Vec::<String>::new());
+    let mut columns = vec![
+        text("_file"),
+        text("_sheet"),
+        pl::Column::new("_row".into(), Vec::<u32>::new()),
+        text("_unit"),
+        text("_period"),
+    ];
+    for column in table.columns.iter().filter(|c| !c.ignore) {
+        let name = column.field.as_str();
+        columns.push(match column.kind {
+            ValueKind::Count | ValueKind::Integer => pl::Column::new(name.into(), Vec::<i64>::new()),
+            ValueKind::Number => pl::Column::new(name.into(), Vec::<f64>::new()),
+            _ => text(name),
+        });
+    }
+    pl::DataFrame::new_infer_height(columns).unwrap_or_default()
+}
+
+/// A row rule's check as validate applies it.
+fn row_check(rows: LazyFrame, check: Expr) -> LazyFrame {
+    rows.select([check.cast(DataType::Boolean)])
 }
 
 /// The labels of every title block, folded.
@@ -109,20 +232,22 @@ struct Names {
     tables: HashMap<String, TableId>,
     references: HashMap<String, ReferenceId>,
     measures: HashMap<String, MeasureId>,
+    /// The sums and expressions defined so far: what an expression may use.
+    additive: Vec<String>,
+    /// Every measure's id, for telling a measure defined below from an unknown one.
+    declared: HashSet<String>,
 }
 
-#[derive(Default)]
-struct Checker {
+struct Checker<'t> {
     problems: Problems,
+    /// The definition's file and text, for the places that run-time messages name.
+    path: &'t Path,
+    text: &'t str,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn fail<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
         self.problems.push((message.into(), Some(at.span())));
-    }
-
-    fn fail_nowhere(&mut self, message: impl Into<String>) {
-        self.problems.push((message.into(), None));
     }
 
     fn resolve(mut self, mut spec: DefinitionSpec) -> Result<Plan, Problems> {
@@ -134,13 +259,15 @@ impl Checker {
             references.push(self.reference(reference, &names));
         }
         let (returns, tables, table_returns) = self.returns(spec.returns, &mut names);
+        self.unique_ids("rule", spec.rules.iter().map(|r| &r.id));
+        self.unique_ids("merge", spec.merges.iter().map(|m| &m.id));
         let rules: Vec<_> = spec.rules.into_iter().map(|r| self.rule(r, &names, &tables)).collect();
         let merges: Vec<_> = spec.merges.into_iter().map(|m| self.merge(m, &names, &tables)).collect();
         let measures = self.measures(spec.measures, spec.pipeline.period, &mut names, &tables, &references);
+        self.sheet_names(&spec.workbook.sheets);
         let sheets: Vec<_> =
             std::mem::take(&mut spec.workbook.sheets).into_iter().map(|s| self.sheet(s, &names, &tables)).collect();
 
-        self.problems.sort_by_key(|(_, span)| span.as_ref().map(|s| s.start));
         if !self.problems.is_empty() {
             return Err(self.problems);
         }
@@ -187,6 +314,39 @@ impl Checker {
         plan.ok_or_else(|| vec![("the definition could not be resolved".to_string(), None)])
     }
 
+    /// Names Excel accepts for sheets (1 to 31 characters, none of `[]:*?/\`, no quote at
+    /// either end), each once whatever its case: a workbook that could not be written is
+    /// found here, not after a run.
+    fn sheet_names(&mut self, sheets: &[SheetSpec]) {
+        let mut seen = HashSet::new();
+        for name in sheets.iter().map(|s| &s.name) {
+            let text = name.get_ref();
+            let length = text.chars().count();
+            if length == 0 || length > 31 {
+                self.fail(name, format!("sheet name `{text}` has {length} characters; Excel takes 1 to 31"));
+            } else if let Some(c) = text.chars().find(|c| "[]:*?/\\".contains(*c)) {
+                self.fail(name, format!("sheet name `{text}` holds `{c}`, which Excel does not take in a sheet name"));
+            } else if text.starts_with('\'') || text.ends_with('\'') {
+                self.fail(name, format!("sheet name `{text}` begins or ends with a quote, which Excel does not take"));
+            } else if text.eq_ignore_ascii_case("history") {
+                self.fail(name, "`History` is a name Excel keeps for itself");
+            }
+            if !seen.insert(text.to_lowercase()) {
+                self.fail(name, format!("sheet `{text}` is defined twice"));
+            }
+        }
+    }
+
+    /// Each id of a kind once.
+    fn unique_ids<'s>(&mut self, kind: &str, ids: impl Iterator<Item = &'s Spanned<String>>) {
+        let mut seen = HashSet::new();
+        for id in ids {
+            if !seen.insert(id.get_ref()) {
+                self.fail(id, format!("{kind} `{}` is defined twice", id.get_ref()));
+            }
+        }
+    }
+
     /// The term's first month; its end is checked too, though no figure needs it.
     fn term(&mut self, term: &TermSpec) -> Option<Month> {
         let mut month = |at: &Spanned<String>| match at.get_ref().parse::<Month>() {
@@ -197,6 +357,12 @@ impl Checker {
             }
         };
         let (start, end) = (month(&term.start), month(&term.end));
+        if let (Some(start), Some(end)) = (start, end) {
+            if start > end {
+                self.fail(&term.end, format!("the term ends ({end}) before it starts ({start})"));
+                return None;
+            }
+        }
         end?;
         start
     }
@@ -231,20 +397,21 @@ impl Checker {
         let mut tables = Vec::new();
         let mut table_returns = Vec::new();
         for (r, spec) in specs.into_iter().enumerate() {
-            if !ids.insert(spec.id.clone()) {
-                self.fail_nowhere(format!("return `{}` is defined twice", spec.id));
+            let ret = spec.id.get_ref().clone();
+            if !ids.insert(ret.clone()) {
+                self.fail(&spec.id, format!("return `{ret}` is defined twice"));
             }
             for kind in &spec.senders {
-                if !names.levels.contains(kind) {
-                    self.fail_nowhere(format!(
-                        "return `{}` is sent by `{kind}`, which is not a registry level",
-                        spec.id
-                    ));
+                if !names.levels.contains(kind.get_ref()) {
+                    self.fail(
+                        kind,
+                        format!("return `{ret}` is sent by `{}`, which is not a registry level", kind.get_ref()),
+                    );
                 }
             }
             let mut own = Vec::new();
             for table in spec.tables {
-                let name = format!("{}.{}", spec.id, table.id);
+                let name = format!("{ret}.{}", table.id);
                 for column in &table.columns {
                     if let Some(unit_of) = &column.unit_of {
                         self.level(names, &unit_of.kind);
@@ -257,9 +424,9 @@ impl Checker {
                 own.push(id);
             }
             returns.push(Return {
-                id: spec.id,
+                id: ret,
                 title: spec.title,
-                senders: spec.senders,
+                senders: spec.senders.into_iter().map(Spanned::into_inner).collect(),
                 unit_label: spec.header.unit.label,
                 period_label: spec.header.period.label,
                 date_marker: spec.header.date_marker,
@@ -385,9 +552,47 @@ impl Checker {
         found
     }
 
+    /// Whether `sql` can be evaluated over `frame` as `apply` uses it: every column it
+    /// names is there, and the types agree (tried on no rows). A problem at `at` if not.
+    fn planned(
+        &mut self,
+        at: &Spanned<String>,
+        sql: &Sql,
+        frame: &pl::DataFrame,
+        apply: impl FnOnce(LazyFrame, Expr) -> LazyFrame,
+    ) -> Option<()> {
+        let known: Vec<&str> = frame.get_column_names().into_iter().map(|n| n.as_str()).collect();
+        let unknown: Vec<String> = sql
+            .expr
+            .clone()
+            .meta()
+            .root_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .filter(|n| !known.contains(&n.as_str()))
+            .collect();
+        if let Some(name) = unknown.first() {
+            let fields: Vec<&str> =
+                known.iter().copied().filter(|n| !n.starts_with('_') || *n == "_unit" || *n == "_period").collect();
+            self.fail(at, format!("`{}` uses `{name}`, which is not one of {}", sql.text, fields.join(", ")));
+            return None;
+        }
+        if let Err(e) = apply(frame.clone().lazy(), sql.expr.clone()).collect() {
+            let reason = e.to_string();
+            let reason = reason.lines().next().unwrap_or_default();
+            self.fail(at, format!("`{}` cannot be evaluated: {reason}", sql.text));
+            return None;
+        }
+        Some(())
+    }
+
     fn sql(&mut self, at: &Spanned<String>, text: &str) -> Option<Sql> {
         match polars::sql::sql_expr(text) {
-            Ok(expr) => Some(Sql { text: text.to_string(), expr }),
+            Ok(expr) => {
+                let place = locate(self.text, String::new(), Some(at.span()));
+                let at = format!("{}:{}:{}", self.path.display(), place.line, place.column);
+                Some(Sql { text: text.to_string(), expr, at })
+            }
             Err(e) => {
                 self.fail(at, format!("`{text}` is not a valid SQL expression: {e}"));
                 None
@@ -402,10 +607,17 @@ impl Checker {
         if let Some(cell) = &spec.cell {
             resolved &= self.field_of(table, cell).is_some();
         }
+        let rows = empty_rows(table);
         let kind = match spec.scope {
-            RuleScope::Return => RuleKind::Return(self.sql(&spec.check, spec.check.get_ref())?),
+            RuleScope::Return => {
+                let check = self.sql(&spec.check, spec.check.get_ref())?;
+                let per_return = |df: LazyFrame, e: Expr| df.group_by([col("_file")]).agg([e.cast(DataType::Boolean)]);
+                self.planned(&spec.check, &check, &rows, per_return)?;
+                RuleKind::Return(check)
+            }
             RuleScope::Row if spec.for_each.is_empty() => {
                 let check = self.sql(&spec.check, spec.check.get_ref());
+                let check = check.and_then(|c| self.planned(&spec.check, &c, &rows, row_check).map(|()| c));
                 let Some(cell) = &spec.cell else {
                     self.fail(&spec.check, format!("rule `{}` needs `cell` or `for_each` to point at a cell", spec.id));
                     return None;
@@ -417,7 +629,8 @@ impl Checker {
                 for field in &spec.for_each {
                     resolved &= self.field_of(table, field).is_some();
                     let text = spec.check.get_ref().replace("{field}", field.get_ref());
-                    if let Some(check) = self.sql(&spec.check, &text) {
+                    let check = self.sql(&spec.check, &text);
+                    if let Some(check) = check.filter(|c| self.planned(&spec.check, c, &rows, row_check).is_some()) {
                         let cell = spec.cell.as_ref().unwrap_or(field).get_ref().clone();
                         checks.push(RowCheck { check, cell });
                     }
@@ -425,7 +638,13 @@ impl Checker {
                 RuleKind::Row(checks)
             }
         };
-        resolved.then_some(Rule { id: spec.id, table: id, severity: spec.severity, message: spec.message, kind })
+        resolved.then_some(Rule {
+            id: spec.id.into_inner(),
+            table: id,
+            severity: spec.severity,
+            message: spec.message,
+            kind,
+        })
     }
 
     fn side(&mut self, spec: &MergeSideSpec, names: &Names, tables: &[Option<Table>]) -> Option<Side> {
@@ -439,7 +658,13 @@ impl Checker {
 
     fn merge(&mut self, spec: MergeSpec, names: &Names, tables: &[Option<Table>]) -> Option<Reconciliation> {
         let (left, right) = (self.side(&spec.left, names, tables), self.side(&spec.right, names, tables));
-        Some(Reconciliation { id: spec.id, severity: spec.severity, left: left?, right: right?, message: spec.message })
+        Some(Reconciliation {
+            id: spec.id.into_inner(),
+            severity: spec.severity,
+            left: left?,
+            right: right?,
+            message: spec.message,
+        })
     }
 
     fn reference_field(
@@ -470,16 +695,42 @@ impl Checker {
         references: &[Option<Reference>],
     ) -> Vec<Option<Measure>> {
         let mut measures = Vec::new();
+        names.declared = specs.iter().map(|s| s.id.get_ref().clone()).collect();
         for spec in specs {
             let id = spec.id.get_ref().clone();
-            if names.measures.contains_key(&id) {
+            let twice = names.measures.contains_key(&id);
+            if twice {
                 self.fail(&spec.id, format!("measure `{id}` is defined twice"));
             }
             let kind = self.measure_kind(&spec, period, names, tables, references);
+            if !twice && matches!(kind, Some(MeasureKind::Sum(_) | MeasureKind::Expr { .. })) {
+                names.additive.push(id.clone());
+            }
             names.measures.insert(id.clone(), MeasureId(measures.len()));
             measures.push(kind.map(|kind| Measure { id, kind }));
         }
         measures
+    }
+
+    /// Whether every name an expression measure uses is a sum or an expression defined
+    /// above it (what `aggregate` has per unit when it computes the expression).
+    fn expression_inputs(&mut self, at: &Spanned<String>, sql: &Sql, names: &Names) -> bool {
+        for name in sql.expr.clone().meta().root_names() {
+            let name = name.as_str();
+            if names.additive.iter().any(|m| m == name) {
+                continue;
+            }
+            let why = if names.measures.contains_key(name) {
+                "a reference or a ratio: an expression can use only sums and other expressions"
+            } else if names.declared.contains(name) {
+                "defined below it: an expression can use only the measures above it"
+            } else {
+                "not a measure"
+            };
+            self.fail(at, format!("`{}` uses `{name}`, which is {why}", sql.text));
+            return false;
+        }
+        true
     }
 
     fn measure_kind(
@@ -501,7 +752,13 @@ impl Checker {
                     (Some(_), None) => None,
                     (None, _) => Some(None),
                 };
-                let filter = self.optional(spec.filter.as_ref(), |c, f| c.sql(f, f.get_ref()));
+                let filter = self.optional(spec.filter.as_ref(), |c, f| {
+                    let sql = c.sql(f, f.get_ref())?;
+                    match table {
+                        Some(t) => c.planned(f, &sql, &empty_rows(t), |df, e| df.filter(e)).map(|()| sql),
+                        None => Some(sql),
+                    }
+                });
                 let opening = self.optional(spec.opening.as_ref(), |c, o| c.reference_field(names, references, o));
                 let field = field.filter(|_| fits)?;
                 Some(MeasureKind::Sum(Sum {
@@ -516,8 +773,14 @@ impl Checker {
             (None, Some(reference), None, None, None, None) => {
                 Some(MeasureKind::Reference(self.reference_field(names, references, reference)?))
             }
-            (None, None, Some(expr), None, None, Some(level)) => {
-                let (expr, level) = (self.sql(expr, expr.get_ref()), self.level(names, level));
+            (None, None, Some(at), None, None, Some(level)) => {
+                let (expr, level) = (self.sql(at, at.get_ref()), self.level(names, level));
+                let expr = expr.filter(|e| self.expression_inputs(at, e, names));
+                // The measures summed or computed above it, per unit.
+                let mut columns = vec![pl::Column::new("_kind".into(), Vec::<String>::new())];
+                columns.extend(names.additive.iter().map(|m| pl::Column::new(m.as_str().into(), Vec::<f64>::new())));
+                let frame = pl::DataFrame::new_infer_height(columns).unwrap_or_default();
+                let expr = expr.and_then(|e| self.planned(at, &e, &frame, |df, e| df.select([e])).map(|()| e));
                 Some(MeasureKind::Expr { expr: expr?, level: level? })
             }
             (None, None, None, Some(parts), None, None) if parts.len() == 2 => {

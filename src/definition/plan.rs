@@ -310,6 +310,18 @@ pub(crate) struct RowCheck {
 pub(crate) struct Sql {
     pub(crate) text: String,
     pub(crate) expr: Expr,
+    /// Where the definition writes it, `file:line:column`: what a failure at run time names.
+    pub(crate) at: String,
+}
+
+impl Sql {
+    /// A failure to evaluate this expression at run time, as the definition's author reads it:
+    /// the expression, its place, and the first line of polars' reason (never a query plan).
+    pub(crate) fn failed(&self, what: &str, e: impl std::fmt::Display) -> anyhow::Error {
+        let reason = e.to_string();
+        let reason = reason.lines().next().unwrap_or_default().to_string();
+        anyhow::anyhow!("{what} `{}` ({}) could not be evaluated: {reason}", self.text, self.at)
+    }
 }
 
 /// Reconciliation between two sources: per unit, the sum of one field against another.

@@ -17,26 +17,20 @@ use super::plan::{
 };
 use crate::period::PeriodKind;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The whole file. Its sections are read one by one (`check::read_spec`), so each one's
+/// errors are reported.
+#[derive(Debug)]
 pub(super) struct DefinitionSpec {
     pub(crate) pipeline: PipelineSpec,
     pub(crate) registry: RegistrySpec,
-    #[serde(default)]
     pub(crate) references: Vec<ReferenceSpec>,
     pub(crate) returns: Vec<ReturnSpec>,
-    #[serde(default)]
     pub(crate) rules: Vec<RuleSpec>,
-    #[serde(default)]
     pub(crate) merges: Vec<MergeSpec>,
-    #[serde(default)]
     pub(crate) measures: Vec<MeasureSpec>,
     pub(crate) workbook: WorkbookSpec,
-    #[serde(default)]
     pub(crate) messages: BTreeMap<String, String>,
-    #[serde(default)]
     pub(crate) limits: Limits,
-    #[serde(default)]
     pub(crate) policy: Policy,
 }
 
@@ -81,9 +75,9 @@ pub(super) struct ReferenceSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReturnSpec {
-    pub(crate) id: String,
+    pub(crate) id: Spanned<String>,
     pub(crate) title: String,
-    pub(crate) senders: Vec<String>,
+    pub(crate) senders: Vec<Spanned<String>>,
     pub(crate) header: TitleBlockSpec,
     pub(crate) tables: Vec<TableSpec>,
     pub(crate) template: Option<TemplateSpec>,
@@ -179,7 +173,7 @@ pub(super) struct UnitOfSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RuleSpec {
-    pub(crate) id: String,
+    pub(crate) id: Spanned<String>,
     pub(crate) table: Spanned<String>,
     pub(crate) severity: Severity,
     #[serde(default)]
@@ -194,7 +188,7 @@ pub(super) struct RuleSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MergeSpec {
-    pub(crate) id: String,
+    pub(crate) id: Spanned<String>,
     pub(crate) severity: Severity,
     pub(crate) left: MergeSideSpec,
     pub(crate) right: MergeSideSpec,

@@ -31,7 +31,7 @@ pub struct Locked {
 pub(crate) enum LockError {
     #[error(transparent)]
     Locked(#[from] Locked),
-    #[error("cannot take the lock {}: {source}", path.display())]
+    #[error("cannot take the lock {}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 }
 

@@ -244,7 +244,8 @@ fn apply_return_rule(plan: &Plan, rule: &Rule, check: &Sql, df: &DataFrame) -> a
         .group_by([col("_file"), col("_unit")])
         .agg([check.expr.clone().cast(DataType::Boolean).alias("_ok")])
         .sort(["_file"], SortMultipleOptions::default())
-        .collect()?;
+        .collect()
+        .map_err(|e| check.failed(&format!("rule `{}`", rule.id), e))?;
     let files = text_column(&per_file, "_file")?;
     let units = text_column(&per_file, "_unit")?;
     let flags = per_file.column("_ok")?.bool()?.clone();
@@ -273,7 +274,8 @@ fn apply_row_check(
     df: &DataFrame,
     rows: &Rows,
 ) -> anyhow::Result<Vec<Failure>> {
-    let flags = df.clone().lazy().select([check.expr.clone().cast(DataType::Boolean).alias("_ok")]).collect()?;
+    let flags = df.clone().lazy().select([check.expr.clone().cast(DataType::Boolean).alias("_ok")]).collect();
+    let flags = flags.map_err(|e| check.failed(&format!("rule `{}`", rule.id), e))?;
     let flags = flags.column("_ok")?.bool()?.clone();
     let label = rows.label(cell);
     let mut failures = Vec::new();

@@ -97,3 +97,97 @@ fn a_run_with_a_broken_definition_writes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!out_dir.exists());
 }
+
+/// The sample definition with each `(from, to)` replacement made once; each must apply.
+fn broken(replacements: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(root().join("pipelines/ptdv_monthly.toml")).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "`{from}` is in the sample definition");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// Whether `stderr` reports `message` at the place of `needle` in `text`.
+fn reported_at(stderr: &str, text: &str, needle: &str, message: &str) -> bool {
+    let (line, column) = position(text, needle);
+    stderr.split("error: ").any(|e| e.contains(message) && e.contains(&format!("--> broken.toml:{line}:{column}\n")))
+}
+
+#[test]
+fn check_finds_what_a_run_would_fail_on_each_at_its_line() {
+    let text = broken(&[
+        // A rule on a column the table lacks.
+        ("check = \"certified <= trainees\"", "check = \"certified <= traineez\""),
+        // A measure using one defined after it.
+        ("expr = \"1\"", "expr = \"admitting_units + 1\""),
+        // A filter comparing a text column with a number.
+        ("filter = \"class_type = 'awareness'\"", "filter = \"class_type + 1 > 0\""),
+        // The term's end before its start.
+        ("end = \"2025-09\"", "end = \"2019-09\""),
+        // A measure id twice, a sender kind the registry lacks.
+        (
+            "[[measures]]\nid = \"adm_year\"",
+            "[[measures]]\nid = \"adm_month\"\nreference = \"targets.year_plan\"\n\n[[measures]]\nid = \"adm_year\"",
+        ),
+        ("senders = [\"district\"]", "senders = [\"distrct\"]"),
+        // A sheet name Excel refuses.
+        ("name = \"Tỷ lệ đạt\"", "name = \"Tỷ lệ đạt/năm\""),
+    ]);
+    let (code, stderr) = check(&text);
+    assert_eq!(code, Some(2), "{stderr}");
+    let cases = [
+        ("\"certified <= traineez\"", "`certified <= traineez` uses `traineez`, which is not one of"),
+        ("\"admitting_units + 1\"", "`admitting_units + 1` uses `admitting_units`, which is defined below it"),
+        ("\"class_type + 1 > 0\"", "`class_type + 1 > 0` cannot be evaluated"),
+        ("\"2019-09\"", "the term ends (2019-09) before it starts (2020-10)"),
+        ("\"adm_month\"\nreference", "measure `adm_month` is defined twice"),
+        ("\"distrct\"", "return `mau02` is sent by `distrct`, which is not a registry level"),
+        ("\"Tỷ lệ đạt/năm\"", "sheet name `Tỷ lệ đạt/năm` holds `/`"),
+    ];
+    for (needle, message) in cases {
+        assert!(reported_at(&stderr, &text, needle, message), "`{message}` at {needle}:\n{stderr}");
+    }
+    assert!(stderr.contains(&format!("{} error(s)", cases.len())), "{stderr}");
+    assert!(!stderr.contains("Query") && !stderr.contains("FROM"), "no query plan:\n{stderr}");
+}
+
+#[test]
+fn every_section_reports_its_own_shape_error() {
+    let text = broken(&[
+        ("period = \"month\"", "period = \"fortnight\""),
+        ("severity = \"error\"", "severity = \"fatal\""),
+        ("window = \"month\"", "window = 3"),
+    ]);
+    let (code, stderr) = check(&text);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("\"fortnight\"") || stderr.contains("`fortnight`"), "{stderr}");
+    assert!(stderr.contains("`fatal`"), "{stderr}");
+    assert!(reported_at(&stderr, &text, "3\n", "wanted string or table"), "{stderr}");
+    assert!(stderr.contains("3 error(s)"), "{stderr}");
+}
+
+#[test]
+fn a_sheet_name_given_twice_is_reported_at_the_second() {
+    let text = broken(&[("name = \"Lớp bồi dưỡng\"", "name = \"TỔNG HỢP\"")]);
+    let (code, stderr) = check(&text);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(reported_at(&stderr, &text, "\"TỔNG HỢP\"", "sheet `TỔNG HỢP` is defined twice"), "{stderr}");
+}
+
+#[test]
+fn a_failure_only_the_data_shows_names_the_definitions_line() {
+    // Any class type cast to a number fails, but only on rows: check cannot see it.
+    let text = broken(&[("filter = \"class_type = 'awareness'\"", "filter = \"CAST(class_type AS INTEGER) = 1\"")]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = tonghop(&["run", "--pipeline", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "-q"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    let (line, column) = position(&text, "\"CAST(class_type AS INTEGER) = 1\"");
+    let place = format!("{}:{line}:{column}", path.display());
+    assert!(stderr.contains(&format!("the filter of measure `aw_classes_month` `CAST(class_type AS INTEGER) = 1` ({place}) could not be evaluated")), "{stderr}");
+    assert!(!stderr.contains("FILTER") && !stderr.contains("DF ["), "no query plan:\n{stderr}");
+}

@@ -75,6 +75,36 @@ fn a_selection_over_stale_stages_is_refused_and_changes_nothing() {
     assert_eq!(ran(&copy.json(&["--from", "aggregate"])), ["2023-10 report"]);
 }
 
+/// The province's admissions in the month, the year and the term, as the workbook shows them.
+fn province_admitted(workbook: &Path) -> (f64, f64, f64) {
+    let units = sheet(workbook, "Kết nạp theo cơ sở");
+    let month = units.number(units.row_of("35"), units.column("Kết nạp", "Trong tháng"));
+    let s = sheet(workbook, "Tổng hợp");
+    let (row, admitted) = (s.row_of("35"), "Kết nạp đảng viên");
+    (month, s.number(row, s.column(admitted, "Từ đầu năm")), s.number(row, s.column(admitted, "Từ đầu nhiệm kỳ")))
+}
+
+#[test]
+fn an_edited_return_then_from_aggregate_then_a_plain_run_shows_the_edit() {
+    let copy = Copy::new();
+    copy.json(&[]);
+    assert_eq!(province_admitted(&copy.workbook()), (95.0, 1099.0, 3335.0));
+    // An Nội's October return, corrected: five admitted in Chi bộ thôn 1 (E12 and E24).
+    std::fs::copy(root().join("tests/fixtures/returns/files/an_noi_admits_five.xlsx"), copy.october(AN_NOI)).unwrap();
+    let refused = copy.run(&["--from", "aggregate"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert_eq!(province_admitted(&copy.workbook()), (95.0, 1099.0, 3335.0), "the old workbook is left as it was");
+    copy.json(&[]);
+    assert_eq!(province_admitted(&copy.workbook()), (100.0, 1104.0, 3340.0));
+    // What a fresh run into an empty out directory shows, and --force too.
+    let fresh = tempfile::tempdir().unwrap();
+    let run = tonghop(&["run", "--data", copy.data.to_str().unwrap(), "--out", fresh.path().to_str().unwrap(), "-q"]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(province_admitted(&fresh.path().join("Tong_hop_PTDV_2023-10.xlsx")), (100.0, 1104.0, 3340.0));
+    copy.json(&["--force"]);
+    assert_eq!(province_admitted(&copy.workbook()), (100.0, 1104.0, 3340.0));
+}
+
 #[test]
 fn the_report_alone_is_refused_after_the_definition_changed() {
     let copy = Copy::new();
