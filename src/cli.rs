@@ -92,6 +92,10 @@ pub struct RunArgs {
     /// Rerun stages even when their inputs are unchanged.
     #[arg(long)]
     pub force: bool,
+    /// The date the workbook's date line gives (YYYY-MM-DD), for a report drawn again
+    /// later; default: today.
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,

@@ -3,7 +3,8 @@
 //!
 //! Layers, bottom up; each module imports only from the layers under it:
 //!
-//! 1. `text`, `period`: folding what clerks type; months and quarters.
+//! 1. `text`, `period`, `print`: folding what clerks type; months and quarters; what an A4
+//!    page holds and how wide Times New Roman text is on it.
 //! 2. `definition` (a checked, resolved `Plan`) and `registry` (units over time).
 //! 3. `model`: the contract between the stages (`Batch`, `Finding`, statuses, stages).
 //! 4. `workbook` (reading any workbook and the tables in it) and `draw` (the letterhead
@@ -23,6 +24,7 @@ pub mod ingest;
 mod merge;
 pub mod model;
 pub mod period;
+mod print;
 pub mod registry;
 mod report;
 pub mod run;
@@ -44,7 +46,7 @@ mod layers {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    const FOUNDATION: [&str; 2] = ["text", "period"];
+    const FOUNDATION: [&str; 3] = ["text", "period", "print"];
 
     /// What each module may import from the crate.
     fn allowed(module: &str) -> Option<Vec<&'static str>> {
@@ -52,7 +54,7 @@ mod layers {
         let model = ["definition", "registry", "model"];
         let readers = ["definition", "registry", "model", "workbook", "draw"];
         Some(match module {
-            "text" => vec![],
+            "text" | "print" => vec![],
             "period" => vec!["text"],
             "definition" | "registry" => below(&[]),
             "model" => below(&["definition", "registry"]),

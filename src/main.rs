@@ -97,6 +97,7 @@ fn run_command(args: RunArgs) -> Result<u8, Error> {
             from,
             to,
             force: args.force,
+            date: args.date,
             progress: !args.quiet && !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
         let summary = run::run(&plan, &opts)?;
@@ -125,6 +126,7 @@ fn status_command(args: StatusArgs) -> Result<u8, Error> {
         from: Stage::Ingest,
         to: Stage::Merge,
         force: false,
+        date: None,
         progress: false,
     };
     let (text, code) = run::status(&plan, &opts)?;

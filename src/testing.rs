@@ -134,6 +134,7 @@ place = "Place"
 date_line = "{place}, {day}/{month}/{year}"
 period_line = "Month {month} of {year}"
 severities = { error = "Error", warning = "Warning", info = "Info" }
+print = { page_number = "Page {page} of {pages}", continued = "{title}, {period}" }
 
 [[workbook.sheets]]
 name = "Units"

@@ -17,6 +17,7 @@ use toml::Spanned;
 use super::plan::*;
 use super::spec::*;
 use crate::period::{Month, PeriodKind};
+use crate::print::{column_points, Page};
 use crate::text;
 
 /// One thing wrong in a definition, at a place in its text.
@@ -110,8 +111,8 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
     let (mut references, mut returns, mut rules, mut merges, mut measures) =
         (Some(vec![]), None, Some(vec![]), Some(vec![]), Some(vec![]));
     let mut workbook = None;
-    let (mut messages, mut limits, mut policy) =
-        (Some(Default::default()), Some(Default::default()), Some(Default::default()));
+    let (mut messages, mut titles, mut limits, mut policy) =
+        (Some(Default::default()), Some(Default::default()), Some(Default::default()), Some(Default::default()));
     const SECTIONS: [&str; 11] = [
         "pipeline",
         "registry",
@@ -138,6 +139,7 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
             "measures" => measures = many(value, &mut problems),
             "workbook" => workbook = one(value, &mut problems),
             "messages" => messages = one(value, &mut problems),
+            "titles" => titles = one(value, &mut problems),
             "limits" => limits = one(value, &mut problems),
             "policy" => policy = one(value, &mut problems),
             other => problems.push((
@@ -165,6 +167,7 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
             measures: measures?,
             workbook: workbook?,
             messages: messages?,
+            titles: titles?,
             limits: limits?,
             policy: policy?,
         })
@@ -303,10 +306,12 @@ impl Checker<'_> {
                     severities: w.severities,
                     signature: w.signature,
                     marks: w.marks,
+                    print: w.print,
                     sheets: sheets.into_iter().collect::<Option<_>>()?,
                 },
                 labels,
                 messages: spec.messages,
+                titles: spec.titles,
                 limits: spec.limits,
                 policy: spec.policy,
             })
@@ -642,6 +647,7 @@ impl Checker<'_> {
             id: spec.id.into_inner(),
             table: id,
             severity: spec.severity,
+            title: spec.title,
             message: spec.message,
             kind,
         })
@@ -660,6 +666,7 @@ impl Checker<'_> {
         let (left, right) = (self.side(&spec.left, names, tables), self.side(&spec.right, names, tables));
         Some(Reconciliation {
             id: spec.id.into_inner(),
+            title: spec.title,
             severity: spec.severity,
             left: left?,
             right: right?,
@@ -874,7 +881,115 @@ impl Checker<'_> {
             }
             SheetKind::Info => Layout::Info,
         };
-        Some(Sheet { name: spec.name.into_inner(), title: spec.title, labels: spec.labels, layout })
+        let print = self.sheet_print(&spec);
+        Some(Sheet { name: spec.name.into_inner(), title: spec.title, labels: spec.labels, layout, print: print? })
+    }
+
+    /// How a sheet prints: its repeated columns and blocks resolved to column ranges, each
+    /// block (with the repeated columns) as wide as an A4 page at most.
+    fn sheet_print(&mut self, spec: &SheetSpec) -> Option<SheetPrint> {
+        let default = Spanned::new(spec.name.span(), SheetPrintSpec::default());
+        let at = spec.print.as_ref().unwrap_or(&default);
+        let print = at.get_ref();
+        let orientation = print.orientation;
+        if spec.kind == SheetKind::Info {
+            if !print.repeat.is_empty() || !print.blocks.is_empty() {
+                self.fail(at, "the info sheet lays out its own columns: it takes only `orientation`");
+                return None;
+            }
+            return Some(SheetPrint { orientation, repeat: 0, blocks: vec![] });
+        }
+        // Consecutive columns of one group label, as the headers merge them.
+        let mut groups: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+        for (k, column) in spec.columns.iter().enumerate() {
+            let group = column.label.parts().first().copied().unwrap_or_default().to_string();
+            match groups.last_mut() {
+                Some((last, range)) if *last == group && column.label.parts().len() > 1 => range.end = k + 1,
+                _ => groups.push((group, k..k + 1)),
+            }
+        }
+        // The columns of the groups `names` name, which must be side by side.
+        let span = |c: &mut Self, names: &[Spanned<String>]| -> Option<std::ops::Range<usize>> {
+            let mut found: Vec<std::ops::Range<usize>> = Vec::new();
+            for name in names {
+                match groups.iter().find(|(g, _)| text::fold(g) == text::fold(name.get_ref())) {
+                    Some((_, range)) => found.push(range.clone()),
+                    None => {
+                        let known: Vec<&str> = groups.iter().map(|(g, _)| g.as_str()).collect();
+                        c.fail(
+                            name,
+                            format!("no column or group `{}`; the sheet has {}", name.get_ref(), known.join(", ")),
+                        );
+                        return None;
+                    }
+                }
+            }
+            found.sort_by_key(|r| r.start);
+            if !found.windows(2).all(|w| w[0].end == w[1].start) {
+                c.fail(&names[0], "a printed block is columns side by side: its groups must follow each other");
+                return None;
+            }
+            Some(found.first()?.start..found.last()?.end)
+        };
+        let mut ok = true;
+        let repeat = match print.repeat.first() {
+            None => 0..0,
+            Some(first) => match span(self, &print.repeat) {
+                Some(range) if range.start == 0 => range,
+                Some(_) => {
+                    self.fail(first, "the repeated columns must be the sheet's first");
+                    return None;
+                }
+                None => return None,
+            },
+        };
+        let mut blocks = Vec::new();
+        for names in print.blocks.iter().filter(|b| !b.is_empty()) {
+            let Some(block) = span(self, names) else {
+                ok = false;
+                continue;
+            };
+            if block.start != blocks.last().map_or(repeat.end, |b: &std::ops::Range<usize>| b.end) {
+                self.fail(
+                    &names[0],
+                    "each printed block starts where the one before it (or the repeated columns) ends",
+                );
+                ok = false;
+            }
+            blocks.push(block);
+        }
+        if print.blocks.is_empty() && repeat.end < spec.columns.len() {
+            blocks.push(repeat.end..spec.columns.len());
+        }
+        if !ok {
+            return None;
+        }
+        let page = Page::a4(orientation);
+        let points = |range: &std::ops::Range<usize>| -> f64 {
+            spec.columns[range.clone()].iter().map(|c| column_points(c.width.unwrap_or(c.format.default_width()))).sum()
+        };
+        for (i, block) in blocks.iter().enumerate() {
+            let width = points(&repeat) + points(block);
+            if width > page.width {
+                let first = &spec.columns[block.start].label;
+                let last = &spec.columns[block.end - 1].label;
+                let place = print.blocks.get(i).and_then(|b| b.first()).unwrap_or(&spec.name);
+                self.fail(
+                    place,
+                    format!(
+                        "printed on A4 {}, the columns from “{}” to “{}”{} take {width:.0} pt, and a page \
+                         holds {:.0} pt: narrow them, or split them into `blocks`",
+                        <&str>::from(orientation),
+                        first.display(),
+                        last.display(),
+                        if repeat.is_empty() { "" } else { " with the repeated ones" },
+                        page.width
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(SheetPrint { orientation, repeat: repeat.end, blocks })
     }
 
     fn units_layout(&mut self, spec: &SheetSpec, names: &Names) -> Option<UnitsLayout> {
@@ -890,7 +1005,16 @@ impl Checker<'_> {
                 let sheet = spec.name.get_ref();
                 c.fail(&chart.value, format!("`{}` is not a column of sheet `{sheet}`", chart.value.get_ref()));
             }
-            Some(Chart { title: chart.title.clone(), column: column? })
+            let legend = chart.legend.as_ref().map_or(vec![], |l| l.get_ref().clone());
+            if let Some(at) = &chart.legend {
+                if legend.len() != 3 || spec.attainment.is_none() {
+                    c.fail(
+                        at,
+                        "a chart's `legend` names the three bands of the sheet's `attainment`: low, middle, high",
+                    );
+                }
+            }
+            Some(Chart { title: chart.title.clone(), column: column?, legend })
         });
         Some(UnitsLayout {
             level: level?,
@@ -1017,14 +1141,14 @@ error: measure `adm_year` sums over a quarter, but this pipeline's period is a m
 94 | window = "quarter"
    |          ^
 error: `communes` is not a registry level, expected one of province, district, commune
- --> p.toml:125:9
+ --> p.toml:126:9
     |
-125 | level = "communes"
+126 | level = "communes"
     |         ^
 error: `measure:pct_plna` is not a value this sheet can show
- --> p.toml:136:36
+ --> p.toml:137:36
     |
-136 |   { label = ["Plan", "%"], value = "measure:pct_plna", format = "percent" },
+137 |   { label = ["Plan", "%"], value = "measure:pct_plna", format = "percent" },
     |                                    ^"#;
         assert_eq!(problems(&broken), expected);
     }

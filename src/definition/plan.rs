@@ -13,6 +13,7 @@ use polars::prelude::Expr;
 use serde::Deserialize;
 
 use crate::period::{Month, PeriodKind};
+use crate::print::Orientation;
 use crate::text;
 
 /// A whole pipeline, checked and resolved.
@@ -32,6 +33,8 @@ pub struct Plan {
     pub(crate) workbook: Workbook,
     /// Message templates for the engine's own finding codes, in the clerk's language.
     pub(crate) messages: BTreeMap<String, String>,
+    /// A short title for each engine finding code, in the clerk's language.
+    pub(crate) titles: BTreeMap<String, String>,
     /// Every label of a title block (the unit's, the period's, a cut-off's), folded: a
     /// cell that holds one is never the value of another.
     pub(crate) labels: Vec<String>,
@@ -106,6 +109,14 @@ impl Plan {
     /// The qualified names of all return tables (`mau01.cells`), in definition order.
     pub(crate) fn table_names(&self) -> Vec<String> {
         self.tables.iter().map(|t| t.name.clone()).collect()
+    }
+
+    /// What a finding is about, in the clerk's words: its rule's or reconciliation's
+    /// title, else the definition's title for its code, else the code itself.
+    pub(crate) fn finding_title(&self, code: &str, rule: &str) -> String {
+        let rule_title = self.rules.iter().find(|r| r.id == rule).and_then(|r| r.title.clone());
+        let merge_title = || self.reconciliations.iter().find(|m| m.id == rule).and_then(|m| m.title.clone());
+        rule_title.or_else(merge_title).or_else(|| self.titles.get(code).cloned()).unwrap_or_else(|| code.to_string())
     }
 
     /// The message template for an engine finding code, or the given default.
@@ -285,6 +296,7 @@ pub(crate) struct Rule {
     pub(crate) id: String,
     pub(crate) table: TableId,
     pub(crate) severity: Severity,
+    pub(crate) title: Option<String>,
     /// Message template: `{field_id}` is the row's value, `{label}` the column's header.
     pub(crate) message: String,
     pub(crate) kind: RuleKind,
@@ -328,6 +340,7 @@ impl Sql {
 #[derive(Debug, Clone)]
 pub(crate) struct Reconciliation {
     pub(crate) id: String,
+    pub(crate) title: Option<String>,
     pub(crate) severity: Severity,
     pub(crate) left: Side,
     pub(crate) right: Side,
@@ -395,7 +408,32 @@ pub(crate) struct Workbook {
     pub(crate) severities: BTreeMap<String, String>,
     pub(crate) signature: Signature,
     pub(crate) marks: Marks,
+    pub(crate) print: Print,
     pub(crate) sheets: Vec<Sheet>,
+}
+
+/// How the workbook prints: the body text's and the titles' sizes in points, the page
+/// number in the footer (`{page}`, `{pages}`), and the header of the pages after a sheet's
+/// first (`{title}`, `{period}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Print {
+    #[serde(default = "Print::body_size")]
+    pub(crate) font_size: f64,
+    #[serde(default = "Print::title_size")]
+    pub(crate) title_size: f64,
+    pub(crate) page_number: String,
+    pub(crate) continued: String,
+}
+
+impl Print {
+    fn body_size() -> f64 {
+        11.0
+    }
+
+    fn title_size() -> f64 {
+        14.0
+    }
 }
 
 /// How the workbook marks figures that are not whole, in the clerk's words.
@@ -439,6 +477,17 @@ pub(crate) struct Sheet {
     /// Fixed texts the engine writes on this sheet (statuses, info keys).
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) layout: Layout,
+    pub(crate) print: SheetPrint,
+}
+
+/// How a sheet prints: on A4 in `orientation`, its first `repeat` columns on every page,
+/// then each block of columns on pages of its own. Columns after the last block are not
+/// printed. A sheet whose columns the engine lays out (`info`) has no blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct SheetPrint {
+    pub(crate) orientation: Orientation,
+    pub(crate) repeat: usize,
+    pub(crate) blocks: Vec<std::ops::Range<usize>>,
 }
 
 impl Sheet {
@@ -508,6 +557,8 @@ pub(crate) struct CompletenessLayout {
 pub(crate) struct Chart {
     pub(crate) title: String,
     pub(crate) column: usize,
+    /// The attainment bands' names, low to high, when the bars are coloured by band.
+    pub(crate) legend: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -521,7 +572,7 @@ pub(crate) struct SheetColumn<V> {
 impl<V> SheetColumn<V> {
     /// The column's width, or the default for its format.
     pub(crate) fn width(&self) -> f64 {
-        self.width.unwrap_or(if self.format == CellFormat::Text { 24.0 } else { 11.0 })
+        self.width.unwrap_or(self.format.default_width())
     }
 }
 
@@ -569,6 +620,8 @@ impl UnitAttribute {
 #[strum(serialize_all = "snake_case")]
 pub(crate) enum FindingAttribute {
     Code,
+    /// What the finding is about, in the clerk's words (`Plan::finding_title`).
+    Title,
     Severity,
     Rule,
     Unit,
@@ -808,4 +861,15 @@ pub(crate) enum CellFormat {
     /// A percentage with one decimal (the measure holds percent points).
     Percent,
     Date,
+}
+
+impl CellFormat {
+    /// The width of a column of this format that the definition gives none.
+    pub(crate) fn default_width(self) -> f64 {
+        if self == CellFormat::Text {
+            24.0
+        } else {
+            11.0
+        }
+    }
 }

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::plan::{
-    Attainment, Blank, CellFormat, Header, Limits, Marks, Policy, RuleScope, Severity, Signature, TemplateSpec,
+    Attainment, Blank, CellFormat, Header, Limits, Marks, Policy, Print, RuleScope, Severity, Signature, TemplateSpec,
     ValueKind, Window,
 };
 use crate::period::PeriodKind;
+use crate::print::Orientation;
 
 /// The whole file. Its sections are read one by one (`check::read_spec`), so each one's
 /// errors are reported.
@@ -30,6 +31,7 @@ pub(super) struct DefinitionSpec {
     pub(crate) measures: Vec<MeasureSpec>,
     pub(crate) workbook: WorkbookSpec,
     pub(crate) messages: BTreeMap<String, String>,
+    pub(crate) titles: BTreeMap<String, String>,
     pub(crate) limits: Limits,
     pub(crate) policy: Policy,
 }
@@ -182,6 +184,8 @@ pub(super) struct RuleSpec {
     #[serde(default)]
     pub(crate) for_each: Vec<Spanned<String>>,
     pub(crate) cell: Option<Spanned<String>>,
+    /// What the rule asks, in the clerk's words: the findings sheet shows it.
+    pub(crate) title: Option<String>,
     pub(crate) message: String,
 }
 
@@ -189,6 +193,7 @@ pub(super) struct RuleSpec {
 #[serde(deny_unknown_fields)]
 pub(super) struct MergeSpec {
     pub(crate) id: Spanned<String>,
+    pub(crate) title: Option<String>,
     pub(crate) severity: Severity,
     pub(crate) left: MergeSideSpec,
     pub(crate) right: MergeSideSpec,
@@ -236,6 +241,7 @@ pub(super) struct WorkbookSpec {
     pub(crate) signature: Signature,
     #[serde(default)]
     pub(crate) marks: Marks,
+    pub(crate) print: Print,
     pub(crate) sheets: Vec<SheetSpec>,
 }
 
@@ -257,6 +263,22 @@ pub(super) struct SheetSpec {
     pub(crate) labels: BTreeMap<String, String>,
     #[serde(default)]
     pub(crate) columns: Vec<SheetColumnSpec>,
+    pub(crate) print: Option<Spanned<SheetPrintSpec>>,
+}
+
+/// How a sheet prints: the paper's orientation, the leading columns repeated on every
+/// printed block, and the blocks, each a list of column groups (a group label, or the
+/// label of a column without one) printed side by side on its own pages. Columns after the
+/// last block are shown on screen only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SheetPrintSpec {
+    #[serde(default)]
+    pub(crate) orientation: Orientation,
+    #[serde(default)]
+    pub(crate) repeat: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) blocks: Vec<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::IntoStaticStr)]
@@ -285,4 +307,7 @@ pub(super) struct SheetColumnSpec {
 pub(super) struct ChartSpec {
     pub(crate) title: String,
     pub(crate) value: Spanned<String>,
+    /// The names of the attainment bands, low to high: the bars are coloured by band and
+    /// the legend names them.
+    pub(crate) legend: Option<Spanned<Vec<String>>>,
 }

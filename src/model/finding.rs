@@ -198,7 +198,8 @@ impl Finding {
     pub(crate) fn get(&self, attribute: FindingAttribute) -> String {
         use FindingAttribute as A;
         match attribute {
-            A::Code => self.code.as_str().to_string(),
+            // The report gives the definition's title; without a plan, the code.
+            A::Code | A::Title => self.code.as_str().to_string(),
             A::Severity => self.severity.as_str().to_string(),
             A::Rule => self.rule.clone(),
             A::Unit => self.unit.clone(),
@@ -383,5 +384,16 @@ mod tests {
             .filter(|c| !catalogue.contains(&format!("| `{c}` |")))
             .collect();
         assert!(missing.is_empty(), "docs/findings.md lacks {missing:?}");
+    }
+
+    #[test]
+    fn the_shipped_definitions_give_every_finding_code_a_title() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for pipeline in ["ptdv_monthly", "ptdv_ninh_binh", "dang_vien_quy"] {
+            let plan = crate::definition::load(&root.join(format!("pipelines/{pipeline}.toml"))).unwrap();
+            let untitled: Vec<&str> =
+                FindingCode::iter().map(FindingCode::as_str).filter(|c| !plan.titles.contains_key(*c)).collect();
+            assert!(untitled.is_empty(), "{pipeline} has no title for {untitled:?}");
+        }
     }
 }

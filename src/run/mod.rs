@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub from: Stage,
     pub to: Stage,
     pub force: bool,
+    /// The date of the workbook's date line; today when none.
+    pub date: Option<chrono::NaiveDate>,
     /// Show a progress bar while reading files (for a person at a terminal).
     pub progress: bool,
 }
@@ -342,7 +344,7 @@ impl<'a> Run<'a> {
             files: &merged.files,
             inputs,
             run_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
-            today: now.date_naive(),
+            today: self.opts.date.unwrap_or(now.date_naive()),
         };
         let bytes = report::render(&input)?;
         let workbook = self.opts.out.join(plan.workbook.file.replace("{period}", &period.to_string()));

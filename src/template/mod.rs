@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::definition::{Column, Header, Plan, Return, Table, TemplateSpec, ValueKind};
-use crate::draw;
+use crate::draw::{self, Canvas, Style};
 use crate::period::Period;
 use crate::registry::{Hierarchy, Unit};
 use crate::workbook::column_letters;
@@ -31,10 +31,10 @@ pub type Filler<'a> = &'a dyn Fn(&str, usize, &str) -> Option<Fill>;
 const LISTS_SHEET: &str = "lists";
 
 struct Styles {
-    bold: Format,
-    italic: Format,
-    heading: Format,
-    header: Format,
+    bold: Style,
+    italic: Style,
+    heading: Style,
+    header: Style,
     fixed: Format,
     input: Format,
     input_date: Format,
@@ -44,16 +44,12 @@ struct Styles {
 fn styles() -> Styles {
     let base = Format::new().set_font_name("Times New Roman").set_font_size(12);
     let boxed = base.clone().set_border(FormatBorder::Thin);
+    let centred = |size, bold| Style::new(size, bold).with(|f| f.set_align(FormatAlign::Center));
     Styles {
-        bold: base.clone().set_bold().set_align(FormatAlign::Center),
-        italic: base.clone().set_italic().set_align(FormatAlign::Center),
-        heading: base.clone().set_bold().set_font_size(14).set_align(FormatAlign::Center),
-        header: boxed
-            .clone()
-            .set_bold()
-            .set_text_wrap()
-            .set_align(FormatAlign::Center)
-            .set_align(FormatAlign::VerticalCenter),
+        bold: centred(12.0, true),
+        italic: centred(12.0, false).with(Format::set_italic),
+        heading: centred(14.0, true),
+        header: centred(12.0, true).with(|f| f.set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter)),
         fixed: boxed.clone(),
         input: boxed.clone().set_unlocked(),
         input_date: boxed.clone().set_unlocked().set_num_format("dd/mm/yyyy"),
@@ -129,13 +125,17 @@ struct Form<'a> {
 impl Form<'_> {
     fn table_sheet(&self, sheet: &mut Worksheet, table: &Table, lists: &mut Vec<Vec<String>>) -> anyhow::Result<()> {
         let width = table.columns.len().max(6) as u16;
-        self.title_block(sheet, width)?;
+        let mut canvas = Canvas::new(sheet);
+        for (k, column) in table.columns.iter().enumerate() {
+            canvas.set_width(k as u16, if column.kind == ValueKind::Text { 28.0 } else { 13.0 })?;
+        }
+        self.title_block(&mut canvas, width)?;
         // Headers exactly as reading matches them: a group over its sub-headers, single
         // headers spanning the header rows.
         let top = 8u32;
         let labels: Vec<&Header> = table.columns.iter().map(|c| &c.header).collect();
-        let mut first = draw::headers(sheet, &labels, top, table.header_rows as u32, &self.s.header)?;
-        sheet.set_row_height(first - 1, 48)?;
+        let mut first = draw::headers(&mut canvas, &labels, top, table.header_rows as u32, &self.s.header)?;
+        canvas.finish()?;
         if table.numbering_row {
             for k in 0..table.columns.len() {
                 sheet.write_string_with_format(first, k as u16, format!("({})", k + 1), &self.s.fixed)?;
@@ -168,15 +168,16 @@ impl Form<'_> {
 
     /// The letterhead, the form's code, heading and period, and the unit code and period
     /// beside their labels, as reading looks for them.
-    fn title_block(&self, sheet: &mut Worksheet, width: u16) -> anyhow::Result<()> {
+    fn title_block(&self, canvas: &mut Canvas, width: u16) -> anyhow::Result<()> {
         let s = &self.s;
         let committee = committee(self.unit);
         let date_line = self.period.fill(&self.template.date_line);
         let right = [(self.template.motto.as_str(), &s.bold), (date_line.as_str(), &s.italic)];
-        draw::letterhead(sheet, width, &[self.superior.as_str(), committee.as_str(), "*"], &s.bold, &right)?;
+        draw::letterhead(canvas, width, &[self.superior.as_str(), committee.as_str(), "*"], &s.bold, &right)?;
+        draw::across(canvas, 4, width, &self.template.heading, &s.heading)?;
+        draw::across(canvas, 5, width, &self.period.fill(&self.template.period_line), &s.italic)?;
+        let sheet = &mut *canvas.sheet;
         sheet.write_string(3, width - 1, &self.ret.title)?;
-        draw::across(sheet, 4, width, &self.template.heading, &s.heading)?;
-        draw::across(sheet, 5, width, &self.period.fill(&self.template.period_line), &s.italic)?;
         sheet.write_string(6, 0, format!("{}:", self.ret.unit_label))?;
         sheet.write_string(6, 1, &self.unit.code)?;
         sheet.write_string(6, 4, format!("{}:", self.ret.period_label))?;
@@ -188,7 +189,6 @@ impl Form<'_> {
     /// gives, or unlocked blanks.
     fn data_column(&self, sheet: &mut Worksheet, table: &Table, k: usize, first: u32, rows: u32) -> anyhow::Result<()> {
         let (s, column, col) = (&self.s, &table.columns[k], k as u16);
-        sheet.set_column_width(col, if column.kind == ValueKind::Text { 28 } else { 13 })?;
         for i in 0..rows {
             let row = first + i;
             match (column.ignore, self.filled(table, i as usize, column)) {

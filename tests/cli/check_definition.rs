@@ -191,3 +191,27 @@ fn a_failure_only_the_data_shows_names_the_definitions_line() {
     assert!(stderr.contains(&format!("the filter of measure `aw_classes_month` `CAST(class_type AS INTEGER) = 1` ({place}) could not be evaluated")), "{stderr}");
     assert!(!stderr.contains("FILTER") && !stderr.contains("DF ["), "no query plan:\n{stderr}");
 }
+
+#[test]
+fn a_printed_block_that_cannot_print_is_an_error_at_its_place() {
+    let text = broken(&[
+        // The admissions and the classes in one block: wider than A4.
+        (
+            "\"Báo cáo hợp lệ / phải nộp\"], [\"Lớp nhận thức về Đảng\", \"Lớp đảng viên mới\"]]",
+            "\"Báo cáo hợp lệ / phải nộp\", \"Lớp nhận thức về Đảng\", \"Lớp đảng viên mới\"]]",
+        ),
+        // A group the sheet does not have.
+        ("[\"Tỷ lệ\", \"Chỉ tiêu nhiệm kỳ\"", "[\"Tỷ lệ\", \"Chỉ tiêu nhiệm ky\""),
+        // A block with a gap: the file column left out.
+        ("\"Đơn vị\", \"Tệp\", \"Ô\", \"Nội dung\"]", "\"Đơn vị\", \"Ô\", \"Nội dung\"]"),
+    ]);
+    let (code, stderr) = check(&text);
+    assert_eq!(code, Some(2), "{stderr}");
+    let wide = "printed on A4 landscape, the columns from “Kết nạp đảng viên - Trong tháng” to “Lớp đảng viên mới - \
+                Học viên từ đầu nhiệm kỳ” with the repeated ones take 1301 pt, and a page holds 770 pt";
+    assert!(reported_at(&stderr, &text, "\"Kết nạp đảng viên\", \"Tổ chức", wide), "{stderr}");
+    assert!(reported_at(&stderr, &text, "\"Chỉ tiêu nhiệm ky\"", "no column or group `Chỉ tiêu nhiệm ky`"), "{stderr}");
+    let gap = "a printed block is columns side by side";
+    assert!(reported_at(&stderr, &text, "\"Mức độ\", \"Loại lỗi\"", gap), "{stderr}");
+    assert!(stderr.contains("3 error(s)"), "{stderr}");
+}

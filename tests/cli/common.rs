@@ -47,6 +47,12 @@ pub fn sheet(workbook: &Path, name: &str) -> Sheet {
     Sheet { range: book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}")) }
 }
 
+/// The names of a workbook's sheets, in order.
+pub fn sheet_names(workbook: &Path) -> Vec<String> {
+    let book: Xlsx<_> = open_workbook(workbook).expect("the workbook opens");
+    book.sheet_names()
+}
+
 fn text(d: &Data) -> String {
     match d {
         Data::String(s) => s.trim().to_string(),

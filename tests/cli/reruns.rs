@@ -49,6 +49,13 @@ fn ran(summary: &serde_json::Value) -> Vec<String> {
     ran.map(|s| format!("{} {}", s["period"].as_str().unwrap(), s["stage"].as_str().unwrap())).collect()
 }
 
+/// The findings sheet as records keyed by its column headers.
+fn findings(workbook: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let rows = sheet(workbook, "Kiểm tra dữ liệu").rows();
+    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
+    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
+}
+
 fn set_modified(path: &Path, time: SystemTime) {
     std::fs::File::options().write(true).open(path).unwrap().set_modified(time).unwrap();
 }
@@ -126,8 +133,8 @@ fn file_times_that_decide_a_resubmission_are_inputs() {
     set_modified(&first, now - Duration::from_secs(3600));
     set_modified(&second, now);
     let superseded = |copy: &Copy| -> Vec<String> {
-        let findings = sheet(&copy.workbook(), "Kiểm tra dữ liệu").rows();
-        let files = findings.into_iter().filter(|r| r[1] == "return-superseded").map(|r| r[6].clone());
+        let findings = findings(&copy.workbook());
+        let files = findings.into_iter().filter(|f| f["Mã lỗi"] == "return-superseded").map(|f| f["Tệp"].clone());
         files.filter(|f| f.contains("Noi")).collect()
     };
     copy.json(&[]);
@@ -180,9 +187,8 @@ fn a_file_that_cannot_be_read_is_a_finding_and_the_run_goes_on() {
     std::os::unix::fs::symlink("/nonexistent/BC T10.xlsx", copy.october("BC T10 Xa Moi.xlsx")).unwrap();
     let run = copy.run(&["--json"]);
     assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
-    let finding =
-        sheet(&copy.workbook(), "Kiểm tra dữ liệu").rows().into_iter().find(|r| r[6] == "BC T10 Xa Moi.xlsx").unwrap();
-    assert_eq!(finding[1], "file-unreadable");
+    let finding = findings(&copy.workbook()).into_iter().find(|f| f["Tệp"] == "BC T10 Xa Moi.xlsx").unwrap();
+    assert_eq!(finding["Mã lỗi"], "file-unreadable");
 }
 
 #[test]
@@ -242,4 +248,17 @@ fn a_reader_that_goes_away_ends_the_printing_not_the_run() {
     drop(child.stderr.take());
     assert_eq!(child.wait().unwrap().code(), Some(1), "the run finished");
     assert!(copy.workbook().exists());
+}
+
+#[test]
+fn a_report_drawn_again_later_keeps_the_date_it_is_given() {
+    let copy = Copy::new();
+    copy.json(&[]);
+    let summary = copy.json(&["--only", "report", "--date", "2023-11-05"]);
+    assert_eq!(ran(&summary), ["2023-10 report"]);
+    let s = sheet(&copy.workbook(), "Tổng hợp");
+    let dated = s.rows().into_iter().flatten().any(|cell| cell == "Hà Nam, ngày 05 tháng 11 năm 2023");
+    assert!(dated, "{:?}", &s.rows()[..2]);
+    let wrong = copy.run(&["--date", "05/11/2023"]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", String::from_utf8_lossy(&wrong.stderr));
 }
