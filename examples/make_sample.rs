@@ -974,10 +974,15 @@ fn october_mess(code: &str, g: &Grassroots) -> Option<Mess> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "sample_data".into()));
     let gso = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/gso");
+    // The sample's project file is kept: it is not generated.
+    let project = fs::read(root.join("tonghop.toml")).ok();
     if root.exists() {
         fs::remove_dir_all(&root)?;
     }
     fs::create_dir_all(root.join("reference"))?;
+    if let Some(project) = project {
+        fs::write(root.join("tonghop.toml"), project)?;
+    }
     let mut rng = Rng(0x7040_6870_2023_1031);
 
     let units = registry(&gso);

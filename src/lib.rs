@@ -3,8 +3,8 @@
 //!
 //! Layers, bottom up; each module imports only from the layers under it:
 //!
-//! 1. `text`, `period`, `print`: folding what clerks type; months and quarters; what an A4
-//!    page holds and how wide Times New Roman text is on it.
+//! 1. `text`, `period`, `print`, `project`: folding what clerks type; months and quarters;
+//!    what an A4 page holds and how wide Times New Roman text is on it; the project file.
 //! 2. `definition` (a checked, resolved `Plan`) and `registry` (units over time).
 //! 3. `model`: the contract between the stages (`Batch`, `Finding`, statuses, stages).
 //! 4. `workbook` (reading any workbook and the tables in it) and `draw` (the letterhead
@@ -21,10 +21,12 @@ pub mod definition;
 mod draw;
 mod error;
 pub mod ingest;
+pub mod init;
 mod merge;
 pub mod model;
 pub mod period;
 mod print;
+pub mod project;
 pub mod registry;
 mod report;
 pub mod run;
@@ -46,7 +48,7 @@ mod layers {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    const FOUNDATION: [&str; 3] = ["text", "period", "print"];
+    const FOUNDATION: [&str; 4] = ["text", "period", "print", "project"];
 
     /// What each module may import from the crate.
     fn allowed(module: &str) -> Option<Vec<&'static str>> {
@@ -54,7 +56,7 @@ mod layers {
         let model = ["definition", "registry", "model"];
         let readers = ["definition", "registry", "model", "workbook", "draw"];
         Some(match module {
-            "text" | "print" => vec![],
+            "text" | "print" | "project" => vec![],
             "period" => vec!["text"],
             "definition" | "registry" => below(&[]),
             "model" => below(&["definition", "registry"]),
@@ -77,7 +79,8 @@ mod layers {
                 "store",
                 "error",
             ]),
-            "cli" => vec!["model", "period"],
+            "init" => below(&["definition", "registry", "draw", "store", "error"]),
+            "cli" => vec!["model", "period", "project"],
             _ => return None,
         })
     }

@@ -108,6 +108,22 @@ impl Period {
     }
 
     /// Every period from `self` to `last`, both included.
+    /// The period before this one, of its kind.
+    pub(crate) fn previous(self) -> Period {
+        let first = self.first_month();
+        let before =
+            if first.month == 1 { Month::new(first.year - 1, 12) } else { Month::new(first.year, first.month - 1) };
+        Period::containing(before.expect("a month of the calendar"), self.kind)
+    }
+
+    /// The period of `kind` holding today's date.
+    pub fn current(kind: PeriodKind) -> Period {
+        let today = chrono::Local::now().date_naive();
+        let month = Month::new(chrono::Datelike::year(&today), chrono::Datelike::month(&today))
+            .expect("a month of the calendar");
+        Period::containing(month, kind)
+    }
+
     pub fn through(self, last: Period) -> Vec<Period> {
         let mut periods = Vec::new();
         let mut p = self;

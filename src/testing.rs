@@ -127,10 +127,7 @@ ratio = ["adm_year", "plan"]
 
 [workbook]
 file = "Mini_{period}.xlsx"
-superior = "SUPERIOR"
-issuer = "ISSUER"
 motto = "MOTTO"
-place = "Place"
 date_line = "{place}, {day}/{month}/{year}"
 period_line = "Month {month} of {year}"
 severities = { error = "Error", warning = "Warning", info = "Info" }

@@ -121,8 +121,13 @@ def to_ods(path, inbox):
 
 def main():
     rng = random.Random(20251231)
+    # The sample's project file is kept: it is not generated.
+    project = os.path.join(OUT, "tonghop.toml")
+    kept = open(project, "rb").read() if os.path.exists(project) else None
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(os.path.join(OUT, "reference"))
+    if kept is not None:
+        open(project, "wb").write(kept)
     shutil.copy(REGISTRY, os.path.join(OUT, "reference", "don_vi.csv"))
     all_units = units()
     assert len(all_units) == 37, len(all_units)

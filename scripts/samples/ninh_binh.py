@@ -166,8 +166,13 @@ def party_cells(rng, code, name):
 
 def main():
     rng = random.Random(20250801)
+    # The sample's project file is kept: it is not generated.
+    project = os.path.join(OUT, "tonghop.toml")
+    kept = open(project, "rb").read() if os.path.exists(project) else None
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(os.path.join(OUT, "reference"))
+    if kept is not None:
+        open(project, "wb").write(kept)
     inbox = os.path.join(OUT, "inbox", "2025-08")
     os.makedirs(inbox)
     units = new_units() + DIRECT

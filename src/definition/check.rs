@@ -297,14 +297,10 @@ impl Checker<'_> {
                 measures: measures.into_iter().collect::<Option<_>>()?,
                 workbook: Workbook {
                     file: w.file,
-                    superior: w.superior,
-                    issuer: w.issuer,
                     motto: w.motto,
-                    place: w.place,
                     date_line: w.date_line,
                     period_line: w.period_line,
                     severities: w.severities,
-                    signature: w.signature,
                     marks: w.marks,
                     print: w.print,
                     sheets: sheets.into_iter().collect::<Option<_>>()?,
@@ -1141,14 +1137,14 @@ error: measure `adm_year` sums over a quarter, but this pipeline's period is a m
 94 | window = "quarter"
    |          ^
 error: `communes` is not a registry level, expected one of province, district, commune
- --> p.toml:126:9
+ --> p.toml:123:9
     |
-126 | level = "communes"
+123 | level = "communes"
     |         ^
 error: `measure:pct_plna` is not a value this sheet can show
- --> p.toml:137:36
+ --> p.toml:134:36
     |
-137 |   { label = ["Plan", "%"], value = "measure:pct_plna", format = "percent" },
+134 |   { label = ["Plan", "%"], value = "measure:pct_plna", format = "percent" },
     |                                    ^"#;
         assert_eq!(problems(&broken), expected);
     }

@@ -395,18 +395,15 @@ pub(crate) struct Sum {
 pub(crate) struct Workbook {
     /// File name; `{period}` is replaced by `YYYY-MM` (or `YYYY-Qn`).
     pub(crate) file: String,
-    /// The title block: superior body and issuing body on the left.
-    pub(crate) superior: String,
-    pub(crate) issuer: String,
+    /// The title block's right: the motto over the date line. (Its left, the board, and
+    /// the signature are the project's `Identity`: one pipeline serves every province.)
     pub(crate) motto: String,
-    pub(crate) place: String,
     /// `{place}`, `{day}`, `{month}`, `{year}` are replaced.
     pub(crate) date_line: String,
     /// `{month}`, `{quarter}`, `{year}` are replaced.
     pub(crate) period_line: String,
     /// Severity names as the clerk reads them.
     pub(crate) severities: BTreeMap<String, String>,
-    pub(crate) signature: Signature,
     pub(crate) marks: Marks,
     pub(crate) print: Print,
     pub(crate) sheets: Vec<Sheet>,
@@ -727,16 +724,6 @@ impl TemplateSpec {
     fn fifteen() -> usize {
         15
     }
-}
-
-/// Under the tables people sign: recipients on the left, the signatory on the right.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Signature {
-    #[serde(default)]
-    pub(crate) left: Vec<String>,
-    #[serde(default)]
-    pub(crate) right: Vec<String>,
 }
 
 /// Below `low` is red, from `low` to below `high` amber, `high` and over green.

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::plan::{
-    Attainment, Blank, CellFormat, Header, Limits, Marks, Policy, Print, RuleScope, Severity, Signature, TemplateSpec,
-    ValueKind, Window,
+    Attainment, Blank, CellFormat, Header, Limits, Marks, Policy, Print, RuleScope, Severity, TemplateSpec, ValueKind,
+    Window,
 };
 use crate::period::PeriodKind;
 use crate::print::Orientation;
@@ -230,15 +230,10 @@ pub(super) struct MeasureSpec {
 #[serde(deny_unknown_fields)]
 pub(super) struct WorkbookSpec {
     pub(crate) file: String,
-    pub(crate) superior: String,
-    pub(crate) issuer: String,
     pub(crate) motto: String,
-    pub(crate) place: String,
     pub(crate) date_line: String,
     pub(crate) period_line: String,
     pub(crate) severities: BTreeMap<String, String>,
-    #[serde(default)]
-    pub(crate) signature: Signature,
     #[serde(default)]
     pub(crate) marks: Marks,
     pub(crate) print: Print,

@@ -98,6 +98,117 @@ pub(crate) fn tally_by_group(
     (groups, total)
 }
 
+/// What `tonghop status --json` prints (`tonghop.status/1`; docs/json.md has every field).
+#[derive(Debug, serde::Serialize)]
+pub struct StatusJson {
+    pub schema: &'static str,
+    pub pipeline: String,
+    pub period: String,
+    /// The registry level the returns are counted by (`district`).
+    pub group_level: String,
+    pub groups: Vec<GroupCounts>,
+    pub total: GroupCounts,
+    /// Every expected return not accepted: missing, or rejected.
+    pub not_accepted: Vec<NotAccepted>,
+    /// Consolidated periods whose inputs changed since.
+    pub stale: Vec<String>,
+    /// The exit code of `tonghop run` up to merge: 0, or 1 when returns are missing or rejected.
+    pub exit_code: u8,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct GroupCounts {
+    /// The group unit's code; empty for the total.
+    pub code: String,
+    pub name: String,
+    pub expected: u32,
+    pub received: u32,
+    pub accepted: u32,
+    pub rejected: u32,
+    pub superseded: u32,
+    pub missing: u32,
+    /// accepted / expected, a fraction; null when nothing was expected.
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct NotAccepted {
+    pub group: String,
+    pub unit: String,
+    pub name: String,
+    #[serde(rename = "return")]
+    pub return_id: String,
+    /// `missing` or `rejected`.
+    pub status: &'static str,
+    /// The file rejected, or null.
+    pub file: Option<String>,
+}
+
+impl GroupCounts {
+    fn of(code: &str, name: &str, t: &Tally) -> GroupCounts {
+        GroupCounts {
+            code: code.to_string(),
+            name: name.to_string(),
+            expected: t.expected,
+            received: t.accepted + t.rejected,
+            accepted: t.accepted,
+            rejected: t.rejected,
+            superseded: t.superseded,
+            missing: t.missing,
+            rate: t.value(CompletenessAttribute::Rate),
+        }
+    }
+}
+
+/// The status of a period for scripts: the counts per group and who is not accepted.
+pub(crate) fn status_json(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    period: Period,
+    completeness: &[Expectation],
+    stale: &[Period],
+    exit_code: u8,
+) -> StatusJson {
+    let level = status_level(plan);
+    let (groups, total) = tally_by_group(hierarchy, completeness, &level);
+    let name = |code: &str| hierarchy.unit(code).map(|u| u.name.clone()).unwrap_or_default();
+    let not_accepted = completeness
+        .iter()
+        .filter(|e| e.status != ReturnStatus::Accepted)
+        .map(|e| NotAccepted {
+            group: hierarchy.ancestor_of_kind(&e.unit, &level).map(|g| g.code.clone()).unwrap_or_default(),
+            unit: e.unit.clone(),
+            name: e.name.clone(),
+            return_id: e.return_id.clone(),
+            status: e.status.as_str(),
+            file: Some(e.file.clone()).filter(|f| !f.is_empty()),
+        })
+        .collect();
+    StatusJson {
+        schema: "tonghop.status/1",
+        pipeline: plan.pipeline.name.clone(),
+        period: period.to_string(),
+        groups: groups.iter().map(|(code, t)| GroupCounts::of(code, &name(code), t)).collect(),
+        total: GroupCounts::of("", "", &total),
+        group_level: level,
+        not_accepted,
+        stale: stale.iter().map(Period::to_string).collect(),
+        exit_code,
+    }
+}
+
+/// The level a status counts returns by: the completeness sheet's, else the registry's second.
+fn status_level(plan: &Plan) -> String {
+    let layout = plan.workbook.sheets.iter().find_map(|s| match &s.layout {
+        Layout::Completeness(layout) => Some(layout),
+        _ => None,
+    });
+    match layout {
+        Some(layout) => layout.group_by.clone(),
+        None => plan.registry.levels.get(1).cloned().unwrap_or_default(),
+    }
+}
+
 /// What `tonghop status` prints: the completeness sheet's table as text (its columns and
 /// labels, or every attribute when the workbook has no such sheet), the units missing or
 /// rejected, and the consolidated periods that are `stale`.

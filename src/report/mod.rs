@@ -22,11 +22,14 @@ use crate::definition::{CellFormat, Header, Plan, Sheet, SheetColumn};
 use crate::draw::{self, Canvas, Style};
 use crate::model::frame::text_column;
 use crate::model::{Expectation, FileRecord, Finding, Period};
+use crate::project::Identity;
 use crate::registry::Hierarchy;
 
 /// Everything the report draws from.
 pub(crate) struct ReportInput<'a> {
     pub(crate) plan: &'a Plan,
+    /// Who the board is: the letterhead, the date line's place, the signature.
+    pub(crate) identity: &'a Identity,
     pub(crate) hierarchy: &'a Hierarchy,
     pub(crate) period: Period,
     pub(crate) figures: &'a DataFrame,
@@ -287,13 +290,13 @@ impl<'a, 'c> Draw<'a, 'c> {
         let today = self.input.today;
         let date_line = wb
             .date_line
-            .replace("{place}", &wb.place)
+            .replace("{place}", &self.input.identity.place)
             .replace("{day}", &today.format("%d").to_string())
             .replace("{month}", &today.format("%m").to_string())
             .replace("{year}", &today.format("%Y").to_string());
         let s = self.s;
         let right = [(wb.motto.as_str(), &s.letterhead), (date_line.as_str(), &s.date)];
-        let left = [wb.superior.as_str(), wb.issuer.as_str()];
+        let left = [self.input.identity.superior.as_str(), self.input.identity.board.as_str()];
         let mut row = draw::letterhead(&mut self.canvas, width, &left, &s.letterhead, &right)? + 1;
         if let Some(title) = &self.spec.title {
             draw::across(&mut self.canvas, row, width, title, &s.title)?;
@@ -317,18 +320,18 @@ impl<'a, 'c> Draw<'a, 'c> {
     /// (a signature never stands alone on a page: the table's last rows go with it).
     /// Returns the row under them.
     fn signature(&mut self, row: u32, width: u16, keep_from: u32) -> anyhow::Result<u32> {
-        let signature = &self.input.plan.workbook.signature;
+        let identity = self.input.identity;
         let width = width.max(2);
         let half = width / 2;
         let first = row + 1;
-        for (i, line) in signature.left.iter().enumerate() {
+        for (i, line) in identity.recipients.iter().enumerate() {
             let style = if i == 0 { &self.s.recipients_title } else { &self.s.recipients };
             self.canvas.across(first + i as u32, 0, half - 1, line, style)?;
         }
-        for (i, line) in signature.right.iter().enumerate() {
+        for (i, line) in identity.signer.iter().enumerate() {
             self.canvas.across(first + i as u32, half, width - 1, line, &self.s.signer)?;
         }
-        let last = first + signature.left.len().max(signature.right.len()).max(1) as u32 - 1;
+        let last = first + identity.recipients.len().max(identity.signer.len()).max(1) as u32 - 1;
         self.printed.keep.push((keep_from.min(row), last));
         self.printed.last_row = self.printed.last_row.max(last);
         Ok(last + 1)

@@ -28,8 +28,15 @@ fn units_sheet() -> Grid {
         findings: vec![],
     };
     let (figures, _) = crate::aggregate::aggregate(&plan, &h, october(), &history, &refs).unwrap();
+    let identity = crate::project::Identity {
+        superior: "SUPERIOR".into(),
+        board: "ISSUER".into(),
+        place: "Place".into(),
+        ..Default::default()
+    };
     let input = ReportInput {
         plan: &plan,
+        identity: &identity,
         hierarchy: &h,
         period: october(),
         figures: &figures,

@@ -8,7 +8,7 @@
 
 mod summary;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -20,14 +20,15 @@ pub use summary::{FileCounts, RowCounts, Summary};
 use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
-    name_units, status_text, Batch, Finding, History, Period, PeriodKind, Stage, StageOutcome, StageRun,
-    FINDINGS_SCHEMA,
+    name_units, status_json, status_text, Batch, Finding, History, Period, PeriodKind, Stage, StageOutcome, StageRun,
+    StatusJson, FINDINGS_SCHEMA,
 };
+use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
 use crate::store::{self, Freshness, Manifest, StageDir, WorkDir};
 use crate::workbook::reference;
-use crate::{aggregate, ingest, merge, validate};
+use crate::{aggregate, ingest, merge, template, validate};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -42,6 +43,9 @@ pub struct RunOptions {
     pub force: bool,
     /// The date of the workbook's date line; today when none.
     pub date: Option<chrono::NaiveDate>,
+    /// Who the board is (the project's); without one the registry's top unit heads the
+    /// letterhead.
+    pub identity: Option<Identity>,
     /// Show a progress bar while reading files (for a person at a terminal).
     pub progress: bool,
 }
@@ -53,11 +57,51 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<Summary, Error> {
         Some(p) => p,
         None => newest_period(&opts.data, plan.pipeline.period)?,
     };
-    let run = Run::new(plan, opts, WorkDir::new(&opts.out))?;
+    let run = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
+    if let Some(old) = run.work.old_layout() {
+        tracing::warn!(
+            "{} holds periods as tonghop 0.1 laid them out; they are no longer read: {OLD_LAYOUT}",
+            old.display()
+        );
+    }
     let _lock = run.work.lock()?;
     run.work.remove_leftovers()?;
     run.consolidate(period)
 }
+
+/// The blank returns of `unit` (every expected unit when none) for `period`, each table
+/// sized for the unit: as many rows as its last accepted return held, up to `period`, and
+/// `template::SPARE_ROWS` more.
+pub fn templates(
+    plan: &Plan,
+    data: &Path,
+    out: &Path,
+    identity: &Identity,
+    period: Period,
+    unit: Option<&str>,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let registry = Registry::load(&data.join(&plan.registry.file), &plan.registry.levels)?;
+    let hierarchy = registry.hierarchy(period, &plan.registry.levels)?;
+    let work = WorkDir::new(out, &plan.pipeline.name);
+    let mut rows = HashMap::new();
+    let consolidated = work.periods(plan.pipeline.period).into_iter().filter(|p| *p <= period);
+    let last = consolidated.rev().find_map(|p| work.stage(p, Stage::Merge).load_batch(&plan.table_names()).ok());
+    for (table, frame) in last.iter().flat_map(|batch| &batch.tables) {
+        for code in crate::model::frame::text_column(frame, "_unit").unwrap_or_default() {
+            *rows.entry((table.clone(), code)).or_insert(template::SPARE_ROWS) += 1;
+        }
+    }
+    let options = template::Options { identity: identity.clone(), rows, fill: None };
+    let forms = match unit {
+        Some(code) => template::for_unit(plan, &hierarchy, code, period, &options)?,
+        None => template::for_all(plan, &hierarchy, period, &options)?,
+    };
+    Ok(forms)
+}
+
+/// What to do with a work directory of tonghop 0.1 (`OUT/work/<period>/`).
+const OLD_LAYOUT: &str = "each pipeline now has its own `work/<pipeline>/`, which `tonghop run --period A..B` fills \
+                          again from the inbox; delete the old period folders under `work/` once it has";
 
 /// The newest period folder of the inbox (`YYYY-MM` or `YYYY-Qn`, as the pipeline's period).
 pub fn newest_period(data: &Path, kind: PeriodKind) -> anyhow::Result<Period> {
@@ -66,16 +110,29 @@ pub fn newest_period(data: &Path, kind: PeriodKind) -> anyhow::Result<Period> {
     periods.pop().with_context(|| format!("{} has no {} folder", inbox.display(), kind.pattern()))
 }
 
-/// What `tonghop status` prints, and the exit code of the run up to merge it made.
-pub fn status(plan: &Plan, opts: &RunOptions) -> Result<(String, u8), Error> {
+/// What `tonghop status` says of a period, for people and for scripts.
+pub struct Status {
+    pub text: String,
+    pub json: StatusJson,
+    /// The exit code of the run up to merge that the status made.
+    pub exit_code: u8,
+}
+
+/// The status of a period: who has sent what, after a run up to merge.
+pub fn status(plan: &Plan, opts: &RunOptions) -> Result<Status, Error> {
     let upto_merge = RunOptions { from: Stage::Ingest, to: Stage::Merge, force: false, ..opts.clone() };
     let summary = run(plan, &upto_merge)?;
     let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
-    let run = Run::new(plan, opts, WorkDir::new(&opts.out))?;
+    let run = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
     let merged = run.work.stage(period, Stage::Merge).load_batch(&plan.table_names())?;
     let hierarchy = run.hierarchy(period)?;
     let stale = run.stale_periods()?;
-    Ok((status_text(plan, &hierarchy, period, &merged.completeness, &stale), summary.exit_code))
+    let mut text = status_text(plan, &hierarchy, period, &merged.completeness, &stale);
+    if let Some(old) = run.work.old_layout() {
+        text.push_str(&format!("\nnote: {} holds periods as tonghop 0.1 laid them out: {OLD_LAYOUT}\n", old.display()));
+    }
+    let json = status_json(plan, &hierarchy, period, &merged.completeness, &stale, summary.exit_code);
+    Ok(Status { text, json, exit_code: summary.exit_code })
 }
 
 /// Everything a run reads once, and what its stages did.
@@ -333,8 +390,11 @@ impl<'a> Run<'a> {
         let mut findings = merged.findings.clone();
         findings.extend(more.iter().cloned());
         let now = chrono::Local::now();
+        let top = || hierarchy.units.iter().find(|u| u.parent.is_empty()).map_or("", |u| u.name.as_str());
+        let identity = self.opts.identity.clone().unwrap_or_else(|| Identity::of_top_unit(top()));
         let input = ReportInput {
             plan,
+            identity: &identity,
             hierarchy,
             period,
             figures,

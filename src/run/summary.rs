@@ -6,8 +6,11 @@ use serde::Serialize;
 
 use crate::model::{Batch, FileStatus, Finding, Period, ReturnStatus, Severity, StageOutcome, StageRun};
 
+/// What `tonghop run --json` prints for a period (`tonghop.summary/1`; docs/json.md has
+/// every field).
 #[derive(Debug, Serialize)]
 pub struct Summary {
+    pub schema: &'static str,
     pub pipeline: String,
     pub period: String,
     /// 0: consolidated, no error; 1: consolidated, but returns were rejected or are missing.
@@ -71,6 +74,7 @@ impl Summary {
         let rejected_anything = files.rejected > 0 || files.ignored > 0 || rows.rejected > 0;
         let exit_code = u8::from(rejected_anything || returns_missing > 0);
         Summary {
+            schema: "tonghop.summary/1",
             pipeline: pipeline.to_string(),
             period: period.to_string(),
             exit_code,

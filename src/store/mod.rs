@@ -1,7 +1,7 @@
 //! The work directory: stage artifacts, their manifests, and the lock.
 //!
-//! Layout under `--out`: `work/<period>/<stage>/…` (`2023-10`, `2025-Q3`) for each period
-//! consolidated, and the workbooks themselves directly in `--out`. Every file is written
+//! Layout under `--out`: `work/<pipeline>/<period>/<stage>/…` (`2023-10`, `2025-Q3`) for
+//! each period consolidated, and the workbooks themselves directly in `--out`. Every file is written
 //! to a temporary name in its final folder and renamed into place, so a reader never sees
 //! half a file. A stage's manifest holds a key over everything it read; the stage is fresh
 //! while the key of its inputs now is the same. The store knows the stages' contract (the
@@ -25,7 +25,8 @@ pub(crate) use lock::{LockError, WorkLock};
 
 use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage};
 
-/// The work directory, `OUT/work`.
+/// The work directory of one pipeline, `OUT/work/<pipeline>`: pipelines share an out
+/// directory without touching each other's artifacts.
 #[derive(Debug, Clone)]
 pub(crate) struct WorkDir {
     out: PathBuf,
@@ -33,8 +34,17 @@ pub(crate) struct WorkDir {
 }
 
 impl WorkDir {
-    pub(crate) fn new(out: &Path) -> WorkDir {
-        WorkDir { out: out.to_path_buf(), root: out.join("work") }
+    pub(crate) fn new(out: &Path, pipeline: &str) -> WorkDir {
+        WorkDir { out: out.to_path_buf(), root: out.join("work").join(pipeline) }
+    }
+
+    /// `OUT/work` when it holds periods directly, as tonghop before 0.2 laid it out.
+    pub(crate) fn old_layout(&self) -> Option<PathBuf> {
+        let work = self.out.join("work");
+        let entries = fs::read_dir(&work).ok()?;
+        let old =
+            entries.filter_map(|e| e.ok()).any(|e| e.file_name().to_str().is_some_and(|n| n.parse::<Period>().is_ok()));
+        old.then_some(work)
     }
 
     /// The artifact folder of one stage of one period.

@@ -3,17 +3,24 @@
 //! A template is what ingest reads, laid out the board's way: the title block filled from
 //! the registry and the period, the headers exactly as the pipeline matches them, data
 //! validation on every data cell (whole numbers ≥ 0 for counts, the list for categories,
-//! dates), the structure protected with only the data cells unlocked, and the total row
-//! as formulas. `render` can also fill the data cells, which is how tests round-trip it.
+//! dates), the structure protected with only the data cells unlocked (rows may still be
+//! inserted inside the table, and the totals' formulas take them in), and the total row
+//! as formulas. A unit's table has as many rows as its last accepted return had, and
+//! some to spare (`Options::rows`). `render` can also fill the data cells, which is how
+//! tests round-trip it.
+
+use std::collections::HashMap;
 
 use anyhow::Context as _;
 use rust_xlsxwriter::{
-    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
+    DataValidation, DataValidationRule, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, ProtectionOptions,
+    Workbook, Worksheet,
 };
 
 use crate::definition::{Column, Header, Plan, Return, Table, TemplateSpec, ValueKind};
 use crate::draw::{self, Canvas, Style};
 use crate::period::Period;
+use crate::project::Identity;
 use crate::registry::{Hierarchy, Unit};
 use crate::workbook::column_letters;
 
@@ -29,6 +36,22 @@ pub type Filler<'a> = &'a dyn Fn(&str, usize, &str) -> Option<Fill>;
 
 /// The sheet holding category lists for validation (lists over 255 characters cannot be inline).
 const LISTS_SHEET: &str = "lists";
+
+/// How blank returns are made beyond the definition.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// The board, for `{addressee}`, `{board}`, `{superior}` and `{place}` in the returns'
+    /// footers.
+    pub identity: Identity,
+    /// Rows to give a unit's table, `(table name, unit code) -> rows`, at least the
+    /// template's own count: what the unit's last accepted return held, and some to spare.
+    pub rows: HashMap<(String, String), usize>,
+    /// Values for the data cells (tests).
+    pub fill: Option<Filler<'a>>,
+}
+
+/// Rows to spare beyond a unit's last return.
+pub const SPARE_ROWS: usize = 5;
 
 struct Styles {
     bold: Style,
@@ -69,7 +92,7 @@ pub fn render(
     hierarchy: &Hierarchy,
     unit: &Unit,
     period: Period,
-    fill: Option<Filler>,
+    options: &Options,
 ) -> anyhow::Result<Vec<u8>> {
     let template = ret
         .template
@@ -85,7 +108,7 @@ pub fn render(
         superior: hierarchy.unit(&unit.parent).map(|p| p.name.to_uppercase()).unwrap_or_default(),
         period,
         written: period.written(&plan.pipeline.quarter_words),
-        fill,
+        options,
         s: styles(),
     };
     let mut lists: Vec<Vec<String>> = Vec::new();
@@ -118,7 +141,7 @@ struct Form<'a> {
     period: Period,
     /// The period as the return writes it (`10/2023`, `Quý III/2025`).
     written: String,
-    fill: Option<Filler<'a>>,
+    options: &'a Options<'a>,
     s: Styles,
 }
 
@@ -142,7 +165,8 @@ impl Form<'_> {
             }
             first += 1;
         }
-        let rows = self.template.rows as u32;
+        let last = self.options.rows.get(&(table.name.clone(), self.unit.code.clone()));
+        let rows = last.copied().unwrap_or(0).max(self.template.rows) as u32;
         let last_row = first + rows - 1;
         for (k, column) in table.columns.iter().enumerate() {
             self.data_column(sheet, table, k, first, rows)?;
@@ -156,14 +180,25 @@ impl Form<'_> {
             footer_row += 1;
         }
         for (i, line) in self.template.footer_left.iter().enumerate() {
-            sheet.write_string(footer_row + i as u32, 1, line)?;
+            sheet.write_string(footer_row + i as u32, 1, self.board(line))?;
         }
         for (i, line) in self.template.footer_right.iter().enumerate() {
-            sheet.write_string(footer_row + i as u32, width.saturating_sub(3), line)?;
+            sheet.write_string(footer_row + i as u32, width.saturating_sub(3), self.board(line))?;
         }
         sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
-        sheet.protect();
+        // Only the data cells are unlocked; a unit with more rows than the form inserts
+        // them inside the table, and the totals' SUM ranges take them in.
+        sheet.protect_with_options(&ProtectionOptions { insert_rows: true, ..ProtectionOptions::default() });
         Ok(())
+    }
+
+    /// A footer line with the board's names filled in.
+    fn board(&self, line: &str) -> String {
+        let identity = &self.options.identity;
+        line.replace("{addressee}", &identity.addressee)
+            .replace("{board}", &identity.board)
+            .replace("{superior}", &identity.superior)
+            .replace("{place}", &identity.place)
     }
 
     /// The letterhead, the form's code, heading and period, and the unit code and period
@@ -203,7 +238,7 @@ impl Form<'_> {
     }
 
     fn filled(&self, table: &Table, row: usize, column: &Column) -> Option<Fill> {
-        self.fill.and_then(|f| f(&table.id, row, &column.field))
+        self.options.fill.and_then(|f| f(&table.id, row, &column.field))
     }
 
     /// The total row under the data rows: its label, and a SUM formula per numeric column
@@ -265,11 +300,12 @@ pub fn for_unit(
     hierarchy: &Hierarchy,
     code: &str,
     period: Period,
+    options: &Options,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let unit = hierarchy.unit(code).with_context(|| format!("unit {code} is not in the registry for {period}"))?;
     let mut forms = Vec::new();
     for ret in plan.returns.iter().filter(|r| r.senders.contains(&unit.kind)) {
-        let bytes = render(plan, ret, hierarchy, unit, period, None)?;
+        let bytes = render(plan, ret, hierarchy, unit, period, options)?;
         forms.push((format!("{}_{}_{}.xlsx", ret.id, unit.code.replace(['/', '\\'], "-"), period), bytes));
     }
     if forms.is_empty() {
@@ -279,11 +315,16 @@ pub fn for_unit(
 }
 
 /// The blank returns of every unit expected to report in `period`.
-pub fn for_all(plan: &Plan, hierarchy: &Hierarchy, period: Period) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+pub fn for_all(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    period: Period,
+    options: &Options,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let senders = hierarchy.units.iter().filter(|u| plan.returns.iter().any(|r| r.senders.contains(&u.kind)));
     let mut forms = Vec::new();
     for unit in senders {
-        forms.extend(for_unit(plan, hierarchy, &unit.code, period)?);
+        forms.extend(for_unit(plan, hierarchy, &unit.code, period, options)?);
     }
     Ok(forms)
 }

@@ -14,9 +14,14 @@ pub fn root() -> PathBuf {
 
 /// Run `tonghop` with `args` from the crate root.
 pub fn tonghop(args: &[&str]) -> Output {
+    tonghop_in(&root(), args)
+}
+
+/// Run `tonghop` with `args` from `dir`, as a person in that folder does.
+pub fn tonghop_in(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_tonghop"))
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .output()
         .expect("the binary runs")
 }

@@ -16,7 +16,15 @@ struct Run {
 fn run(extra: &[&str]) -> Run {
     let out = tempfile::tempdir().unwrap();
     let data = root().join("sample_data_dang_vien");
-    let mut args = vec!["run", "--pipeline", "pipelines/dang_vien_quy.toml", "--data", data.to_str().unwrap()];
+    let mut args = vec![
+        "run",
+        "--project",
+        "sample_data_dang_vien/tonghop.toml",
+        "--pipeline",
+        "pipelines/dang_vien_quy.toml",
+        "--data",
+        data.to_str().unwrap(),
+    ];
     args.extend(["--out", out.path().to_str().unwrap(), "--json"]);
     args.extend(extra);
     let result = tonghop(&args);
@@ -124,7 +132,10 @@ fn an_earlier_quarter_and_a_range_of_quarters() {
     assert!(q3.rows().iter().any(|r| r[0] == "Quý III năm 2025"));
     let phu_ly = q3.row_of("13285");
     assert_eq!(q3.number(phu_ly, year[0]), 16.0, "8 to June, 8 in Q3");
-    assert!(run.out.path().join("work/2025-Q3/merge/manifest.json").exists(), "artifacts under the quarter");
+    assert!(
+        run.out.path().join("work/dang_vien_quy/2025-Q3/merge/manifest.json").exists(),
+        "artifacts under the quarter"
+    );
 }
 
 #[test]
@@ -133,12 +144,16 @@ fn the_template_of_a_quarter_reads_back() {
     let out = dir.path().join("templates");
     let result = tonghop(&[
         "template",
+        "--project",
+        "sample_data_dang_vien/tonghop.toml",
         "--pipeline",
         "pipelines/dang_vien_quy.toml",
         "--data",
         "sample_data_dang_vien",
         "--unit",
         "13285",
+        "--period",
+        "2025-Q4",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -159,6 +174,8 @@ fn the_template_of_a_quarter_reads_back() {
     std::fs::copy(&template, inbox.join("phu_ly.xlsx")).unwrap();
     let result = tonghop(&[
         "run",
+        "--project",
+        "sample_data_dang_vien/tonghop.toml",
         "--pipeline",
         "pipelines/dang_vien_quy.toml",
         "--data",

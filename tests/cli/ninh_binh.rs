@@ -17,6 +17,8 @@ fn run() -> Run {
     let out = tempfile::tempdir().unwrap();
     let result = tonghop(&[
         "run",
+        "--project",
+        "sample_data_ninh_binh/tonghop.toml",
         "--pipeline",
         "pipelines/ptdv_ninh_binh.toml",
         "--data",

@@ -66,7 +66,7 @@ const AN_NOI: &str = "Mau01_XaAnNoi_T10.xlsx";
 fn a_selection_over_stale_stages_is_refused_and_changes_nothing() {
     let copy = Copy::new();
     std::fs::copy(copy.october(AN_NOI), copy.october("An Noi gui lai.xlsx")).unwrap();
-    let aggregate = copy.out.path().join("work/2023-10/aggregate/manifest.json");
+    let aggregate = copy.out.path().join("work/ptdv_monthly/2023-10/aggregate/manifest.json");
     let before = std::fs::read(&aggregate).unwrap();
     let refused = copy.run(&["--from", "aggregate"]);
     assert_eq!(refused.status.code(), Some(2));
@@ -148,7 +148,7 @@ fn file_times_that_decide_a_resubmission_are_inputs() {
 #[test]
 fn damaged_artifacts_are_redone_never_used() {
     let copy = Copy::new();
-    let table = copy.out.path().join("work/2023-09/merge/table.mau01.cells.parquet");
+    let table = copy.out.path().join("work/ptdv_monthly/2023-09/merge/table.mau01.cells.parquet");
     let bytes = std::fs::read(&table).unwrap();
     std::fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
     let run = copy.run(&["--json", "-v"]);
@@ -161,7 +161,7 @@ fn damaged_artifacts_are_redone_never_used() {
     assert_eq!(s.number(s.row_of("35"), s.column("Kết nạp đảng viên", "Từ đầu nhiệm kỳ")), 3335.0);
 
     // A damaged stage before the selection refuses it.
-    let figures = copy.out.path().join("work/2023-10/aggregate/figures.parquet");
+    let figures = copy.out.path().join("work/ptdv_monthly/2023-10/aggregate/figures.parquet");
     std::fs::write(&figures, b"PAR1 not a table").unwrap();
     let refused = copy.run(&["--only", "report"]);
     assert_eq!(refused.status.code(), Some(2));

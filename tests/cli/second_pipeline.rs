@@ -9,6 +9,8 @@ fn the_harvest_pipeline_consolidates_its_returns() {
     let data = root().join("tests/fixtures/harvest/data");
     let result = tonghop(&[
         "run",
+        "--project",
+        "tests/fixtures/harvest/tonghop.toml",
         "--pipeline",
         "tests/fixtures/harvest/harvest.toml",
         "--data",

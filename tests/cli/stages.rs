@@ -68,15 +68,15 @@ fn a_month_without_its_inbox_is_an_error_that_names_it() {
 #[test]
 fn a_run_can_stop_after_a_stage() {
     let out = consolidated_copy();
-    std::fs::remove_dir_all(out.path().join("work/2023-10")).unwrap();
+    std::fs::remove_dir_all(out.path().join("work/ptdv_monthly/2023-10")).unwrap();
     let result = tonghop(&["run", "--to", "validate", "--out", out.path().to_str().unwrap(), "--json"]);
     let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
     assert_eq!(result.status.code(), Some(1), "October has rejected files");
     assert_eq!(summary["files"]["read"], 138);
     assert!(summary["outputs"].as_array().unwrap().is_empty());
     assert!(!out.path().join("Tong_hop_PTDV_2023-10.xlsx").exists());
-    assert!(out.path().join("work/2023-10/validate/manifest.json").exists());
-    assert!(!out.path().join("work/2023-10/merge").exists());
+    assert!(out.path().join("work/ptdv_monthly/2023-10/validate/manifest.json").exists());
+    assert!(!out.path().join("work/ptdv_monthly/2023-10/merge").exists());
 }
 
 #[test]
@@ -114,15 +114,15 @@ fn each_manifest_names_the_definition_the_tool_version_and_the_inputs() {
     let read = |path: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(sample().out.join(path)).unwrap()).unwrap()
     };
-    let ingest = read("work/2023-10/ingest/manifest.json");
+    let ingest = read("work/ptdv_monthly/2023-10/ingest/manifest.json");
     assert_eq!(ingest["tool_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(ingest["definition"].as_str().unwrap().len(), 64);
     let inputs = ingest["inputs"].as_object().unwrap();
     assert_eq!(inputs.len(), 138, "every file of October's inbox");
     assert_eq!(inputs["bao cao tu cong thong tin.xls"].as_str().unwrap().len(), 64);
-    let validate = read("work/2023-10/validate/manifest.json");
+    let validate = read("work/ptdv_monthly/2023-10/validate/manifest.json");
     assert_eq!(validate["inputs"]["ingest"], ingest["key"]);
-    let aggregate = read("work/2023-10/aggregate/manifest.json");
+    let aggregate = read("work/ptdv_monthly/2023-10/aggregate/manifest.json");
     assert!(aggregate["inputs"]["merge 2023-01"].is_string());
     assert!(aggregate["inputs"]["reference/chi_tieu.xlsx"].is_string());
 }

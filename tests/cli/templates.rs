@@ -40,6 +40,11 @@ fn findings(workbook: &Path) -> Vec<Vec<String>> {
     rows[head + 1..].to_vec()
 }
 
+/// Template options that fill the data cells with `fill`.
+fn filled_with<'a>(fill: template::Filler<'a>) -> template::Options<'a> {
+    template::Options { fill: Some(fill), ..Default::default() }
+}
+
 #[test]
 fn every_expected_units_blank_template_reads_back_with_no_finding() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,7 +94,7 @@ fn filled_returns(october: &Path) {
         }
     };
     let unit = hierarchy.unit("13456").unwrap();
-    let bytes = template::render(&plan, mau01, &hierarchy, unit, period, Some(&cells)).unwrap();
+    let bytes = template::render(&plan, mau01, &hierarchy, unit, period, &filled_with(&cells)).unwrap();
     std::fs::write(october.join("mau01_13456_2023-10.xlsx"), bytes).unwrap();
 
     let mau02 = plan.return_by_id("mau02").unwrap();
@@ -110,7 +115,7 @@ fn filled_returns(october: &Path) {
         }
     };
     let unit = hierarchy.unit("351").unwrap();
-    let bytes = template::render(&plan, mau02, &hierarchy, unit, period, Some(&district)).unwrap();
+    let bytes = template::render(&plan, mau02, &hierarchy, unit, period, &filled_with(&district)).unwrap();
     std::fs::write(october.join("mau02_351_2023-10.xlsx"), bytes).unwrap();
 }
 
@@ -157,9 +162,10 @@ fn a_template_filled_through_libreoffice_reads_with_no_finding() {
 #[test]
 fn a_unit_that_sends_nothing_gets_no_template() {
     let out = tempfile::tempdir().unwrap();
-    let result = tonghop(&["template", "--unit", "35", "--out", out.path().to_str().unwrap()]);
+    let result = tonghop(&["template", "--unit", "35", "--period", "2023-10", "--out", out.path().to_str().unwrap()]);
     assert_eq!(result.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&result.stderr).contains("sends no return"));
-    let unknown = tonghop(&["template", "--unit", "99999", "--out", out.path().to_str().unwrap()]);
+    let unknown =
+        tonghop(&["template", "--unit", "99999", "--period", "2023-10", "--out", out.path().to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not in the registry"));
 }
