@@ -1,14 +1,22 @@
-//! Benchmark data: N grassroots units (5-15 party cells each) under N/15 district-level
-//! units, one Mẫu 01 each and one Mẫu 02 per district for 2023-10, in the sample
-//! pipeline's layout, with registry, targets and opening balances at 09/2023 (so one month
-//! is consolidated). Deterministic; generated on demand by `scripts/bench`, never committed.
+//! Benchmark data shaped like the returns a board receives: N grassroots units under N/15
+//! district-level units, and for 2023-10 each unit's return as `tonghop template` writes
+//! it (the title block, two-row headers, validation, protection, styles and the total
+//! row's formulas) filled with 15 to 20 party cells, and each district's Mẫu 02 with its
+//! classes and its communes' admission decisions; the registry, targets and opening
+//! balances at 09/2023 beside them (so one month is consolidated). Deterministic;
+//! generated on demand by `scripts/bench`, never committed.
 //!
-//! `cargo run --release --example make_bench -- N DIR`
+//! `cargo run --release --example make_bench -- N DIR [SEED]`: SEED changes the figures,
+//! not the layout (the collection-window benchmark's corrections).
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::Workbook;
+use tonghop::definition::{self, Plan};
+use tonghop::period::Period;
+use tonghop::registry::{Hierarchy, Registry};
+use tonghop::template::{self, Fill, Options};
 
 #[path = "support/rng.rs"]
 mod rng;
@@ -25,132 +33,79 @@ const SUBS: [&str; 8] = [
     "Bộ đội xuất ngũ",
 ];
 
-fn title(
-    ws: &mut Worksheet,
-    superior: &str,
-    issuer: &str,
-    form: &str,
-    heading: &str,
-    code: &str,
-) -> Result<(), XlsxError> {
-    ws.write_string(0, 0, superior)?;
-    ws.write_string(1, 0, issuer)?;
-    ws.write_string(0, 7, "ĐẢNG CỘNG SẢN VIỆT NAM")?;
-    ws.write_string(1, 7, "Hà Nam, ngày 31 tháng 10 năm 2023")?;
-    ws.write_string(3, 12, form)?;
-    ws.write_string(4, 0, heading)?;
-    ws.write_string(5, 0, "Tháng 10 năm 2023")?;
-    ws.write_string(6, 0, "Mã đơn vị:")?;
-    ws.write_string(6, 1, code)?;
-    ws.write_string(6, 4, "Kỳ báo cáo:")?;
-    ws.write_string(6, 5, "10/2023")?;
-    Ok(())
-}
+/// Mẫu 01's count fields, in the form's order.
+const FIELDS: [&str; 10] = [
+    "nominated",
+    "certified",
+    "admitted",
+    "female",
+    "youth_union",
+    "students",
+    "religious",
+    "residential",
+    "private_workers",
+    "veterans",
+];
 
-fn mau01(path: &Path, code: &str, district: &str, seed: u64) -> Result<(), XlsxError> {
+/// One commune's party cells: each cell's counts, in `FIELDS` order.
+fn cells(seed: u64) -> Vec<[f64; 10]> {
     let mut rng = Rng(seed);
-    let mut book = Workbook::new();
-    let ws = book.add_worksheet();
-    title(
-        ws,
-        &format!("ĐẢNG BỘ {district}"),
-        &format!("ĐẢNG ỦY {code}"),
-        "Mẫu 01-PTĐV",
-        "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÁT TRIỂN ĐẢNG VIÊN",
-        code,
-    )?;
-    ws.write_string(8, 0, "STT")?;
-    ws.write_string(8, 1, "Chi bộ")?;
-    ws.write_string(8, 2, "Quần chúng ưu tú")?;
-    ws.write_string(9, 2, "Được giới thiệu học lớp nhận thức về Đảng")?;
-    ws.write_string(9, 3, "Được cấp giấy chứng nhận")?;
-    ws.write_string(8, 4, "Đảng viên kết nạp trong tháng")?;
-    for (k, sub) in SUBS.iter().enumerate() {
-        ws.write_string(9, 4 + k as u16, *sub)?;
-    }
-    ws.write_string(8, 12, "Ghi chú")?;
-    for k in 0..13u16 {
-        ws.write_string(10, k, format!("({})", k + 1))?;
-    }
-    let cells = 5 + rng.below(11) as u32;
-    let mut sums = [0u64; 10];
-    for i in 0..cells {
-        let row = 11 + i;
-        ws.write_number(row, 0, (i + 1) as f64)?;
-        ws.write_string(row, 1, format!("Chi bộ số {}", i + 1))?;
-        let admitted = if rng.below(3) == 0 { 1 + rng.below(3) as u64 } else { 0 };
-        let mut values = [rng.below(3) as u64, 0, admitted, 0, 0, 0, 0, 0, 0, 0];
-        values[1] = values[0].min(rng.below(2) as u64);
-        for v in values.iter_mut().skip(3) {
-            *v = rng.below(admitted as usize + 1) as u64;
-        }
-        for (k, v) in values.iter().enumerate() {
-            ws.write_number(row, 2 + k as u16, *v as f64)?;
-            sums[k] += v;
-        }
-    }
-    let total = 11 + cells;
-    ws.write_string(total, 1, "Tổng cộng")?;
-    for (k, v) in sums.iter().enumerate() {
-        ws.write_number(total, 2 + k as u16, *v as f64)?;
-    }
-    ws.write_string(total + 2, 1, "Nơi nhận:")?;
-    book.save(path)
+    (0..15 + rng.below(6))
+        .map(|_| {
+            let admitted = if rng.below(3) == 0 { 1 + rng.below(3) } else { 0 };
+            let mut values = [0.0; 10];
+            values[0] = rng.below(3) as f64;
+            values[1] = values[0].min(rng.below(2) as f64);
+            values[2] = admitted as f64;
+            for v in values.iter_mut().skip(3) {
+                *v = rng.below(admitted + 1) as f64;
+            }
+            values
+        })
+        .collect()
 }
 
-fn mau02(path: &Path, code: &str, units: &[String]) -> Result<(), XlsxError> {
-    let mut book = Workbook::new();
-    let ws = book.add_worksheet().set_name("Lớp bồi dưỡng")?;
-    title(
-        ws,
-        "ĐẢNG BỘ TỈNH",
-        &format!("HUYỆN ỦY {code}"),
-        "Mẫu 02-PTĐV",
-        "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN",
-        code,
-    )?;
-    let heads = [
-        "STT",
-        "Tên lớp",
-        "Loại lớp",
-        "Từ ngày",
-        "Đến ngày",
-        "Địa điểm",
-        "Số học viên",
-        "Số học viên được cấp giấy chứng nhận",
-    ];
-    for (k, h) in heads.iter().enumerate() {
-        ws.write_string(8, k as u16, *h)?;
-    }
-    for (i, kind) in ["Nhận thức về Đảng", "Đảng viên mới"].iter().enumerate() {
-        let row = 9 + i as u32;
-        ws.write_number(row, 0, (i + 1) as f64)?;
-        ws.write_string(row, 1, format!("Lớp {kind} {code}"))?;
-        ws.write_string(row, 2, *kind)?;
-        ws.write_string(row, 3, "09/10/2023")?;
-        ws.write_string(row, 4, "13/10/2023")?;
-        ws.write_string(row, 5, "Trung tâm Chính trị")?;
-        ws.write_number(row, 6, 50.0)?;
-        ws.write_number(row, 7, 48.0)?;
-    }
-    let ws = book.add_worksheet().set_name("Quyết định kết nạp")?;
-    title(
-        ws,
-        "ĐẢNG BỘ TỈNH",
-        &format!("HUYỆN ỦY {code}"),
-        "Mẫu 02-PTĐV",
-        "BÁO CÁO CÔNG TÁC BỒI DƯỠNG VÀ KẾT NẠP ĐẢNG VIÊN",
-        code,
-    )?;
-    for (k, h) in ["STT", "Tổ chức cơ sở đảng", "Mã đơn vị", "Số đảng viên được kết nạp"].iter().enumerate()
-    {
-        ws.write_string(8, k as u16, *h)?;
-    }
-    ws.write_number(9, 0, 1.0)?;
-    ws.write_string(9, 1, "Đảng ủy")?;
-    ws.write_string(9, 2, &units[0])?;
-    ws.write_number(9, 3, 0.0)?;
-    book.save(path)
+/// A commune's Mẫu 01, as its clerk fills the tool's template.
+fn mau01(plan: &Plan, hierarchy: &Hierarchy, code: &str, cells: &[[f64; 10]]) -> anyhow::Result<Vec<u8>> {
+    let fill = |_: &str, row: usize, field: &str| -> Option<Fill> {
+        let values = cells.get(row)?;
+        match field {
+            "cell_name" => Some(Fill::Text(format!("Chi bộ thôn {}", row + 1))),
+            f => FIELDS.iter().position(|x| *x == f).map(|k| Fill::Number(values[k])),
+        }
+    };
+    let rows = [(("mau01.cells".to_string(), code.to_string()), cells.len())].into_iter().collect();
+    let options = Options { rows, fill: Some(&fill), ..Options::default() };
+    let unit = hierarchy.unit(code).ok_or_else(|| anyhow::anyhow!("no unit {code}"))?;
+    let ret = plan.return_by_id("mau01").ok_or_else(|| anyhow::anyhow!("no mau01"))?;
+    template::render(plan, ret, hierarchy, unit, "2023-10".parse()?, &options)
+}
+
+/// A district's Mẫu 02: two classes of the month and its communes' decisions.
+fn mau02(plan: &Plan, hierarchy: &Hierarchy, code: &str, communes: &[(String, f64)]) -> anyhow::Result<Vec<u8>> {
+    let fill = |table: &str, row: usize, field: &str| -> Option<Fill> {
+        let text = |t: String| Some(Fill::Text(t));
+        let kinds = ["Nhận thức về Đảng", "Đảng viên mới"];
+        match (table, field) {
+            ("classes", _) if row >= kinds.len() => None,
+            ("classes", "class_name") => text(format!("Lớp {} {code}", kinds[row])),
+            ("classes", "class_type") => text(kinds[row].to_string()),
+            ("classes", "start_date") => text("09/10/2023".into()),
+            ("classes", "end_date") => text("13/10/2023".into()),
+            ("classes", "venue") => text("Trung tâm Chính trị".into()),
+            ("classes", "trainees") => Some(Fill::Number(50.0)),
+            ("classes", "certified") => Some(Fill::Number(48.0)),
+            ("decisions", "unit_name") => communes.get(row).map(|(c, _)| Fill::Text(format!("Đảng ủy {c}"))),
+            ("decisions", "unit_code") => communes.get(row).map(|(c, _)| Fill::Text(c.clone())),
+            ("decisions", "admitted_decided") => communes.get(row).map(|(_, n)| Fill::Number(*n)),
+            _ => None,
+        }
+    };
+    let rows = [(("mau02.decisions".to_string(), code.to_string()), communes.len())].into_iter().collect();
+    let options = Options { rows, fill: Some(&fill), ..Options::default() };
+    let unit = hierarchy.unit(code).ok_or_else(|| anyhow::anyhow!("no unit {code}"))?;
+    let ret = plan.return_by_id("mau02").ok_or_else(|| anyhow::anyhow!("no mau02"))?;
+    template::render(plan, ret, hierarchy, unit, "2023-10".parse()?, &options)
 }
 
 fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Result<(), Box<dyn std::error::Error>> {
@@ -177,12 +132,14 @@ fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Re
     for (k, h) in heads.iter().enumerate() {
         ws.write_string(0, k as u16, *h)?;
     }
-    for (i, d) in districts.iter().enumerate() {
-        ws.write_string(1 + i as u32, 0, d)?;
-        ws.write_number(1 + i as u32, 2, 300.0)?;
-        ws.write_number(1 + i as u32, 3, 60.0)?;
-        ws.write_number(1 + i as u32, 4, 320.0)?;
-        ws.write_number(1 + i as u32, 5, 4000.0)?;
+    // Every district and commune has its targets (the pipeline's `covers`).
+    let communes = units.iter().map(|(code, _)| (code, [20.0, 4.0, 22.0, 270.0]));
+    let all = districts.iter().map(|d| (d, [300.0, 60.0, 320.0, 4000.0])).chain(communes);
+    for (i, (code, targets)) in all.enumerate() {
+        ws.write_string(1 + i as u32, 0, code)?;
+        for (k, value) in targets.iter().enumerate() {
+            ws.write_number(1 + i as u32, 2 + k as u16, *value)?;
+        }
     }
     book.save(dir.join("chi_tieu.xlsx"))?;
 
@@ -231,8 +188,10 @@ fn reference(dir: &Path, units: &[(String, String)], districts: &[String]) -> Re
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).ok_or("usage: make_bench N DIR")?;
-    let root = PathBuf::from(args.next().ok_or("usage: make_bench N DIR")?);
+    let usage = "usage: make_bench N DIR [SEED]";
+    let n: usize = args.next().and_then(|a| a.parse().ok()).ok_or(usage)?;
+    let root = PathBuf::from(args.next().ok_or(usage)?);
+    let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
     if root.exists() {
         std::fs::remove_dir_all(&root)?;
     }
@@ -242,12 +201,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let districts: Vec<String> = (0..n.div_ceil(15)).map(|d| format!("D{d:04}")).collect();
     let units: Vec<(String, String)> = (0..n).map(|i| (format!("U{i:06}"), districts[i / 15].clone())).collect();
     reference(&root.join("reference"), &units, &districts)?;
-    units.par_iter().enumerate().try_for_each(|(i, (code, district))| {
-        mau01(&inbox.join(format!("BC PTDV T10 {code}.xlsx")), code, district, i as u64 + 1).map_err(|e| e.to_string())
+    let plan = definition::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/ptdv_monthly.toml"))?;
+    let registry = Registry::load(&root.join("reference/don_vi.csv"), &plan.registry.levels)?;
+    let period: Period = "2023-10".parse()?;
+    let hierarchy = registry.hierarchy(period, &plan.registry.levels)?;
+    let filled: Vec<Vec<[f64; 10]>> = (0..n).map(|i| cells(seed.wrapping_mul(1_000_003) + i as u64 + 1)).collect();
+    units.par_iter().zip(&filled).try_for_each(|((code, _), cells)| -> Result<(), String> {
+        let bytes = mau01(&plan, &hierarchy, code, cells).map_err(|e| e.to_string())?;
+        std::fs::write(inbox.join(format!("BC PTDV T10 {code}.xlsx")), bytes).map_err(|e| e.to_string())
     })?;
-    districts.par_iter().enumerate().try_for_each(|(d, code)| {
-        let theirs: Vec<String> = units.iter().skip(d * 15).take(15).map(|u| u.0.clone()).collect();
-        mau02(&inbox.join(format!("Mau02 {code}.xlsx")), code, &theirs).map_err(|e| e.to_string())
+    districts.par_iter().enumerate().try_for_each(|(d, code)| -> Result<(), String> {
+        let theirs: Vec<(String, f64)> = (d * 15..(d * 15 + 15).min(n))
+            .map(|i| (units[i].0.clone(), filled[i].iter().map(|c| c[2]).sum()))
+            .collect();
+        let bytes = mau02(&plan, &hierarchy, code, &theirs).map_err(|e| e.to_string())?;
+        std::fs::write(inbox.join(format!("Mau02 {code}.xlsx")), bytes).map_err(|e| e.to_string())
     })?;
     println!("{n} grassroots and {} district returns in {}", districts.len(), inbox.display());
     Ok(())

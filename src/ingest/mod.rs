@@ -6,7 +6,7 @@
 //! `_file`, `_sheet`, `_row`, `_unit`, `_period`), the files read, where each field was
 //! found (for findings at later stages), and the findings of reading.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -93,6 +93,25 @@ pub(crate) fn ingest(
         })
         .collect();
     assemble(plan, results)
+}
+
+/// Read the files of an inbox that `previous` (the period's last ingest, under the same
+/// definition and tool version) does not hold as they are now, by name and SHA-256; the
+/// others keep what was read of them then. Gives what reading every file gives, and how
+/// many files were read.
+pub(crate) fn ingest_reusing(
+    plan: &Plan,
+    files: &[InboxFile],
+    hashes: &BTreeMap<String, String>,
+    previous: Option<Batch>,
+    tick: &(dyn Fn() + Sync),
+) -> anyhow::Result<(Batch, usize)> {
+    let Some(previous) = previous else { return Ok((ingest(plan, files, hashes, tick)?, files.len())) };
+    let unchanged: HashSet<String> =
+        previous.files.iter().filter(|r| hashes.get(&r.file) == Some(&r.sha256)).map(|r| r.file.clone()).collect();
+    let changed: Vec<InboxFile> = files.iter().filter(|f| !unchanged.contains(&f.name)).cloned().collect();
+    let read = ingest(plan, &changed, hashes, tick)?;
+    Ok((previous.of_files(&unchanged)?.join(read)?, changed.len()))
 }
 
 /// Workbooks held in memory, by file name, read as `ingest` reads an inbox.

@@ -23,6 +23,48 @@ pub(crate) struct Batch {
     pub(crate) completeness: Vec<Expectation>,
 }
 
+impl Batch {
+    /// The part of the batch that comes from the files `keep` names.
+    pub(crate) fn of_files(self, keep: &std::collections::HashSet<String>) -> anyhow::Result<Batch> {
+        let Batch { mut files, tables, mut placements, mut findings, completeness } = self;
+        files.retain(|f| keep.contains(&f.file));
+        placements.retain(|p| keep.contains(&p.file));
+        findings.retain(|f| keep.contains(&f.file));
+        let mut kept = BTreeMap::new();
+        for (name, df) in tables {
+            let sent: Vec<bool> = super::frame::text_column(&df, "_file")?.iter().map(|f| keep.contains(f)).collect();
+            kept.insert(name, df.filter(&BooleanChunked::from_slice("keep".into(), &sent))?);
+        }
+        Ok(Batch { files, tables: kept, placements, findings, completeness })
+    }
+
+    /// This batch and `other`, of other files, as one, in the order of the files' names:
+    /// what one stage run over all of them gives (each file's own order kept).
+    pub(crate) fn join(self, other: Batch) -> anyhow::Result<Batch> {
+        let mut files = self.files;
+        files.extend(other.files);
+        files.sort_by(|a, b| a.file.cmp(&b.file));
+        let mut placements = self.placements;
+        placements.extend(other.placements);
+        placements.sort_by(|a, b| a.file.cmp(&b.file));
+        let mut findings = self.findings;
+        findings.extend(other.findings);
+        findings.sort_by(|a, b| a.file.cmp(&b.file));
+        let mut tables = self.tables;
+        for (name, df) in other.tables {
+            let joined = match tables.remove(&name) {
+                Some(mine) if mine.height() > 0 => mine.vstack(&df)?,
+                _ => df,
+            };
+            let order = SortMultipleOptions::default().with_maintain_order(true);
+            tables.insert(name, if joined.height() > 0 { joined.sort(["_file"], order)? } else { joined });
+        }
+        let mut completeness = self.completeness;
+        completeness.extend(other.completeness);
+        Ok(Batch { files, tables, placements, findings, completeness })
+    }
+}
+
 /// What became of an input file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use polars::prelude::DataFrame;
-use rayon::prelude::*;
 
 pub use summary::{FileCounts, RowCounts, Summary};
 
@@ -26,7 +25,7 @@ use crate::model::{
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
-use crate::store::{self, Freshness, Manifest, StageDir, WorkDir};
+use crate::store::{self, Freshness, HashIndex, Manifest, StageDir, WorkDir};
 use crate::workbook::reference;
 use crate::{aggregate, ingest, merge, template, validate};
 
@@ -98,6 +97,9 @@ pub fn templates(
     };
     Ok(forms)
 }
+
+/// The report stage's record of the files it wrote, each with its SHA-256.
+const OUTPUTS: &str = "outputs.json";
 
 /// What to do with a work directory of tonghop 0.1 (`OUT/work/<period>/`).
 const OLD_LAYOUT: &str = "each pipeline now has its own `work/<pipeline>/`, which `tonghop run --period A..B` fills \
@@ -256,20 +258,41 @@ impl<'a> Run<'a> {
             .load_batch(&self.plan.table_names())
             .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?;
         let mut outputs = Vec::new();
+        // The workbook is drawn again when its figures, the date of its date line, the
+        // board's identity or the files it wrote changed since; else it stands as drawn.
+        let today = opts.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let identity = serde_json::to_vec(&opts.identity).map_err(anyhow::Error::from)?;
         let report_inputs = BTreeMap::from([
             ("aggregate".to_string(), aggregate_key.key.clone()),
             ("merge".to_string(), inputs.last().map(|p| p.merge.key.clone()).unwrap_or_default()),
+            ("date".to_string(), today.to_string()),
+            ("identity".to_string(), store::sha256(&identity)),
         ]);
         let report_key = Manifest::new(Stage::Report, period, &self.definition, report_inputs);
-        // The workbook carries the run time and today's date: it is always drawn again.
-        let always = Selection { cascade: true, ..selection };
-        stages.run(period, Stage::Report, &report_key, always, |_| {
+        let report_dir = self.work.stage(period, Stage::Report);
+        let written_before: BTreeMap<String, String> = report_dir.read_json(OUTPUTS).unwrap_or_default();
+        // Named under the out directory: a copy of it is a copy of what was written.
+        let outputs_intact = !written_before.is_empty()
+            && written_before
+                .iter()
+                .all(|(name, hash)| store::sha256_file(&opts.out.join(name)).is_ok_and(|h| &h == hash));
+        let selection = Selection { cascade: !outputs_intact, ..selection };
+        stages.run(period, Stage::Report, &report_key, selection, |dir| {
             let figures = aggregated.read_frame("figures")?;
-            let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references)?;
+            let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references, today)?;
+            let named = |p: &PathBuf| p.strip_prefix(&opts.out).unwrap_or(p).to_string_lossy().into_owned();
+            let hashes: anyhow::Result<BTreeMap<String, String>> =
+                written.iter().map(|p| Ok((named(p), store::sha256_file(p)?))).collect();
+            dir.write_json(OUTPUTS, &hashes?)?;
             outputs.extend(written.iter().map(|p| p.display().to_string()));
             Ok(())
         })?;
-        Ok(Summary::of(&self.plan.pipeline.name, period, &merged, &more, stages.runs, outputs))
+        let report_ran = stages.runs.iter().any(|s| s.stage == Stage::Report && s.outcome == StageOutcome::Ran);
+        let mut summary = Summary::of(&self.plan.pipeline.name, period, &merged, &more, stages.runs, outputs);
+        if !report_ran && opts.to >= Stage::Report {
+            summary.kept = written_before.into_keys().map(|name| opts.out.join(name).display().to_string()).collect();
+        }
+        Ok(summary)
     }
 
     /// The stages of the run's period before the selection (`--from`, `--only`) must be up
@@ -295,10 +318,18 @@ impl<'a> Run<'a> {
         let hierarchy = self.hierarchy(period)?;
         let tables = plan.table_names();
         let progress = self.opts.progress;
+        // The period's last ingest, unless --force asks to read everything again: a file
+        // unchanged since is not read again.
+        let sealed = self.work.stage(period, Stage::Ingest).manifest().filter(|_| !selection.forces(Stage::Ingest));
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
+            let previous = sealed.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, &tables));
             let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
-            let batch = ingest::ingest(plan, &p.files, &p.hashes, &|| bar.inc(1))?;
+            let (mut batch, read) = ingest::ingest_reusing(plan, &p.files, &p.hashes, previous, &|| bar.inc(1))?;
             bar.finish_and_clear();
+            for file in &mut batch.files {
+                file.modified = p.modified.get(&file.file).copied().unwrap_or(file.modified);
+            }
+            tracing::info!(%period, read, of = p.files.len(), "files read; the others unchanged since the last run");
             log_batch(period, Stage::Ingest, &batch);
             dir.save_batch(&batch)
         })?;
@@ -332,11 +363,12 @@ impl<'a> Run<'a> {
         }
         let files = ingest::inbox_files(&inbox)?;
         // A file that cannot be read is the finding ingest makes of it, not the run's end:
-        // its key is the reason, so a readable file later makes the stage stale.
-        let hashes: BTreeMap<String, String> = files
-            .par_iter()
-            .map(|f| (f.name.clone(), store::sha256_file(&f.path).unwrap_or_else(|e| format!("unreadable: {e:#}"))))
-            .collect();
+        // its key is the reason, so a readable file later makes the stage stale. A file
+        // unchanged since the last run is not read again to be hashed.
+        let mut index = HashIndex::load(&self.work, period);
+        let named: Vec<(String, PathBuf)> = files.iter().map(|f| (f.name.clone(), f.path.clone())).collect();
+        let hashes = index.hash_all(&named);
+        index.save(&self.work, period)?;
         let modified: BTreeMap<String, i64> = files.iter().map(|f| (f.name.clone(), modified(&f.path))).collect();
         let ingest = Manifest::new(Stage::Ingest, period, &self.definition, hashes.clone());
         let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
@@ -385,6 +417,7 @@ impl<'a> Run<'a> {
         merged: &Batch,
         more: &[Finding],
         inputs: &[(String, u64, String)],
+        today: chrono::NaiveDate,
     ) -> anyhow::Result<[PathBuf; 3]> {
         let plan = self.plan;
         let mut findings = merged.findings.clone();
@@ -404,7 +437,7 @@ impl<'a> Run<'a> {
             files: &merged.files,
             inputs,
             run_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
-            today: self.opts.date.unwrap_or(now.date_naive()),
+            today,
         };
         let bytes = report::render(&input)?;
         let workbook = self.opts.out.join(plan.workbook.file.replace("{period}", &period.to_string()));

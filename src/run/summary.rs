@@ -21,7 +21,10 @@ pub struct Summary {
     pub findings: BTreeMap<String, usize>,
     pub returns_missing: usize,
     pub stages: Vec<StageRun>,
+    /// The files this run wrote.
     pub outputs: Vec<String>,
+    /// The files a run before wrote that stand as they are: the report was unchanged.
+    pub kept: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -84,6 +87,7 @@ impl Summary {
             returns_missing,
             stages,
             outputs,
+            kept: Vec::new(),
         }
     }
 
@@ -118,7 +122,10 @@ impl Summary {
         for o in &self.outputs {
             lines.push(format!("  wrote {o}"));
         }
-        match (self.exit_code, self.outputs.is_empty()) {
+        for o in self.kept.iter().filter(|o| o.ends_with(".xlsx")) {
+            lines.push(format!("  unchanged: {o} (its figures, date and board are as when it was drawn)"));
+        }
+        match (self.exit_code, self.outputs.is_empty() && self.kept.is_empty()) {
             (1, false) => lines.push("  some returns were rejected or are missing: the workbook lists them".into()),
             (1, true) => lines.push("  some returns were rejected or are missing: tonghop status lists them".into()),
             _ => {}

@@ -182,6 +182,18 @@ impl StageDir {
         }
     }
 
+    /// The batch this stage saved under `sealed` (its manifest as it was before the stage
+    /// began again), when that was made under the definition and tool version of `now` and
+    /// its artifacts are as written: what a stage may reuse the unchanged part of.
+    pub(crate) fn reusable(&self, sealed: &Manifest, now: &Manifest, table_names: &[String]) -> Option<Batch> {
+        if sealed.definition != now.definition || sealed.tool_version != now.tool_version {
+            return None;
+        }
+        let intact =
+            sealed.artifacts.iter().all(|(name, hash)| sha256_file(&self.file(name)).is_ok_and(|h| &h == hash));
+        intact.then(|| self.load_batch(table_names).ok()).flatten()
+    }
+
     /// Remove the manifest before rewriting artifacts: artifacts half rewritten must not
     /// pass for fresh.
     pub(crate) fn unseal(&self) -> anyhow::Result<()> {
@@ -219,7 +231,7 @@ impl StageDir {
     }
 
     /// Indented, for the files a person opens (the manifest).
-    fn write_json<T: Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
+    pub(crate) fn write_json<T: Serialize>(&self, name: &str, value: &T) -> anyhow::Result<()> {
         write_atomic(&self.file(name), &serde_json::to_vec_pretty(value)?)
     }
 
@@ -228,7 +240,7 @@ impl StageDir {
         write_atomic(&self.file(name), &serde_json::to_vec(value)?)
     }
 
-    fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> anyhow::Result<T> {
+    pub(crate) fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> anyhow::Result<T> {
         let path = self.file(name);
         let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         serde_json::from_slice(&text).with_context(|| format!("cannot parse {}", path.display()))
@@ -259,6 +271,99 @@ impl StageDir {
             findings: Finding::from_frame(&self.read_frame("findings")?)?,
             completeness: self.read_json("completeness.json")?,
         })
+    }
+}
+
+/// A file as it was when it was last hashed: what says it is still the same file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Seen {
+    size: u64,
+    modified_ns: i64,
+    changed_ns: i64,
+    inode: u64,
+    sha256: String,
+}
+
+impl Seen {
+    /// The size, times and inode of `path`, without its hash; none where the platform does
+    /// not tell them all (the file is then always hashed).
+    fn stat(path: &Path) -> Option<Seen> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let m = fs::metadata(path).ok()?;
+            let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+            Some(Seen {
+                size: m.size(),
+                modified_ns: ns(m.mtime(), m.mtime_nsec()),
+                changed_ns: ns(m.ctime(), m.ctime_nsec()),
+                inode: m.ino(),
+                sha256: String::new(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            None
+        }
+    }
+}
+
+/// The SHA-256 of an inbox's files, each read again only when it changed, as git's index
+/// does it: a file whose size, modification and change times and inode are those recorded
+/// keeps its hash, unless it was modified in the second the index was written (it may have
+/// changed again within that second, unseen).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct HashIndex {
+    /// When the index was written, nanoseconds since the epoch.
+    written_ns: i64,
+    files: BTreeMap<String, Seen>,
+}
+
+impl HashIndex {
+    const FILE: &'static str = "inbox-hashes.json";
+
+    /// The index of a period, or an empty one.
+    pub(crate) fn load(work: &WorkDir, period: Period) -> HashIndex {
+        let path = work.root.join(period.to_string()).join(Self::FILE);
+        fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+    }
+
+    /// The SHA-256 of each file, `(name, path)`, hashing only those that changed; a file
+    /// that cannot be read is hashed as its reason. Keeps what it learnt for `save`.
+    pub(crate) fn hash_all(&mut self, files: &[(String, PathBuf)]) -> BTreeMap<String, String> {
+        use rayon::prelude::*;
+        let written_s = self.written_ns.div_euclid(1_000_000_000);
+        let known = &self.files;
+        let seen: Vec<(String, Option<Seen>, String)> = files
+            .par_iter()
+            .map(|(name, path)| {
+                let stat = Seen::stat(path);
+                let same = |old: &Seen, now: &Seen| {
+                    Seen { sha256: String::new(), ..old.clone() } == *now
+                        && now.modified_ns.div_euclid(1_000_000_000) < written_s
+                };
+                let hash = match (known.get(name), &stat) {
+                    (Some(old), Some(now)) if same(old, now) => old.sha256.clone(),
+                    _ => sha256_file(path).unwrap_or_else(|e| format!("unreadable: {e:#}")),
+                };
+                (name.clone(), stat, hash)
+            })
+            .collect();
+        self.files = seen
+            .iter()
+            .filter(|(_, _, hash)| !hash.starts_with("unreadable"))
+            .filter_map(|(name, stat, hash)| stat.clone().map(|s| (name.clone(), Seen { sha256: hash.clone(), ..s })))
+            .collect();
+        seen.into_iter().map(|(name, _, hash)| (name, hash)).collect()
+    }
+
+    /// Write the index for the next run, whole or not at all.
+    pub(crate) fn save(&mut self, work: &WorkDir, period: Period) -> anyhow::Result<()> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        self.written_ns = now.as_nanos() as i64;
+        let path = work.root.join(period.to_string()).join(Self::FILE);
+        write_atomic(&path, &serde_json::to_vec(self)?)
     }
 }
 

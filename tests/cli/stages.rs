@@ -32,7 +32,7 @@ fn unchanged_inputs_are_skipped_and_one_edited_return_redoes_its_month() {
     let out = out.path();
     let args = ["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"];
     let second = run_json(&args);
-    assert_eq!(ran(&second), ["2023-10 report"]);
+    assert_eq!(ran(&second), ["2023-10 report"], "the copy has no workbook yet: {second:#}");
     assert_eq!(second["rows"], first["rows"]);
 
     // A unit resends its September return; September and the figures are redone.
@@ -48,7 +48,11 @@ fn unchanged_inputs_are_skipped_and_one_edited_return_redoes_its_month() {
     let forced = run_json(&[&args[..], &["--only", "aggregate", "--force"]].concat());
     assert_eq!(ran(&forced), ["2023-10 aggregate"]);
 
-    let redrawn = run_json(&[&args[..], &["--only", "report"]].concat());
+    // The figures are the same: the workbook stands as drawn, unless asked for again.
+    let kept = run_json(&[&args[..], &["--only", "report"]].concat());
+    assert!(ran(&kept).is_empty(), "{kept:#}");
+    assert_eq!(kept["kept"][2], out.join("Tong_hop_PTDV_2023-10.xlsx").display().to_string());
+    let redrawn = run_json(&[&args[..], &["--only", "report", "--force"]].concat());
     assert_eq!(ran(&redrawn), ["2023-10 report"]);
     assert!(out.join("Tong_hop_PTDV_2023-10.xlsx").exists());
 }
