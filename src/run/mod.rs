@@ -146,6 +146,8 @@ struct Run<'a> {
     definition: String,
     registry: Registry,
     registry_hash: String,
+    /// The date of the workbook's date line: `--date`, else the day the run began.
+    today: chrono::NaiveDate,
 }
 
 /// The stages of a run: each run unless fresh, and what became of it.
@@ -194,6 +196,7 @@ impl<'a> Run<'a> {
             definition: store::sha256_file(&opts.pipeline)?,
             registry: Registry::load(&registry_path, &plan.registry.levels)?,
             registry_hash: store::sha256_file(&registry_path)?,
+            today: opts.date.unwrap_or_else(|| chrono::Local::now().date_naive()),
         })
     }
 
@@ -260,7 +263,7 @@ impl<'a> Run<'a> {
         let mut outputs = Vec::new();
         // The workbook is drawn again when its figures, the date of its date line, the
         // board's identity or the files it wrote changed since; else it stands as drawn.
-        let today = opts.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let today = self.today;
         let identity = serde_json::to_vec(&opts.identity).map_err(anyhow::Error::from)?;
         let report_inputs = BTreeMap::from([
             ("aggregate".to_string(), aggregate_key.key.clone()),
@@ -279,7 +282,7 @@ impl<'a> Run<'a> {
         let selection = Selection { cascade: !outputs_intact, ..selection };
         stages.run(period, Stage::Report, &report_key, selection, |dir| {
             let figures = aggregated.read_frame("figures")?;
-            let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references, today)?;
+            let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references)?;
             let named = |p: &PathBuf| p.strip_prefix(&opts.out).unwrap_or(p).to_string_lossy().into_owned();
             let hashes: anyhow::Result<BTreeMap<String, String>> =
                 written.iter().map(|p| Ok((named(p), store::sha256_file(p)?))).collect();
@@ -417,7 +420,6 @@ impl<'a> Run<'a> {
         merged: &Batch,
         more: &[Finding],
         inputs: &[(String, u64, String)],
-        today: chrono::NaiveDate,
     ) -> anyhow::Result<[PathBuf; 3]> {
         let plan = self.plan;
         let mut findings = merged.findings.clone();
@@ -437,7 +439,7 @@ impl<'a> Run<'a> {
             files: &merged.files,
             inputs,
             run_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
-            today,
+            today: self.today,
         };
         let bytes = report::render(&input)?;
         let workbook = self.opts.out.join(plan.workbook.file.replace("{period}", &period.to_string()));
