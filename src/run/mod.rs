@@ -8,7 +8,7 @@
 
 mod summary;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -19,8 +19,8 @@ pub use summary::{FileCounts, RowCounts, Summary};
 use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
-    name_units, status_json, status_text, Batch, Finding, History, Period, PeriodKind, Stage, StageOutcome, StageRun,
-    StatusJson, FINDINGS_SCHEMA,
+    name_units, status_json, status_text, Batch, FileRecord, Finding, History, Period, PeriodKind, Stage, StageOutcome,
+    StageRun, StatusJson, FINDINGS_SCHEMA,
 };
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
@@ -182,7 +182,12 @@ struct Selection {
 
 impl Selection {
     fn forces(&self, stage: Stage) -> bool {
-        self.cascade || self.forced.is_some_and(|(first, last)| (first..=last).contains(&stage))
+        self.cascade || self.forced_by_flag(stage)
+    }
+
+    /// Whether `--force` asks for this stage to be done from nothing.
+    fn forced_by_flag(&self, stage: Stage) -> bool {
+        self.forced.is_some_and(|(first, last)| (first..=last).contains(&stage))
     }
 }
 
@@ -323,9 +328,11 @@ impl<'a> Run<'a> {
         let progress = self.opts.progress;
         // The period's last ingest, unless --force asks to read everything again: a file
         // unchanged since is not read again.
-        let sealed = self.work.stage(period, Stage::Ingest).manifest().filter(|_| !selection.forces(Stage::Ingest));
+        let asked = selection;
+        let sealed = |stage| self.work.stage(period, stage).manifest().filter(|_| !asked.forced_by_flag(stage));
+        let sealed_ingest = sealed(Stage::Ingest);
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
-            let previous = sealed.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, &tables));
+            let previous = sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, &tables));
             let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
             let (mut batch, read) = ingest::ingest_reusing(plan, &p.files, &p.hashes, previous, &|| bar.inc(1))?;
             bar.finish_and_clear();
@@ -338,9 +345,26 @@ impl<'a> Run<'a> {
         })?;
         selection.cascade |= ran == StageOutcome::Ran;
         let work = &self.work;
+        // Validation is of each file alone: a file unchanged keeps what its last validation
+        // found, when the registry is the same.
+        let sealed_validate = sealed(Stage::Validate);
         let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
             let input = work.stage(period, Stage::Ingest).load_batch(&tables)?;
-            let batch = validate::validate(plan, &hierarchy, period, input)?;
+            let previous = sealed_validate.as_ref().and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), &tables));
+            let batch = match previous {
+                Some(previous) => {
+                    let before: HashMap<&str, &str> =
+                        previous.files.iter().map(|f| (f.file.as_str(), f.sha256.as_str())).collect();
+                    let unchanged = |f: &&FileRecord| before.get(f.file.as_str()) == Some(&f.sha256.as_str());
+                    let same: HashSet<String> = input.files.iter().filter(unchanged).map(|f| f.file.clone()).collect();
+                    let changed: HashSet<String> =
+                        input.files.iter().filter(|f| !unchanged(f)).map(|f| f.file.clone()).collect();
+                    tracing::info!(%period, validated = changed.len(), of = input.files.len(), "files validated again");
+                    let fresh = validate::validate(plan, &hierarchy, period, input.of_files(&changed)?)?;
+                    previous.of_files(&same)?.join(fresh)?
+                }
+                None => validate::validate(plan, &hierarchy, period, input)?,
+            };
             log_batch(period, Stage::Validate, &batch);
             dir.save_batch(&batch)
         })?;

@@ -183,10 +183,23 @@ impl StageDir {
     }
 
     /// The batch this stage saved under `sealed` (its manifest as it was before the stage
-    /// began again), when that was made under the definition and tool version of `now` and
+    /// began again), when that was made under the definition and tool version of `now`,
+    /// from the same inputs but `upstream` (the earlier stage whose part it redoes), and
     /// its artifacts are as written: what a stage may reuse the unchanged part of.
-    pub(crate) fn reusable(&self, sealed: &Manifest, now: &Manifest, table_names: &[String]) -> Option<Batch> {
+    pub(crate) fn reusable(
+        &self,
+        sealed: &Manifest,
+        now: &Manifest,
+        upstream: Option<&str>,
+        table_names: &[String],
+    ) -> Option<Batch> {
+        fn other_inputs<'m>(m: &'m Manifest, upstream: Option<&str>) -> Vec<(&'m String, &'m String)> {
+            m.inputs.iter().filter(|(k, _)| Some(k.as_str()) != upstream).collect()
+        }
         if sealed.definition != now.definition || sealed.tool_version != now.tool_version {
+            return None;
+        }
+        if upstream.is_some() && other_inputs(sealed, upstream) != other_inputs(now, upstream) {
             return None;
         }
         let intact =

@@ -89,6 +89,9 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
             file.rows_accepted = file.rows_read - file.rows_rejected;
         }
     }
+    // Each file's findings together, in the files' order: what validating the files one
+    // part at a time and joining the parts gives too.
+    findings.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(Batch { files, tables: accepted, placements, findings, completeness })
 }
 

@@ -75,11 +75,12 @@ fn the_title_block_names_a_unit_of_the_period_and_kind_and_the_period() {
     let batch = validated(&plan, &files);
     assert_eq!(
         codes(&batch.findings),
+        // In the files' order.
         [
-            (FindingCode::UnitUnknown, "unknown.xlsx", "B1"),
-            (FindingCode::UnitNotValid, "gone.xlsx", "B1"),
             (FindingCode::UnitWrongKind, "district.xlsx", "B1"),
+            (FindingCode::UnitNotValid, "gone.xlsx", "B1"),
             (FindingCode::PeriodOther, "september.xlsx", "B2"),
+            (FindingCode::UnitUnknown, "unknown.xlsx", "B1"),
         ]
     );
     assert_eq!(

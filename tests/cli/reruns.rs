@@ -294,6 +294,7 @@ fn a_rerun_reads_only_what_changed_and_gives_what_a_fresh_run_gives() {
         stderr.contains("files read; the others unchanged since the last run") && stderr.contains("read=1 of=138"),
         "{stderr}"
     );
+    assert!(stderr.contains("files validated again") && stderr.contains("validated=1 of=138"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&rerun.stdout).unwrap();
     assert_eq!(
         ran(&summary),
