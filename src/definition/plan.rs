@@ -441,6 +441,8 @@ pub(crate) struct Marks {
     pub(crate) missing: String,
     /// Under a table of units when some sent nothing; `{units}` lists them.
     pub(crate) missing_note: String,
+    /// After the first units the note lists, for the rest: `{count}` of them.
+    pub(crate) missing_more: String,
     /// Under a table holding cumulative figures that lack a period's return.
     pub(crate) incomplete_note: String,
     /// In a cell whose figure is unknown: an input it needs is missing or not to be
@@ -453,6 +455,7 @@ impl Default for Marks {
         Marks {
             missing: "not sent".into(),
             missing_note: "No valid return: {units}.".into(),
+            missing_more: "and {count} more".into(),
             incomplete_note: "Figures in italics lack the return of at least one period they add up.".into(),
             unknown: "unknown".into(),
         }

@@ -35,6 +35,29 @@ impl Style {
     }
 }
 
+/// The most characters a cell holds.
+const CELL_CHARACTERS: usize = 32_767;
+
+/// `text` as a cell can hold it: a text longer than Excel allows (a value a return typed,
+/// quoted in a finding) is cut, and says so with an ellipsis.
+fn within_a_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    // Excel counts UTF-16 units; a character is one or two.
+    if text.len() <= CELL_CHARACTERS || text.encode_utf16().count() <= CELL_CHARACTERS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut cut = String::new();
+    let mut units = 0;
+    for c in text.chars() {
+        units += c.len_utf16();
+        if units >= CELL_CHARACTERS {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.push('…');
+    std::borrow::Cow::Owned(cut)
+}
+
 /// The width Excel gives a column the sheet does not size.
 const DEFAULT_WIDTH: f64 = 8.43;
 
@@ -101,6 +124,7 @@ impl<'a> Canvas<'a> {
     }
 
     pub(crate) fn text(&mut self, row: u32, col: u16, text: &str, style: &Style) -> Result<(), XlsxError> {
+        let text = &*within_a_cell(text);
         self.sheet.write_string_with_format(row, col, text, &style.format)?;
         self.measure(row, col, col, text, style);
         Ok(())
@@ -129,6 +153,7 @@ impl<'a> Canvas<'a> {
         text: &str,
         style: &Style,
     ) -> Result<(), XlsxError> {
+        let text = &*within_a_cell(text);
         if last > first {
             self.sheet.merge_range(row, first, row, last, text, &style.format)?;
         } else {
@@ -140,6 +165,7 @@ impl<'a> Canvas<'a> {
 
     /// `text` down rows `first..=last` of one column.
     pub(crate) fn down(&mut self, first: u32, last: u32, col: u16, text: &str, style: &Style) -> Result<(), XlsxError> {
+        let text = &*within_a_cell(text);
         if last == first {
             return self.text(first, col, text, style);
         }
@@ -164,5 +190,19 @@ impl<'a> Canvas<'a> {
             self.sheet.set_row_height(row, height.min(409.0))?;
         }
         Ok(Laid { heights: self.rows, reach: self.reach })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_longer_than_a_cell_holds_is_cut_and_says_so() {
+        let long = "Đ".repeat(40_000);
+        let cut = within_a_cell(&long);
+        assert_eq!(cut.encode_utf16().count(), CELL_CHARACTERS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(within_a_cell("Xã An Nội"), "Xã An Nội");
     }
 }

@@ -202,7 +202,8 @@ impl Registry {
         for unit in self.units.iter().filter(|u| !u.valid_in(month)) {
             other_times.entry(unit.code.clone()).or_default().push(unit.clone());
         }
-        let hierarchy = Hierarchy { units, by_code, other_times, levels: levels.to_vec() };
+        let hierarchy =
+            Hierarchy { units, by_code, other_times, levels: levels.to_vec(), names: std::sync::OnceLock::new() };
         for unit in &hierarchy.units {
             if hierarchy.ancestors(&unit.code).len() > levels.len() {
                 bail!("the registry's parents of unit {} form a loop", unit.code);
@@ -247,6 +248,9 @@ pub struct Hierarchy {
     /// from a unit that no longer (or does not yet) exist, not from an unknown code.
     other_times: HashMap<String, Vec<Unit>>,
     pub(crate) levels: Vec<String>,
+    /// Each unit's folded name and aliases → `(unit index, the name's rank: 0 for the
+    /// name, then the aliases)`, made the first time a title block is looked up.
+    names: std::sync::OnceLock<HashMap<String, Vec<(usize, usize)>>>,
 }
 
 impl Hierarchy {
@@ -287,21 +291,41 @@ impl Hierarchy {
     /// (`ĐẢNG ỦY XÃ LIÊM CẦN` names `Xã Liêm Cần`). When several match, those whose parent
     /// the block names too (the superior committee line).
     pub(crate) fn named_in<'a>(&'a self, lines: &[&str], kinds: &[String]) -> Vec<(&'a Unit, usize)> {
-        let folded: Vec<String> = lines.iter().map(|l| text::fold(l)).collect();
-        let named = |unit: &Unit| {
-            std::iter::once(&unit.name).chain(&unit.aliases).map(|n| text::fold(n)).find_map(|n| {
-                let suffix = format!(" {n}");
-                folded.iter().position(|l| !n.is_empty() && (*l == n || l.ends_with(&suffix)))
-            })
-        };
-        let candidates: Vec<(&Unit, usize)> =
-            self.units.iter().filter(|u| kinds.contains(&u.kind)).filter_map(|u| Some((u, named(u)?))).collect();
+        let names = self.names.get_or_init(|| {
+            let mut names: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+            for (u, unit) in self.units.iter().enumerate() {
+                for (rank, name) in std::iter::once(&unit.name).chain(&unit.aliases).enumerate() {
+                    let folded = text::fold(name);
+                    if !folded.is_empty() {
+                        names.entry(folded).or_default().push((u, rank));
+                    }
+                }
+            }
+            names
+        });
+        // Every unit a line names: the line whole, or its end after a space. For each, the
+        // first of its names (the name, then its aliases) that a line gives, and the first
+        // line that gives that one.
+        let mut named: HashMap<usize, (usize, usize)> = HashMap::new();
+        for (i, line) in lines.iter().map(|l| text::fold(l)).enumerate() {
+            let ends = std::iter::once(0).chain(line.match_indices(' ').map(|(at, _)| at + 1));
+            for end in ends.map(|at| &line[at..]) {
+                for &(u, rank) in names.get(end).into_iter().flatten() {
+                    let best = named.entry(u).or_insert((rank, i));
+                    *best = (*best).min((rank, i));
+                }
+            }
+        }
+        let mut candidates: Vec<(&Unit, usize)> = named
+            .iter()
+            .map(|(&u, &(_, line))| (&self.units[u], line))
+            .filter(|(unit, _)| kinds.contains(&unit.kind))
+            .collect();
+        candidates.sort_by_key(|(unit, _)| self.by_code.get(&unit.code).copied());
         if candidates.len() > 1 {
-            let narrowed: Vec<(&Unit, usize)> = candidates
-                .iter()
-                .copied()
-                .filter(|(u, _)| self.unit(&u.parent).is_some_and(|p| named(p).is_some()))
-                .collect();
+            let is_named = |code: &str| self.by_code.get(code).is_some_and(|i| named.contains_key(i));
+            let narrowed: Vec<(&Unit, usize)> =
+                candidates.iter().copied().filter(|(u, _)| is_named(&u.parent)).collect();
             if !narrowed.is_empty() {
                 return narrowed;
             }

@@ -146,6 +146,7 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
         .collect::<anyhow::Result<Vec<Worksheet>>>()?;
     let mut book = Workbook::new();
     book.set_default_format(&default, DEFAULT_ROW_PIXELS, DEFAULT_COLUMN_PIXELS)?;
+    book.set_zip_compression_level(paper::FIRST_PASS_LEVEL);
     for sheet in sheets {
         book.push_worksheet(sheet);
     }

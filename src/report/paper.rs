@@ -18,6 +18,13 @@ use crate::print::{
     Orientation, Page, DEFAULT_ROW, MARGIN_BOTTOM, MARGIN_FOOTER, MARGIN_HEADER, MARGIN_SIDE, MARGIN_TOP, PAPER_A4,
 };
 
+/// The most page breaks Excel takes on a sheet, in each direction.
+const MAX_BREAKS: usize = 1023;
+
+/// The deflate level the workbook is first written with, before `first_pages_plain`
+/// writes it again: the least work, as it is undone at once.
+pub(super) const FIRST_PASS_LEVEL: u8 = 1;
+
 /// A page is filled to this share of its height at most, for the readers' rounding of row
 /// heights: a page that overflowed would push a row onto a page of its own.
 const FILL: f64 = 0.96;
@@ -48,14 +55,21 @@ pub(super) fn set_up(
     let printed_columns = printed.blocks.last().map_or(printed.columns, |b| b.end).max(1);
     sheet.set_print_area(0, 0, printed.last_row, printed_columns as u16 - 1)?;
     let rows = page_breaks(&laid.heights, printed, Page::a4(print.orientation).height * FILL);
-    if !rows.is_empty() {
-        sheet.set_page_breaks(&rows)?;
-    }
     // Every page break is set here and every page holds what it is given, so the sheet's
     // pages are known, and each sheet is numbered on its own: "page N of this sheet's M".
-    let pages = pages(&rows, printed, laid);
+    // Past the 1,023 breaks Excel allows a sheet, the readers paginate it themselves and
+    // say how many pages there are.
+    let pages = if rows.len() <= MAX_BREAKS {
+        if !rows.is_empty() {
+            sheet.set_page_breaks(&rows)?;
+        }
+        pages(&rows, printed, laid).to_string()
+    } else {
+        tracing::info!(sheet = %spec.name, pages = rows.len() + 1, "too many pages to break by hand: the reader paginates");
+        "&N".to_string()
+    };
     let size = paper.font_size.round() as u32;
-    let number = escape(&paper.page_number).replace("{page}", "&P").replace("{pages}", &pages.to_string());
+    let number = escape(&paper.page_number).replace("{page}", "&P").replace("{pages}", &pages);
     sheet.set_footer(format!("&C&\"Times New Roman,Regular\"&{size}{number}"));
     sheet.set_print_first_page_number(1);
     let title = spec.title.clone().unwrap_or_else(|| spec.name.clone());
@@ -112,25 +126,27 @@ fn page_breaks(heights: &BTreeMap<u32, f64>, printed: &Printed, room: f64) -> Ve
 
 /// The workbook with every sheet's first page free of the running header (it has the
 /// letterhead) but still numbered. `rust_xlsxwriter` cannot say "different first page",
-/// so the flag and the first page's footer are added to each sheet's XML.
+/// so the flag and the first page's footer are added to each sheet's XML. The workbook
+/// comes here compressed fast (`FIRST_PASS_LEVEL`); every part is compressed again at
+/// the usual level, so the file mailed is as small as ever.
 pub(super) fn first_pages_plain(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..archive.len() {
-        let name = archive.by_index_raw(i)?.name()?.to_string();
-        if !(name.starts_with("xl/worksheets/sheet") && name.ends_with(".xml")) {
-            out.raw_copy_file(archive.by_index_raw(i)?)?;
-            continue;
-        }
         let mut file = archive.by_index(i)?;
+        let name = file.name()?.to_string();
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(file.last_modified().unwrap_or_default());
-        let mut xml = String::new();
-        file.read_to_string(&mut xml)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
         drop(file);
+        if name.starts_with("xl/worksheets/sheet") && name.ends_with(".xml") {
+            let xml = String::from_utf8(bytes)?;
+            bytes = different_first(&xml).with_context(|| format!("{name} has no page footer"))?.into_bytes();
+        }
         out.start_file(&name, options)?;
-        out.write_all(different_first(&xml).with_context(|| format!("{name} has no page footer"))?.as_bytes())?;
+        out.write_all(&bytes)?;
     }
     Ok(out.finish()?.into_inner())
 }

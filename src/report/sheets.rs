@@ -121,7 +121,13 @@ impl Draw<'_, '_> {
             .collect();
         let mut lines = Vec::new();
         if !missing.is_empty() {
-            lines.push(marks.missing_note.replace("{units}", &missing.join("; ")));
+            // The first units by name; the completeness sheet lists every one.
+            let mut listed = missing.iter().take(NOTED_UNITS).cloned().collect::<Vec<_>>().join("; ");
+            if missing.len() > NOTED_UNITS {
+                let more = missing.len() - NOTED_UNITS;
+                listed = format!("{listed}; {}", marks.missing_more.replace("{count}", &more.to_string()));
+            }
+            lines.push(marks.missing_note.replace("{units}", &listed));
         }
         if incomplete {
             lines.push(marks.incomplete_note.clone());
@@ -403,6 +409,9 @@ impl Draw<'_, '_> {
         Ok(())
     }
 }
+
+/// How many units the note under a table of units names before counting the rest.
+const NOTED_UNITS: usize = 30;
 
 /// What a row of a units sheet is.
 enum UnitRow {
