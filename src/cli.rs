@@ -70,6 +70,13 @@ pub enum Command {
                                  tonghop template --all                     every unit, this month\n  \
                                  tonghop template --unit 13456 --period 2024-03 --out forms")]
     Template(TemplateArgs),
+    /// Every consolidated figure and finding of the periods, as two tables for analysts.
+    #[command(after_long_help = "Examples:\n  \
+                                 tonghop export                              every period of the inbox, Parquet\n  \
+                                 tonghop export --period 2023-01..2023-12 --format csv --dest year2023\n\n\
+                                 Read it: duckdb -c \"SELECT * FROM read_parquet('out/export/figures/**/*.parquet', hive_partitioning = true)\"\n\
+                                 docs/data.md has every column.")]
+    Export(ExportArgs),
     /// Start a province's project: the project file, the reference tables to fill, the inbox.
     #[command(after_long_help = "Examples:\n  \
                                  tonghop init ../ninh-binh --registry don_vi.csv\n  \
@@ -173,6 +180,37 @@ pub struct TemplateArgs {
     /// `out/templates/<period>/`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// The data directory (default: the project's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The periods (P or A..B); default: every period folder of the inbox.
+    #[arg(long, value_name = "P|A..B")]
+    pub period: Option<PeriodRange>,
+    /// Where the work directory is (default: the project's, else `out`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// parquet (partitioned pipeline=…/period=…/) or csv (UTF-8 with a BOM, for Excel).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet, value_name = "FORMAT")]
+    pub format: ExportFormat,
+    /// Where the tables go (default: OUT/export).
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// Do not consolidate periods that are not: leave them out and say so.
+    #[arg(long)]
+    pub no_run: bool,
+}
+
+/// How `export` writes its tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Parquet,
+    Csv,
 }
 
 #[derive(Debug, Args)]

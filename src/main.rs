@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use tonghop::cli::{Cli, Color, Command, InitArgs, PipelineArg, RunArgs, StatusArgs, TemplateArgs};
+use tonghop::cli::{
+    Cli, Color, Command, ExportArgs, ExportFormat, InitArgs, PipelineArg, RunArgs, StatusArgs, TemplateArgs,
+};
 use tonghop::definition::{self, Plan};
 use tonghop::model::Stage;
 use tonghop::period::Period;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
             Command::Status(args) => status_command(&env, args),
             Command::Template(args) => template_command(&env, args),
             Command::Init(args) => init_command(args),
+            Command::Export(args) => export_command(&env, args),
             Command::Completions(args) => {
                 clap_complete::generate(args.shell, &mut Cli::command(), "tonghop", &mut std::io::stdout());
                 Ok(0)
@@ -268,6 +271,37 @@ fn template_command(env: &Env, args: TemplateArgs) -> Result<u8, Error> {
         say(&path.display().to_string());
     }
     Ok(0)
+}
+
+fn export_command(env: &Env, args: ExportArgs) -> Result<u8, Error> {
+    init_logging(false, 0, env.color);
+    let pipeline = env.pipeline(&args.pipeline)?;
+    let plan = plan_for(&pipeline, args.period.map(|r| r.first))?;
+    let out = env.out(&args.out);
+    let opts = RunOptions {
+        pipeline,
+        data: env.data(&args.data)?,
+        period: None,
+        out: out.clone(),
+        from: Stage::Ingest,
+        to: Stage::Aggregate,
+        force: false,
+        date: None,
+        identity: env.identity(),
+        progress: false,
+    };
+    let export = run::ExportOptions {
+        periods: args.period.map(|r| (r.first, r.last)),
+        format: match args.format {
+            ExportFormat::Parquet => run::Format::Parquet,
+            ExportFormat::Csv => run::Format::Csv,
+        },
+        dest: args.dest.unwrap_or_else(|| out.join("export")),
+        no_run: args.no_run,
+    };
+    let exported = run::export(&plan, &opts, &export)?;
+    say(&exported.text());
+    Ok(u8::from(!exported.missing.is_empty()))
 }
 
 fn init_command(args: InitArgs) -> Result<u8, Error> {

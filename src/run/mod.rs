@@ -6,7 +6,10 @@
 //! manifest matches unless forced, so rerunning after fixing one return redoes only that
 //! period and what adds it up.
 
+mod export;
 mod summary;
+
+pub use export::{export, ExportOptions, Exported, Format, FIGURES_SCHEMA, FINDINGS_EXPORT_SCHEMA};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

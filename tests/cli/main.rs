@@ -7,6 +7,7 @@
 mod check_definition;
 mod common;
 mod dang_vien;
+mod export;
 mod new_province;
 mod ninh_binh;
 mod operations;
