@@ -52,6 +52,13 @@ pub fn sheet(workbook: &Path, name: &str) -> Sheet {
     Sheet { range: book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}")) }
 }
 
+/// The findings sheet (`Kiểm tra dữ liệu`) as records keyed by its column headers.
+pub fn findings_sheet(workbook: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let rows = sheet(workbook, "Kiểm tra dữ liệu").rows();
+    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
+    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
+}
+
 /// The names of a workbook's sheets, in order.
 pub fn sheet_names(workbook: &Path) -> Vec<String> {
     let book: Xlsx<_> = open_workbook(workbook).expect("the workbook opens");

@@ -79,10 +79,7 @@ fn figures(workbook: &Path) -> Vec<f64> {
 }
 
 fn findings(workbook: &Path) -> Vec<HashMap<String, String>> {
-    let s = sheet(workbook, "Kiểm tra dữ liệu");
-    let rows = s.rows();
-    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
-    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
+    crate::common::findings_sheet(workbook)
 }
 
 /// The findings of `file`, as (code, sheet, cell, value).

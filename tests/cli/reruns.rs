@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::common::{consolidated_copy, copy_dir, root, sheet, tonghop};
+use crate::common::{consolidated_copy, copy_dir, findings_sheet, root, sheet, tonghop};
 
 /// A copy of the sample's data and of the work directory its run left.
 struct Copy {
@@ -47,13 +47,6 @@ fn ran(summary: &serde_json::Value) -> Vec<String> {
     let stages = summary["stages"].as_array().unwrap();
     let ran = stages.iter().filter(|s| s["outcome"] == "ran");
     ran.map(|s| format!("{} {}", s["period"].as_str().unwrap(), s["stage"].as_str().unwrap())).collect()
-}
-
-/// The findings sheet as records keyed by its column headers.
-fn findings(workbook: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let rows = sheet(workbook, "Kiểm tra dữ liệu").rows();
-    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
-    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
 }
 
 fn set_modified(path: &Path, time: SystemTime) {
@@ -133,7 +126,7 @@ fn file_times_that_decide_a_resubmission_are_inputs() {
     set_modified(&first, now - Duration::from_secs(3600));
     set_modified(&second, now);
     let superseded = |copy: &Copy| -> Vec<String> {
-        let findings = findings(&copy.workbook());
+        let findings = findings_sheet(&copy.workbook());
         let files = findings.into_iter().filter(|f| f["Mã lỗi"] == "return-superseded").map(|f| f["Tệp"].clone());
         files.filter(|f| f.contains("Noi")).collect()
     };
@@ -187,7 +180,7 @@ fn a_file_that_cannot_be_read_is_a_finding_and_the_run_goes_on() {
     std::os::unix::fs::symlink("/nonexistent/BC T10.xlsx", copy.october("BC T10 Xa Moi.xlsx")).unwrap();
     let run = copy.run(&["--json"]);
     assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
-    let finding = findings(&copy.workbook()).into_iter().find(|f| f["Tệp"] == "BC T10 Xa Moi.xlsx").unwrap();
+    let finding = findings_sheet(&copy.workbook()).into_iter().find(|f| f["Tệp"] == "BC T10 Xa Moi.xlsx").unwrap();
     assert_eq!(finding["Mã lỗi"], "file-unreadable");
 }
 

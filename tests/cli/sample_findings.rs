@@ -2,14 +2,10 @@
 //! cell; what real returns do that is merely untidy is read without a finding; and every
 //! row read is accounted for.
 
-use crate::common::{sample, sheet, tonghop};
+use crate::common::{findings_sheet, sample, sheet, tonghop};
 
-/// The findings sheet as records keyed by its column headers.
 fn findings() -> Vec<std::collections::HashMap<String, String>> {
-    let s = sheet(&sample().workbook, "Kiểm tra dữ liệu");
-    let rows = s.rows();
-    let head = rows.iter().position(|r| r[0] == "Mức độ").expect("a header row");
-    rows[head + 1..].iter().map(|r| rows[head].iter().cloned().zip(r.iter().cloned()).collect()).collect()
+    findings_sheet(&sample().workbook)
 }
 
 fn finding(code: &str, file: &str) -> std::collections::HashMap<String, String> {
