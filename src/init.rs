@@ -82,14 +82,9 @@ pub fn init(dir: &Path, registry: &Path, pipeline: Option<&Path>, period: Option
         files.push((dir.join(relative), what));
         Ok(())
     };
-    let identity = Identity {
-        superior: top.name.clone(),
-        board: "BAN TỔ CHỨC".into(),
-        place: String::new(),
-        signer: vec!["TRƯỞNG BAN".into()],
-        recipients: vec!["Nơi nhận:".into(), "- Lưu Văn phòng, Ban Tổ chức.".into()],
-        addressee: format!("Ban Tổ chức {}", top.name),
-    };
+    // The registry's top unit heads the letterhead until the board says otherwise; the
+    // rest is the board's to write (the engine knows no board's words).
+    let identity = Identity { superior: top.name.clone(), ..Identity::default() };
     write(
         project::FILE,
         project::text(&pipeline_entry, &identity).into_bytes(),
