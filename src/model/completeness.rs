@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Period;
-use crate::definition::{CompletenessAttribute, Layout, Plan};
+use crate::definition::{CompletenessAttribute, CompletenessLayout, Layout, Plan, Sheet};
 use crate::registry::Hierarchy;
 
 /// What became of an expected return.
@@ -197,14 +197,19 @@ pub(crate) fn status_json(
     }
 }
 
+/// The definition's completeness sheet, if it has one: its labels and grouping are the
+/// status's too.
+fn completeness_sheet(plan: &Plan) -> Option<(&Sheet, &CompletenessLayout)> {
+    plan.workbook.sheets.iter().find_map(|s| match &s.layout {
+        Layout::Completeness(layout) => Some((s, layout)),
+        _ => None,
+    })
+}
+
 /// The level a status counts returns by: the completeness sheet's, else the registry's second.
 fn status_level(plan: &Plan) -> String {
-    let layout = plan.workbook.sheets.iter().find_map(|s| match &s.layout {
-        Layout::Completeness(layout) => Some(layout),
-        _ => None,
-    });
-    match layout {
-        Some(layout) => layout.group_by.clone(),
+    match completeness_sheet(plan) {
+        Some((_, layout)) => layout.group_by.clone(),
         None => plan.registry.levels.get(1).cloned().unwrap_or_default(),
     }
 }
@@ -220,14 +225,8 @@ pub(crate) fn status_text(
     stale: &[Period],
 ) -> String {
     use strum::IntoEnumIterator;
-    let sheet = plan.workbook.sheets.iter().find_map(|s| match &s.layout {
-        Layout::Completeness(layout) => Some((s, layout)),
-        _ => None,
-    });
-    let level = match sheet {
-        Some((_, layout)) => layout.group_by.clone(),
-        None => plan.registry.levels.get(1).cloned().unwrap_or_default(),
-    };
+    let sheet = completeness_sheet(plan);
+    let level = status_level(plan);
     let label = |key: &str| sheet.map_or_else(|| key.to_string(), |(s, _)| s.label(key));
     let columns: Vec<(String, CompletenessAttribute)> = match sheet {
         Some((_, layout)) => layout.columns.iter().map(|c| (c.label.display(), c.value)).collect(),

@@ -87,13 +87,13 @@ pub fn export(plan: &Plan, opts: &RunOptions, export: &ExportOptions) -> Result<
     };
     let mut done = Vec::new();
     let mut missing = Vec::new();
+    let work = WorkDir::new(&opts.out, &plan.pipeline.name);
+    // The registry and the definition's hash, read once: consolidating changes neither.
+    let checked = Run::new(plan, opts, work.clone())?;
     for &period in &periods {
         if export.no_run {
-            let work = WorkDir::new(&opts.out, &plan.pipeline.name);
             let sealed = work.stage(period, Stage::Aggregate).manifest();
-            let fresh = Run::new(plan, opts, work.clone())?
-                .aggregate_inputs_now(period)
-                .is_ok_and(|now| sealed.is_some_and(|s| s.inputs == now));
+            let fresh = checked.aggregate_inputs_now(period).is_ok_and(|now| sealed.is_some_and(|s| s.inputs == now));
             if fresh {
                 done.push(period);
             } else {
@@ -105,15 +105,13 @@ pub fn export(plan: &Plan, opts: &RunOptions, export: &ExportOptions) -> Result<
             done.push(period);
         }
     }
-    let work = WorkDir::new(&opts.out, &plan.pipeline.name);
-    let run = Run::new(plan, opts, work.clone())?;
     let mut figures = Vec::new();
     let mut findings = Vec::new();
     for &period in &done {
         let aggregated = work.stage(period, Stage::Aggregate);
         figures.push(long_figures(plan, period, &aggregated.read_frame("figures")?)?);
         let mut all = work.stage(period, Stage::Merge).load_batch(&plan.table_names())?.findings;
-        let hierarchy = run.hierarchy(period)?;
+        let hierarchy = checked.hierarchy(period)?;
         let mut refs = reference::load(plan, &opts.data, period, &hierarchy)?.findings;
         crate::model::name_units(&hierarchy, &mut refs);
         all.extend(refs);
