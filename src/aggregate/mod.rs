@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use polars::prelude::*;
 
 use crate::definition::{MeasureKind, Missing, Plan, ReferenceField, Sum, TableId, Window};
-use crate::model::frame::text_column;
+use crate::model::frame::{status_column, summed_column, text_column};
 use crate::model::{Finding, FindingCode, History, Period, References, Severity};
 use crate::registry::Hierarchy;
 
@@ -45,9 +45,9 @@ pub(crate) fn periods_needed(plan: &Plan, period: Period, cutoff: Option<Period>
 }
 
 /// The figures of every unit of `hierarchy` for `period`: one row per unit, in registry
-/// order, with `code, name, kind, parent, _order`, a column per measure, for reference
-/// measures `_summed_<id>` (true where the value is the sum of the children), and for
-/// sums and ratios `_state_<id>`: `missing` where the unit sent no valid return for the
+/// order, with `code, name, kind, parent, order`, a column per measure (ratios as
+/// fractions), for reference measures `<id>__summed` (true where the value is the sum of
+/// the children), and for sums and ratios `<id>__status`: `missing` where the unit sent no valid return for the
 /// period, `incomplete` where a cumulative figure lacks one of its periods. Totals add up
 /// the units that reported. Also the findings: units without an opening balance, figures
 /// too large to add up exactly.
@@ -96,13 +96,13 @@ pub(crate) fn aggregate(
             MeasureKind::Reference(reference) => {
                 let reference = reference_values(plan, refs, hierarchy, reference)?;
                 figures.with_column(Column::new(m.id.as_str().into(), reference.values))?;
-                figures.with_column(Column::new(format!("_summed_{}", m.id).into(), reference.summed))?;
+                figures.with_column(Column::new(summed_column(&m.id).into(), reference.summed))?;
                 let states: Vec<Option<&str>> = reference.unknown.iter().map(|u| u.then_some(UNKNOWN)).collect();
-                figures.with_column(Column::new(format!("_state_{}", m.id).into(), states))?;
+                figures.with_column(Column::new(status_column(&m.id).into(), states))?;
             }
-            MeasureKind::Ratio { numerator, denominator, scale } => {
+            MeasureKind::Ratio { numerator, denominator, .. } => {
                 let (numerator, denominator) = (&plan.measure(*numerator).id, &plan.measure(*denominator).id);
-                figures = figures.lazy().with_column(ratio(numerator, denominator, *scale).alias(&m.id)).collect()?;
+                figures = figures.lazy().with_column(ratio(numerator, denominator).alias(&m.id)).collect()?;
                 let states = worst_state(&figures, &[numerator, denominator])?;
                 mark(plan, &mut figures, &m.id, states)?;
             }
@@ -150,7 +150,7 @@ const UNKNOWN: &str = "unknown";
 fn worst_state(figures: &DataFrame, parts: &[&str]) -> PolarsResult<Vec<Option<&'static str>>> {
     let mut states = vec![None; figures.height()];
     for part in parts {
-        let Ok(column) = figures.column(&format!("_state_{part}")) else { continue };
+        let Ok(column) = figures.column(&status_column(part)) else { continue };
         for (state, part) in states.iter_mut().zip(column.str()?.iter()) {
             *state = match (*state, part) {
                 (Some(UNKNOWN), _) | (_, Some(UNKNOWN)) => Some(UNKNOWN),
@@ -163,7 +163,7 @@ fn worst_state(figures: &DataFrame, parts: &[&str]) -> PolarsResult<Vec<Option<&
     Ok(states)
 }
 
-/// Record each unit's state of a measure (`_state_<id>`) and, when the policy leaves the
+/// Record each unit's state of a measure (`<id>__status`) and, when the policy leaves the
 /// figures of missing returns blank, blank them: the unit's own cells, never a total's.
 fn mark(plan: &Plan, figures: &mut DataFrame, id: &str, states: Vec<Option<&'static str>>) -> PolarsResult<()> {
     if plan.policy.missing == Missing::Blank {
@@ -174,7 +174,7 @@ fn mark(plan: &Plan, figures: &mut DataFrame, id: &str, states: Vec<Option<&'sta
         let kept = blank.zip_with(&mask.bool()?.clone(), &values)?;
         figures.with_column(kept.with_name(id.into()).into_column())?;
     }
-    figures.with_column(Column::new(format!("_state_{id}").into(), states))?;
+    figures.with_column(Column::new(status_column(id).into(), states))?;
     Ok(())
 }
 
@@ -280,15 +280,16 @@ fn roll_up(hierarchy: &Hierarchy, units: DataFrame, own: LazyFrame, additive: &[
     Ok(units
         .lazy()
         .join(rolled, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
-        .sort(["_order"], SortMultipleOptions::default())
+        .sort(["order"], SortMultipleOptions::default())
         .collect()?)
 }
 
-/// `numerator / denominator × scale`, unknown where the denominator is not positive.
-fn ratio(numerator: &str, denominator: &str, scale: f64) -> Expr {
+/// `numerator / denominator` as a fraction, unknown where the denominator is not
+/// positive. The ratio's `scale` is how it is shown, not what is stored.
+fn ratio(numerator: &str, denominator: &str) -> Expr {
     let as_float = |name: &str| col(name).cast(DataType::Float64);
     when(as_float(denominator).gt(lit(0.0)))
-        .then(as_float(numerator) * lit(scale) / as_float(denominator))
+        .then(as_float(numerator) / as_float(denominator))
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 

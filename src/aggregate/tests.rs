@@ -107,7 +107,7 @@ fn a_reference_is_the_units_own_or_its_childrens_sum_and_ratios_come_after_the_r
             ("C21", None),
         ],
     );
-    let summed: Vec<Option<bool>> = figures.column("_summed_plan").unwrap().bool().unwrap().iter().collect();
+    let summed: Vec<Option<bool>> = figures.column(&summed_column("plan")).unwrap().bool().unwrap().iter().collect();
     assert_eq!(summed, [Some(true), Some(true), Some(false), Some(false), Some(false), Some(false)]);
     // adm_year / plan × 100, from the rolled-up counts: never the sum of the children's ratios.
     let pct = figure(&figures, "pct_plan");
@@ -151,7 +151,7 @@ fn a_unit_without_its_return_has_no_figure_for_the_period_and_its_cumulative_fig
     );
     let state = |measure: &str| -> Vec<Option<String>> {
         figures
-            .column(&format!("_state_{measure}"))
+            .column(&status_column(measure))
             .unwrap()
             .str()
             .unwrap()

@@ -229,6 +229,10 @@ fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
 type Problems = Vec<(String, Option<Range<usize>>)>;
 
 /// The names a definition gives its parts, for the references between them.
+/// The columns of the figures besides the measures' own: a measure may not take their
+/// names, nor contain `__`, which names the columns about a measure (`<id>__status`).
+const FIGURES_COLUMNS: [&str; 7] = ["pipeline", "period", "code", "name", "kind", "parent", "order"];
+
 #[derive(Default)]
 struct Names {
     levels: Vec<String>,
@@ -704,6 +708,15 @@ impl Checker<'_> {
             let twice = names.measures.contains_key(&id);
             if twice {
                 self.fail(&spec.id, format!("measure `{id}` is defined twice"));
+            }
+            if FIGURES_COLUMNS.contains(&id.as_str()) || id.contains("__") {
+                self.fail(
+                    &spec.id,
+                    format!(
+                        "measure `{id}`: the figures already have a column of that name ({}, and `<measure>__…`)",
+                        FIGURES_COLUMNS.join(", ")
+                    ),
+                );
             }
             let kind = self.measure_kind(&spec, period, names, tables, references);
             if !twice && matches!(kind, Some(MeasureKind::Sum(_) | MeasureKind::Expr { .. })) {

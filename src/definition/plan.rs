@@ -106,11 +106,6 @@ impl Plan {
             .collect()
     }
 
-    /// The qualified names of all return tables (`mau01.cells`), in definition order.
-    pub(crate) fn table_names(&self) -> Vec<String> {
-        self.tables.iter().map(|t| t.name.clone()).collect()
-    }
-
     /// What a finding is about, in the clerk's words: its rule's or reconciliation's
     /// title, else the definition's title for its code, else the code itself.
     pub(crate) fn finding_title(&self, code: &str, rule: &str) -> String {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::completeness::Expectation;
 use super::frame::text_column;
 use super::Finding;
+use crate::definition::{Plan, Table, ValueKind};
 
 /// What the stages made of a period's inbox: the files, their rows per table, where each
 /// field was found, the findings, and who was expected to report.
@@ -62,6 +63,25 @@ impl Batch {
         let mut completeness = self.completeness;
         completeness.extend(other.completeness);
         Ok(Batch { files, tables, placements, findings, completeness })
+    }
+}
+
+/// The return tables a batch holds, as the store writes and reads them: each table's
+/// qualified name and its date fields. The stages hold dates as ISO text (the rules
+/// compare them so); the artifacts hold them as dates.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TableSchemas(Vec<(String, Vec<String>)>);
+
+impl TableSchemas {
+    pub(crate) fn of(plan: &Plan) -> TableSchemas {
+        let dates =
+            |t: &Table| t.columns.iter().filter(|c| c.kind == ValueKind::Date).map(|c| c.field.clone()).collect();
+        TableSchemas(plan.tables.iter().map(|t| (t.name.clone(), dates(t))).collect())
+    }
+
+    /// Each table's name and its date fields.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.0.iter().map(|(name, dates)| (name.as_str(), dates.as_slice()))
     }
 }
 

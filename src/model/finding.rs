@@ -311,9 +311,12 @@ pub(crate) fn name_units(hierarchy: &Hierarchy, findings: &mut [Finding]) {
 }
 
 impl Finding {
-    /// Findings as a table (the artifact form).
+    /// Findings as a table (the artifact form): what a finding does not have (a row, a
+    /// cell, a rule) is null, not empty.
     pub(crate) fn to_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
-        let text = |f: fn(&Finding) -> &str| -> Vec<&str> { findings.iter().map(f).collect() };
+        let text = |f: fn(&Finding) -> &str| -> Vec<Option<&str>> {
+            findings.iter().map(|finding| Some(f(finding)).filter(|t| !t.is_empty())).collect()
+        };
         DataFrame::new_infer_height(vec![
             Column::new("code".into(), text(|f| f.code.as_str())),
             Column::new("severity".into(), text(|f| f.severity.as_str())),
@@ -324,7 +327,7 @@ impl Finding {
             Column::new("file".into(), text(|f| &f.file)),
             Column::new("sheet".into(), text(|f| &f.sheet)),
             Column::new("table".into(), text(|f| &f.table)),
-            Column::new("row".into(), findings.iter().map(|f| f.row).collect::<Vec<u32>>()),
+            Column::new("row".into(), findings.iter().map(|f| Some(f.row).filter(|r| *r > 0)).collect::<Vec<_>>()),
             Column::new("cell".into(), text(|f| &f.cell)),
             Column::new("value".into(), text(|f| &f.value)),
             Column::new("expected".into(), text(|f| &f.expected)),

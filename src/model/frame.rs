@@ -16,3 +16,15 @@ pub(crate) fn any_text(v: &AnyValue) -> String {
         other => other.to_string(),
     }
 }
+
+/// The column of the figures frame saying what is known of a measure's figure for each
+/// unit (`missing`, `incomplete`, `unknown`, null when whole).
+pub(crate) fn status_column(measure: &str) -> String {
+    format!("{measure}__status")
+}
+
+/// The column of the figures frame saying, for a reference measure, where its value is
+/// the sum of the unit's children.
+pub(crate) fn summed_column(measure: &str) -> String {
+    format!("{measure}__summed")
+}

@@ -333,15 +333,19 @@ impl Hierarchy {
         candidates
     }
 
-    /// `code, name, kind, parent, _order`: the units as a frame, in registry order.
+    /// `code, name, kind, parent, order`: the units as a frame, in registry order; the
+    /// top unit's `parent` is null.
     pub(crate) fn frame(&self) -> PolarsResult<DataFrame> {
         let col = |f: fn(&Unit) -> &str| self.units.iter().map(f).collect::<Vec<_>>();
         DataFrame::new_infer_height(vec![
             Column::new("code".into(), col(|u| &u.code)),
             Column::new("name".into(), col(|u| &u.name)),
             Column::new("kind".into(), col(|u| &u.kind)),
-            Column::new("parent".into(), col(|u| &u.parent)),
-            Column::new("_order".into(), (0..self.units.len() as u32).collect::<Vec<_>>()),
+            Column::new(
+                "parent".into(),
+                self.units.iter().map(|u| Some(u.parent.as_str()).filter(|p| !p.is_empty())).collect::<Vec<_>>(),
+            ),
+            Column::new("order".into(), (0..self.units.len() as u32).collect::<Vec<_>>()),
         ])
     }
 

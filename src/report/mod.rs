@@ -205,7 +205,7 @@ impl<'a> Figures<'a> {
     /// Whether a unit's figure is whole, or lacks a return.
     fn mark(&self, code: &str, measure: &str) -> Mark {
         let state = self.index.get(code).and_then(|&i| {
-            let column = self.df.column(&format!("_state_{measure}")).ok()?;
+            let column = self.df.column(&crate::model::frame::status_column(measure)).ok()?;
             column.str().ok()?.get(i).map(str::to_string)
         });
         match state.as_deref() {

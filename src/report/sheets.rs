@@ -9,8 +9,8 @@ use rust_xlsxwriter::{ConditionalFormatCell, ConditionalFormatCellRule, Format};
 
 use super::{chart, Draw, Figures, Mark, Written};
 use crate::definition::{
-    Attainment, CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Layout, RowValue, RowsLayout,
-    SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
+    Attainment, CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Layout, MeasureKind, RowValue,
+    RowsLayout, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
 };
 use crate::model::frame::{any_text, text_column};
 use crate::model::{tally_by_group, Expectation, Finding, ReturnStatus, Tally};
@@ -481,9 +481,19 @@ fn unit_value(
         UnitValue::Unit(attribute) => (Written::Text(unit_text(input.hierarchy, code, attribute)), Mark::Whole),
         UnitValue::Measure(id) => {
             let mark = figures.mark(code, &input.plan.measure(id).id);
+            // A ratio is held as a fraction, which a percentage's format shows as it is and
+            // any other format at its scale; other measures hold percent points.
+            let scale = match input.plan.measure(id).kind {
+                MeasureKind::Ratio { scale, .. } => Some(scale),
+                _ => None,
+            };
             let written = match (measure(id), mark) {
-                (Some(v), _) if format == CellFormat::Percent => Written::Number(v / 100.0),
-                (Some(v), _) => Written::Number(v),
+                (Some(v), _) => Written::Number(match (format == CellFormat::Percent, scale) {
+                    (true, Some(_)) => v,
+                    (true, None) => v / 100.0,
+                    (false, Some(scale)) => v * scale,
+                    (false, None) => v,
+                }),
                 (None, Mark::Missing) => Written::Text(input.plan.workbook.marks.missing.clone()),
                 (None, Mark::Unknown) => Written::Text(input.plan.workbook.marks.unknown.clone()),
                 (None, _) => Written::Blank,

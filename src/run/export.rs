@@ -12,7 +12,8 @@ use polars::prelude::*;
 use super::{run, Run, RunOptions};
 use crate::definition::{MeasureKind, Plan, Window};
 use crate::error::Error;
-use crate::model::{Finding, Period, Stage};
+use crate::model::frame::status_column;
+use crate::model::{Finding, Period, Stage, TableSchemas};
 use crate::store::{self, WorkDir};
 use crate::workbook::reference;
 
@@ -110,7 +111,7 @@ pub fn export(plan: &Plan, opts: &RunOptions, export: &ExportOptions) -> Result<
     for &period in &done {
         let aggregated = work.stage(period, Stage::Aggregate);
         figures.push(long_figures(plan, period, &aggregated.read_frame("figures")?)?);
-        let mut all = work.stage(period, Stage::Merge).load_batch(&plan.table_names())?.findings;
+        let mut all = work.stage(period, Stage::Merge).load_batch(&TableSchemas::of(plan))?.findings;
         let hierarchy = checked.hierarchy(period)?;
         let mut refs = reference::load(plan, &opts.data, period, &hierarchy)?.findings;
         crate::model::name_units(&hierarchy, &mut refs);
@@ -157,11 +158,7 @@ fn long_figures(plan: &Plan, period: Period, wide: &DataFrame) -> anyhow::Result
     for measure in &plan.measures {
         let numbers = wide.column(&measure.id)?.cast(&DataType::Float64)?;
         let numbers = numbers.f64()?;
-        let states = wide.column(&format!("_state_{}", measure.id)).ok().and_then(|c| c.str().ok().cloned());
-        let scale = match measure.kind {
-            MeasureKind::Ratio { scale, .. } => scale,
-            _ => 1.0,
-        };
+        let states = wide.column(&status_column(&measure.id)).ok().and_then(|c| c.str().ok().cloned());
         for (i, code) in codes.iter().enumerate() {
             columns[0].push(Some(code.clone()));
             columns[1].push(Some(names[i].clone()));
@@ -169,7 +166,7 @@ fn long_figures(plan: &Plan, period: Period, wide: &DataFrame) -> anyhow::Result
             columns[3].push(Some(parents[i].clone()).filter(|p| !p.is_empty()));
             columns[4].push(Some(measure.id.clone()));
             columns[5].push(window(&measure.kind).map(str::to_string));
-            values.push(numbers.get(i).map(|v| v / scale));
+            values.push(numbers.get(i));
             let state = states.as_ref().and_then(|s| s.get(i)).unwrap_or("reported");
             statuses.push(state.to_string());
         }

@@ -23,7 +23,7 @@ use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
     name_units, status_json, status_text, Batch, FileRecord, Finding, History, Period, PeriodKind, Stage, StageOutcome,
-    StageRun, StatusJson, FINDINGS_SCHEMA,
+    StageRun, StatusJson, TableSchemas, FINDINGS_SCHEMA,
 };
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
@@ -87,7 +87,7 @@ pub fn templates(
     let work = WorkDir::new(out, &plan.pipeline.name);
     let mut rows = HashMap::new();
     let consolidated = work.periods(plan.pipeline.period).into_iter().filter(|p| *p <= period);
-    let last = consolidated.rev().find_map(|p| work.stage(p, Stage::Merge).load_batch(&plan.table_names()).ok());
+    let last = consolidated.rev().find_map(|p| work.stage(p, Stage::Merge).load_batch(&TableSchemas::of(plan)).ok());
     for (table, frame) in last.iter().flat_map(|batch| &batch.tables) {
         for code in crate::model::frame::text_column(frame, "_unit").unwrap_or_default() {
             *rows.entry((table.clone(), code)).or_insert(template::SPARE_ROWS) += 1;
@@ -129,7 +129,7 @@ pub fn status(plan: &Plan, opts: &RunOptions) -> Result<Status, Error> {
     let summary = run(plan, &upto_merge)?;
     let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
     let run = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
-    let merged = run.work.stage(period, Stage::Merge).load_batch(&plan.table_names())?;
+    let merged = run.work.stage(period, Stage::Merge).load_batch(&TableSchemas::of(plan))?;
     let hierarchy = run.hierarchy(period)?;
     let stale = run.stale_periods()?;
     let mut text = status_text(plan, &hierarchy, period, &merged.completeness, &stale);
@@ -252,11 +252,11 @@ impl<'a> Run<'a> {
         };
         stages.run(period, Stage::Aggregate, &aggregate_key, selection, |dir| {
             let history = self.history(&periods, &merged_now)?;
-            let (mut figures, mut findings) = aggregate::aggregate(self.plan, &hierarchy, period, &history, &refs)?;
+            let (figures, mut findings) = aggregate::aggregate(self.plan, &hierarchy, period, &history, &refs)?;
             name_units(&hierarchy, &mut findings);
             tracing::info!(%period, units = figures.height(), periods = periods.len(), "aggregated");
-            dir.write_frame("figures", &mut figures)?;
-            dir.write_frame("findings", &mut Finding::to_frame(&findings)?)
+            dir.write_frame("figures", &figures)?;
+            dir.write_frame("findings", &Finding::to_frame(&findings)?)
         })?;
         // What the figures say of the inputs, once the figures exist.
         let aggregated = self.work.stage(period, Stage::Aggregate);
@@ -272,7 +272,7 @@ impl<'a> Run<'a> {
             _ => self
                 .work
                 .stage(period, summary_stage)
-                .load_batch(&self.plan.table_names())
+                .load_batch(&TableSchemas::of(self.plan))
                 .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?,
         };
         let mut outputs = Vec::new();
@@ -340,7 +340,7 @@ impl<'a> Run<'a> {
     ) -> Result<Option<Batch>, Error> {
         let (plan, period) = (self.plan, p.period);
         let hierarchy = self.hierarchy(period)?;
-        let tables = plan.table_names();
+        let tables = TableSchemas::of(plan);
         let progress = self.opts.progress;
         // The period's last ingest, unless --force asks to read everything again: a file
         // unchanged since is not read again.
@@ -358,7 +358,7 @@ impl<'a> Run<'a> {
             }
             tracing::info!(%period, read, of = p.files.len(), "files read; the others unchanged since the last run");
             log_batch(period, Stage::Ingest, &batch);
-            dir.save_batch(&batch)?;
+            dir.save_batch(&batch, &tables)?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -388,7 +388,7 @@ impl<'a> Run<'a> {
                 None => validate::validate(plan, &hierarchy, period, input)?,
             };
             log_batch(period, Stage::Validate, &batch);
-            dir.save_batch(&batch)?;
+            dir.save_batch(&batch, &tables)?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -404,7 +404,7 @@ impl<'a> Run<'a> {
             }
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
-            dir.save_batch(&batch)?;
+            dir.save_batch(&batch, &tables)?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -448,7 +448,7 @@ impl<'a> Run<'a> {
         for &p in periods {
             match merged_now.get(&p) {
                 Some(batch) => history.add(p, batch)?,
-                None => history.add(p, &self.work.stage(p, Stage::Merge).load_batch(&self.plan.table_names())?)?,
+                None => history.add(p, &self.work.stage(p, Stage::Merge).load_batch(&TableSchemas::of(self.plan))?)?,
             }
         }
         Ok(history)
@@ -607,7 +607,8 @@ fn write_findings(
         "findings": findings,
     });
     store::write_atomic(json, &serde_json::to_vec_pretty(&document)?)?;
-    store::write_frame_atomic(parquet, &mut Finding::to_frame(findings)?)
+    let frame = Finding::to_frame(findings)?;
+    store::write_frame_atomic(parquet, &mut store::labelled(&plan.pipeline.name, period, &frame)?)
 }
 
 /// A progress bar on stderr when asked for, else one that draws nothing.

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 pub use lock::Locked;
 pub(crate) use lock::{LockError, WorkLock};
 
-use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage};
+use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage, TableSchemas};
 
 /// The work directory of one pipeline, `OUT/work/<pipeline>`: pipelines share an out
 /// directory without touching each other's artifacts.
@@ -31,11 +31,12 @@ use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage};
 pub(crate) struct WorkDir {
     out: PathBuf,
     root: PathBuf,
+    pipeline: String,
 }
 
 impl WorkDir {
     pub(crate) fn new(out: &Path, pipeline: &str) -> WorkDir {
-        WorkDir { out: out.to_path_buf(), root: out.join("work").join(pipeline) }
+        WorkDir { out: out.to_path_buf(), root: out.join("work").join(pipeline), pipeline: pipeline.to_string() }
     }
 
     /// `OUT/work` when it holds periods directly, as tonghop before 0.2 laid it out.
@@ -49,7 +50,11 @@ impl WorkDir {
 
     /// The artifact folder of one stage of one period.
     pub(crate) fn stage(&self, period: Period, stage: Stage) -> StageDir {
-        StageDir { path: self.root.join(period.to_string()).join(stage.name()) }
+        StageDir {
+            path: self.root.join(period.to_string()).join(stage.name()),
+            pipeline: self.pipeline.clone(),
+            period,
+        }
     }
 
     /// Take the work directory's lock, or say who holds it.
@@ -81,9 +86,16 @@ pub(crate) fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Pe
     Ok(periods)
 }
 
+/// The layout of the artifacts (their files, columns and types, docs/data.md): part of
+/// every stage's key, so artifacts of another layout are made again, never misread.
+pub(crate) const ARTIFACTS_SCHEMA: &str = "tonghop.artifacts/2";
+
 /// What a stage read, and one key over it: the stage is fresh while the key is unchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Manifest {
+    /// `ARTIFACTS_SCHEMA` when the stage wrote its artifacts.
+    #[serde(default)]
+    pub(crate) schema: String,
     pub(crate) stage: Stage,
     pub(crate) tool_version: String,
     /// SHA-256 of the definition file.
@@ -104,7 +116,7 @@ impl Manifest {
     pub(crate) fn new(stage: Stage, period: Period, definition: &str, inputs: BTreeMap<String, String>) -> Manifest {
         let version = env!("CARGO_PKG_VERSION");
         let mut h = Sha256::new();
-        for part in [version, stage.name(), &period.to_string(), definition] {
+        for part in [ARTIFACTS_SCHEMA, version, stage.name(), &period.to_string(), definition] {
             h.update(part.as_bytes());
             h.update([0]);
         }
@@ -113,6 +125,7 @@ impl Manifest {
             h.update([0]);
         }
         Manifest {
+            schema: ARTIFACTS_SCHEMA.into(),
             stage,
             tool_version: version.into(),
             definition: definition.into(),
@@ -148,11 +161,22 @@ impl Freshness {
     }
 }
 
-/// The artifact folder of one stage of one period.
+/// The artifact folder of one stage of one period. Every frame written here carries the
+/// pipeline and the period as its first columns (`pipeline`, `period`; a return table,
+/// whose own columns are the definition's, `_pipeline` beside its `_period`), so an
+/// artifact read alone, or many read as one, says what it is of; they are dropped again
+/// when the frame is read back.
 #[derive(Debug, Clone)]
 pub(crate) struct StageDir {
     path: PathBuf,
+    pipeline: String,
+    period: Period,
 }
+
+/// The columns naming the pipeline and period of a frame that is not a return table.
+const LABELS: [&str; 2] = ["pipeline", "period"];
+/// The column naming a return table's pipeline (its rows have `_period` already).
+const TABLE_PIPELINE: &str = "_pipeline";
 
 const MANIFEST: &str = "manifest.json";
 
@@ -191,12 +215,13 @@ impl StageDir {
         sealed: &Manifest,
         now: &Manifest,
         upstream: Option<&str>,
-        table_names: &[String],
+        tables: &TableSchemas,
     ) -> Option<Batch> {
         fn other_inputs<'m>(m: &'m Manifest, upstream: Option<&str>) -> Vec<(&'m String, &'m String)> {
             m.inputs.iter().filter(|(k, _)| Some(k.as_str()) != upstream).collect()
         }
-        if sealed.definition != now.definition || sealed.tool_version != now.tool_version {
+        if sealed.schema != now.schema || sealed.definition != now.definition || sealed.tool_version != now.tool_version
+        {
             return None;
         }
         if upstream.is_some() && other_inputs(sealed, upstream) != other_inputs(now, upstream) {
@@ -204,7 +229,7 @@ impl StageDir {
         }
         let intact =
             sealed.artifacts.iter().all(|(name, hash)| sha256_file(&self.file(name)).is_ok_and(|h| &h == hash));
-        intact.then(|| self.load_batch(table_names).ok()).flatten()
+        intact.then(|| self.load_batch(tables).ok()).flatten()
     }
 
     /// Remove the manifest before rewriting artifacts: artifacts half rewritten must not
@@ -233,14 +258,48 @@ impl StageDir {
         self.write_json(MANIFEST, &manifest)
     }
 
-    pub(crate) fn write_frame(&self, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {
-        write_frame_atomic(&self.file(&format!("{name}.parquet")), df)
+    /// Write `df` as `<name>.parquet`, labelled with the pipeline and period.
+    pub(crate) fn write_frame(&self, name: &str, df: &DataFrame) -> anyhow::Result<()> {
+        write_frame_atomic(&self.file(&format!("{name}.parquet")), &mut labelled(&self.pipeline, self.period, df)?)
     }
 
+    /// The frame `write_frame` wrote, without its labels.
     pub(crate) fn read_frame(&self, name: &str) -> anyhow::Result<DataFrame> {
+        Ok(self.read_parquet(name)?.drop_many(LABELS))
+    }
+
+    fn read_parquet(&self, name: &str) -> anyhow::Result<DataFrame> {
         let path = self.file(&format!("{name}.parquet"));
         let file = fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
         ParquetReader::new(file).finish().map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+    }
+
+    /// A return table's rows as `table.<name>.parquet`: `_pipeline` after `_period`, the
+    /// date fields as dates.
+    fn write_table(&self, name: &str, dates: &[String], df: &DataFrame) -> anyhow::Result<()> {
+        let mut df = df.clone();
+        for field in dates {
+            if let Ok(column) = df.column(field) {
+                let days = column.str()?.iter().map(|iso| iso.and_then(days_since_epoch));
+                df.with_column(Int32Chunked::from_iter_options(field.into(), days).into_date().into_column())?;
+            }
+        }
+        let at = df.get_column_index("_period").map_or(0, |i| i + 1);
+        df.insert_column(at, Column::new(TABLE_PIPELINE.into(), vec![self.pipeline.as_str(); df.height()]))?;
+        write_frame_atomic(&self.file(&format!("table.{name}.parquet")), &mut df)
+    }
+
+    /// The rows `write_table` wrote, as the stages hold them.
+    fn read_table(&self, name: &str, dates: &[String]) -> anyhow::Result<DataFrame> {
+        let mut df = self.read_parquet(&format!("table.{name}"))?.drop_many([TABLE_PIPELINE]);
+        for field in dates {
+            if let Ok(column) = df.column(field) {
+                let days = column.date()?.physical().clone();
+                let iso: StringChunked = days.iter().map(|d| d.and_then(iso_date)).collect();
+                df.with_column(iso.with_name(field.into()).into_column())?;
+            }
+        }
+        Ok(df)
     }
 
     /// Indented, for the files a person opens (the manifest).
@@ -261,21 +320,23 @@ impl StageDir {
 
     /// A batch as its artifacts: a Parquet file per table, the findings and placements,
     /// the file records and completeness as JSON.
-    pub(crate) fn save_batch(&self, batch: &Batch) -> anyhow::Result<()> {
-        for (name, df) in &batch.tables {
-            self.write_frame(&format!("table.{name}"), &mut df.clone())?;
+    pub(crate) fn save_batch(&self, batch: &Batch, tables: &TableSchemas) -> anyhow::Result<()> {
+        for (name, dates) in tables.iter() {
+            if let Some(df) = batch.tables.get(name) {
+                self.write_table(name, dates, df)?;
+            }
         }
-        self.write_frame("findings", &mut Finding::to_frame(&batch.findings)?)?;
+        self.write_frame("findings", &Finding::to_frame(&batch.findings)?)?;
         self.write_json_compact("files.json", &batch.files)?;
-        self.write_frame("placements", &mut Placement::to_frame(&batch.placements)?)?;
+        self.write_frame("placements", &Placement::to_frame(&batch.placements)?)?;
         self.write_json_compact("completeness.json", &batch.completeness)
     }
 
     /// The batch saved here, with the tables named.
-    pub(crate) fn load_batch(&self, table_names: &[String]) -> anyhow::Result<Batch> {
+    pub(crate) fn load_batch(&self, schemas: &TableSchemas) -> anyhow::Result<Batch> {
         let mut tables = BTreeMap::new();
-        for name in table_names {
-            tables.insert(name.clone(), self.read_frame(&format!("table.{name}"))?);
+        for (name, dates) in schemas.iter() {
+            tables.insert(name.to_string(), self.read_table(name, dates)?);
         }
         Ok(Batch {
             files: self.read_json("files.json")?,
@@ -402,6 +463,29 @@ pub(crate) fn write_frame_atomic(path: &Path, df: &mut DataFrame) -> anyhow::Res
     write_atomic(path, &bytes)
 }
 
+/// Days since 1970-01-01 of an ISO date (`2023-10-05`), as Parquet stores dates.
+fn days_since_epoch(iso: &str) -> Option<i32> {
+    let date = chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok()?;
+    Some((date - chrono::DateTime::UNIX_EPOCH.date_naive()).num_days() as i32)
+}
+
+/// The ISO date `days` after 1970-01-01.
+fn iso_date(days: i32) -> Option<String> {
+    let date = chrono::DateTime::UNIX_EPOCH.date_naive().checked_add_signed(chrono::Duration::days(days.into()))?;
+    Some(date.format("%Y-%m-%d").to_string())
+}
+
+/// `df` with the pipeline and the period as its first columns, `pipeline` and `period`.
+pub(crate) fn labelled(pipeline: &str, period: Period, df: &DataFrame) -> PolarsResult<DataFrame> {
+    let rows = df.height();
+    let mut columns = vec![
+        Column::new(LABELS[0].into(), vec![pipeline; rows]),
+        Column::new(LABELS[1].into(), vec![period.to_string(); rows]),
+    ];
+    columns.extend(df.columns().iter().cloned());
+    DataFrame::new(rows, columns)
+}
+
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().context("an output path has no folder")?;
@@ -447,5 +531,20 @@ fn failpoint(path: &Path) {
     if (in_stage && WRITES.fetch_add(1, Ordering::SeqCst) >= 1) || is_report {
         let _ = std::process::Command::new("kill").args(["-9", &std::process::id().to_string()]).status();
         std::thread::sleep(std::time::Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_stored_as_days_since_1970_and_read_back_as_they_were() {
+        assert_eq!(days_since_epoch("1970-01-02"), Some(1));
+        assert_eq!(days_since_epoch("2023-10-05"), Some(19635));
+        assert_eq!(days_since_epoch("05/10/2023"), None);
+        for iso in ["1945-09-02", "2023-10-05", "2024-02-29"] {
+            assert_eq!(iso_date(days_since_epoch(iso).unwrap()).as_deref(), Some(iso));
+        }
     }
 }

@@ -133,6 +133,11 @@ fn check_finds_what_a_run_would_fail_on_each_at_its_line() {
         ("senders = [\"district\"]", "senders = [\"distrct\"]"),
         // A sheet name Excel refuses.
         ("name = \"Tỷ lệ đạt\"", "name = \"Tỷ lệ đạt/năm\""),
+        // A measure named as a column the figures have.
+        (
+            "[[measures]]\nid = \"female_term\"",
+            "[[measures]]\nid = \"order\"\nreference = \"targets.year_plan\"\n\n[[measures]]\nid = \"female_term\"",
+        ),
     ]);
     let (code, stderr) = check(&text);
     assert_eq!(code, Some(2), "{stderr}");
@@ -144,6 +149,7 @@ fn check_finds_what_a_run_would_fail_on_each_at_its_line() {
         ("\"adm_month\"\nreference", "measure `adm_month` is defined twice"),
         ("\"distrct\"", "return `mau02` is sent by `distrct`, which is not a registry level"),
         ("\"Tỷ lệ đạt/năm\"", "sheet name `Tỷ lệ đạt/năm` holds `/`"),
+        ("\"order\"\nreference", "measure `order`: the figures already have a column of that name"),
     ];
     for (needle, message) in cases {
         assert!(reported_at(&stderr, &text, needle, message), "`{message}` at {needle}:\n{stderr}");

@@ -101,3 +101,45 @@ fn csv_is_for_excel_and_a_period_left_out_is_said() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stdout).contains("not consolidated, left out: 2023-11"));
 }
+
+/// A stage's artifact read alone, as an analyst opens it.
+fn artifact(out: &std::path::Path, path: &str) -> DataFrame {
+    let file = std::fs::File::open(out.join("work/ptdv_monthly").join(path)).unwrap();
+    ParquetReader::new(file).finish().unwrap()
+}
+
+#[test]
+fn artifacts_say_what_they_are_of_and_hold_dates_as_dates_ratios_as_fractions_absence_as_null() {
+    let out = consolidated_copy();
+    let names = |df: &DataFrame| df.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>();
+
+    // A return table: its engine columns, the pipeline beside the period, dates as dates.
+    let classes = artifact(out.path(), "2023-10/merge/table.mau02.classes.parquet");
+    assert_eq!(names(&classes)[..6], ["_file", "_sheet", "_row", "_unit", "_period", "_pipeline"]);
+    assert_eq!(classes.column("start_date").unwrap().dtype(), &DataType::Date);
+    assert_eq!(classes.column("_pipeline").unwrap().str().unwrap().get(0), Some("ptdv_monthly"));
+
+    // The figures: labelled, named columns, a ratio as the fraction of its two measures.
+    let figures = artifact(out.path(), "2023-10/aggregate/figures.parquet");
+    assert_eq!(names(&figures)[..7], ["pipeline", "period", "code", "name", "kind", "parent", "order"]);
+    assert!(names(&figures).iter().all(|n| !n.starts_with('_')), "{:?}", names(&figures));
+    let province = figures.clone().lazy().filter(col("parent").is_null()).collect().unwrap();
+    assert_eq!(province.height(), 1, "only the province has no parent");
+    let number = |m: &str| province.column(m).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().get(0).unwrap();
+    assert_eq!(number("adm_term"), 3335.0);
+    assert_eq!(number("pct_term"), number("adm_term") / number("term_target"));
+    assert!(number("pct_term") < 1.5, "a fraction, not percent points");
+    assert!(figures.column("adm_year__status").is_ok());
+
+    // Findings: what a finding does not have is null, not "" or 0.
+    let findings = artifact(out.path(), "2023-10/merge/findings.parquet");
+    assert_eq!(names(&findings)[..2], ["pipeline", "period"]);
+    let about_a_whole_file = findings.clone().lazy().filter(col("cell").is_null()).collect().unwrap();
+    assert!(about_a_whole_file.height() > 0);
+    assert_eq!(about_a_whole_file.column("row").unwrap().null_count(), about_a_whole_file.height());
+    for column in findings.columns() {
+        if let Ok(texts) = column.str() {
+            assert!(texts.iter().all(|t| t != Some("")), "`{}` holds an empty text", column.name());
+        }
+    }
+}
