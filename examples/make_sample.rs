@@ -937,6 +937,62 @@ fn write_opening(
     book.save(path)
 }
 
+/// `reference/cong_bo_nam_truoc.xlsx`: the admissions the board published for each month
+/// of 2022, per unit (grassroots, then each district-level unit and the province as
+/// their sums, as a board's published table lists them). 2022's admissions are among
+/// those before 2023 that the opening balances at 12/2022 count; which and when is drawn
+/// by a generator of its own, so the rest of the sample is as it was.
+fn write_last_year(path: &Path, grassroots: &[Grassroots], registry: &[Unit]) -> Result<(), XlsxError> {
+    let mut rng = Rng(0x2022_1231_7040_6870);
+    let s = styles();
+    let mut book = new_workbook();
+    let ws = book.add_worksheet().set_name("Năm trước")?;
+    ws.merge_range(0, 0, 1, 0, "Mã đơn vị", &s.header)?;
+    ws.merge_range(0, 1, 1, 1, "Tên đơn vị", &s.header)?;
+    ws.merge_range(0, 2, 0, 13, &format!("Kết nạp năm {}", YEAR - 1), &s.header)?;
+    for month in 1..=12u16 {
+        ws.write_string_with_format(1, 1 + month, format!("Tháng {month}"), &s.header)?;
+    }
+    let mut by_unit: Vec<(String, String, [i64; 12])> = Vec::new();
+    for g in grassroots {
+        let mut months = [0i64; 12];
+        for _ in g.persons.iter().filter(|p| p.month == 0) {
+            if rng.chance(0.42) {
+                months[rng.below(12)] += 1;
+            }
+        }
+        by_unit.push((g.code.clone(), g.name.clone(), months));
+    }
+    let own = by_unit.clone();
+    let total = |codes: &dyn Fn(&Grassroots) -> bool| -> [i64; 12] {
+        let mut months = [0i64; 12];
+        for (g, (_, _, m)) in grassroots.iter().zip(&own) {
+            if codes(g) {
+                for (total, v) in months.iter_mut().zip(m) {
+                    *total += v;
+                }
+            }
+        }
+        months
+    };
+    for d in registry.iter().filter(|u| u.kind == "district" && u.valid_to.as_str() >= "2023-10") {
+        by_unit.push((d.code.clone(), d.name.clone(), total(&|g| g.district == d.code)));
+    }
+    if let Some(p) = registry.iter().find(|u| u.kind == "province") {
+        by_unit.push((p.code.clone(), p.name.clone(), total(&|_| true)));
+    }
+    for (row, (code, name, months)) in by_unit.iter().enumerate() {
+        let row = row as u32 + 2;
+        ws.write_string(row, 0, code)?;
+        ws.write_string(row, 1, name)?;
+        for (k, v) in months.iter().enumerate() {
+            ws.write_number(row, 2 + k as u16, *v as f64)?;
+        }
+    }
+    ws.set_column_width(1, 40)?;
+    book.save(path)
+}
+
 // ---------------------------------------------------------------- the inbox
 
 fn file_name(rng: &mut Rng, name: &str, month: u32, form: u32) -> String {
@@ -1004,6 +1060,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     write_targets(&root.join("reference/chi_tieu.xlsx"), &units, &grassroots)?;
     write_opening(&root.join("reference/luy_ke_dau_ky.xlsx"), &grassroots, &books, &units)?;
+    write_last_year(&root.join("reference/cong_bo_nam_truoc.xlsx"), &grassroots, &units)?;
 
     for month in 1..=LAST_MONTH {
         let inbox = root.join(format!("inbox/{YEAR}-{month:02}"));

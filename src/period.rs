@@ -90,6 +90,11 @@ impl Period {
         Period { kind, year: month.year, index: (month.month - 1) / kind.months() + 1 }
     }
 
+    /// The same period a year earlier.
+    pub(crate) fn year_before(self) -> Period {
+        Period { year: self.year - 1, ..self }
+    }
+
     pub(crate) fn first_month(self) -> Month {
         Month { year: self.year, month: (self.index - 1) * self.kind.months() + 1 }
     }

@@ -14,6 +14,11 @@ the files' metadata carries the time they were written.
   Phường Hà Nam (13366), formed from parts of four wards: nobody has split their history
   yet, so the tool must say so (opening-missing) and not invent one.
 - reference/chi_tieu.xlsx: targets of the new units.
+- reference/cong_bo_nam_truoc.xlsx: the admissions Hà Nam's board published for each month
+  of 2024, per unit of the old province (communes and wards, the districts and the
+  province as their sums): the same period a year earlier of the new units.
+- reference/chuyen_doi_2025-07.csv: the official conversion table (examples/gso/), which
+  says which old units each new one was formed from, whole or in part.
 - inbox/2025-08/: one Mẫu 01 per unit, except Xã Vĩnh Trụ (missing); a return still sent
   under Phường Châu Cầu's old code 13294 (unit-not-valid); in Xã Bình Lục one party
   cell's women outnumber its admissions (the rule rejects the row).
@@ -164,6 +169,37 @@ def party_cells(rng, code, name):
     return cells
 
 
+def last_year():
+    """Hà Nam's published admissions of 2024 by month, per unit valid in 2024, and the
+    conversion table. A generator of its own, so the rest of the sample is as it was."""
+    rng = random.Random(20240831)
+    with open(HISTORY, encoding="utf-8") as f:
+        units = [r for r in csv.DictReader(f) if r["valid_from"] <= "2024-08" and (r["valid_to"] or "9999") >= "2024-08"]
+    months = {u["code"]: [0] * 12 for u in units}
+    for u in units:
+        if u["kind"] == "grassroots":
+            months[u["code"]] = [rng.choice([0, 0, 1, 1, 2, 3]) for _ in range(12)]
+    parent = {u["code"]: u["parent"] for u in units}
+    for u in units:
+        if u["kind"] == "grassroots":
+            p = parent[u["code"]]
+            while p:
+                months[p] = [a + b for a, b in zip(months[p], months[u["code"]])]
+                p = parent.get(p, "")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Năm trước"
+    ws.append(["Mã đơn vị", "Tên đơn vị", "Kết nạp năm 2024"] + [None] * 11)
+    ws.append([None, None] + [f"Tháng {m}" for m in range(1, 13)])
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:B2")
+    ws.merge_cells("C1:N1")
+    for u in units:
+        ws.append([u["code"], u["name"]] + months[u["code"]])
+    wb.save(os.path.join(OUT, "reference", "cong_bo_nam_truoc.xlsx"))
+    shutil.copy(CONVERSION, os.path.join(OUT, "reference", "chuyen_doi_2025-07.csv"))
+
+
 def main():
     rng = random.Random(20250801)
     # The sample's project file is kept: it is not generated.
@@ -180,6 +216,7 @@ def main():
     registry(new_units())
     balances = opening(rng, units)
     targets(rng, units)
+    last_year()
     month_total = 0
     for n, (code, name) in enumerate(units):
         cells = party_cells(rng, code, name)

@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use polars::prelude::*;
 
-use crate::definition::{MeasureKind, Missing, Plan, ReferenceField, Sum, TableId, Window};
+use crate::definition::{MeasureKind, Missing, Plan, ReferenceField, Sum, TableId, Window, YearAgo};
 use crate::model::frame::{status_column, summed_column, text_column};
 use crate::model::{Finding, FindingCode, History, Period, References, Severity};
 use crate::registry::Hierarchy;
@@ -69,16 +69,33 @@ pub(crate) fn aggregate(
                 let computed = own.with_column(expression(&expr.expr, level).alias(id)).collect();
                 computed.map_err(|e| expr.failed(&format!("measure `{id}`"), e))?.lazy()
             }
-            MeasureKind::Reference(_) | MeasureKind::Ratio { .. } => continue,
+            MeasureKind::Reference(_) | MeasureKind::Ratio { .. } | MeasureKind::YearAgo(_) => continue,
         };
         additive.push(m);
     }
-    let ids: Vec<&str> = additive.iter().map(|m| m.id.as_str()).collect();
+    let monthly = month_by_month(plan, period);
+    for (name, sum, month) in &monthly {
+        own = match history.periods.contains(month) {
+            true => sum_of_own_rows(plan, name, sum, *month, &history.tables, refs, own)?,
+            // A month before the opening balances' cut-off: only its year to date is known.
+            false => own.with_column(lit(NULL).cast(DataType::Float64).alias(name)),
+        };
+    }
+    let mut ids: Vec<&str> = additive.iter().map(|m| m.id.as_str()).collect();
+    ids.extend(monthly.iter().map(|(name, ..)| name.as_str()));
     let mut figures = roll_up(hierarchy, units, own, &ids)?;
     let mut findings = missing_openings(plan, refs, hierarchy, period)?;
     for m in &additive {
         let whole = !matches!(&m.kind, MeasureKind::Sum(sum) if sum.decimal);
         findings.extend(exact(plan, hierarchy, &mut figures, &m.id, whole)?);
+    }
+    for (name, sum, month) in &monthly {
+        findings.extend(exact(plan, hierarchy, &mut figures, name, !sum.decimal)?);
+        let states = match history.periods.contains(month) {
+            true => states(plan, hierarchy, *month, history, refs, sum),
+            false => vec![Some(UNKNOWN); hierarchy.units.len()],
+        };
+        mark(plan, &mut figures, name, states)?;
     }
     for m in &plan.measures {
         match &m.kind {
@@ -106,10 +123,141 @@ pub(crate) fn aggregate(
                 let states = worst_state(&figures, &[numerator, denominator])?;
                 mark(plan, &mut figures, &m.id, states)?;
             }
+            MeasureKind::YearAgo(year_ago) => {
+                let (values, states) = self::year_ago(plan, hierarchy, period, history, refs, year_ago)?;
+                figures.with_column(Column::new(m.id.as_str().into(), values))?;
+                figures.with_column(Column::new(status_column(&m.id).into(), states))?;
+            }
             MeasureKind::Expr { .. } => {}
         }
     }
     Ok((figures, findings))
+}
+
+/// The columns a sheet shows month by month: for each such sum, each month of the
+/// period's year to the period, `<measure>__<YYYY-MM>`, summed over that month alone.
+fn month_by_month(plan: &Plan, period: Period) -> Vec<(String, Sum, Period)> {
+    if period.kind != crate::model::PeriodKind::Month {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for id in plan.monthly_sums() {
+        let measure = plan.measure(id);
+        let MeasureKind::Sum(sum) = &measure.kind else { continue };
+        let sum = Sum { window: Window::Month, opening: None, ..sum.clone() };
+        for month in period.year_start().through(period) {
+            out.push((format!("{}__{month}", measure.id), sum.clone(), month));
+        }
+    }
+    out
+}
+
+/// A year-ago measure for every unit of `hierarchy`, in its order, and its state: from
+/// last year's returns, or the published figures, for the unit as it was a year earlier
+/// or the units it was formed from whole; not comparable for a unit made of parts of old
+/// units or that did not exist.
+fn year_ago(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    period: Period,
+    history: &History,
+    refs: &References,
+    year_ago: &YearAgo,
+) -> anyhow::Result<(Vec<Option<i64>>, Vec<State>)> {
+    let n = hierarchy.units.len();
+    let (MeasureKind::Sum(sum), Some(last)) = (&plan.measure(year_ago.of).kind, &refs.last_year) else {
+        return Ok((vec![None; n], vec![Some(UNKNOWN); n]));
+    };
+    let before = period.year_before();
+    let first = if sum.window == Window::Year { before.year_start() } else { before };
+    let (old, incomplete) = if last.from_inbox {
+        last_years_returns(plan, &last.hierarchy, sum, (first, before), history)?
+    } else if let Some(fields) = &year_ago.published {
+        let months = first.first_month().month as usize - 1..before.last_month().month as usize;
+        (published(plan, refs, &last.hierarchy, &fields[months])?, HashSet::new())
+    } else {
+        (HashMap::new(), HashSet::new())
+    };
+    let state = |codes: &[&str]| codes.iter().any(|c| incomplete.contains(*c)).then_some(INCOMPLETE);
+    let mut values = Vec::with_capacity(n);
+    let mut states = Vec::with_capacity(n);
+    for unit in &hierarchy.units {
+        let (value, status) = match last.successors.get(&unit.code) {
+            Some(predecessors) if predecessors.iter().all(|(_, whole)| *whole) => {
+                let codes: Vec<&str> = predecessors.iter().map(|(c, _)| c.as_str()).collect();
+                let parts: Option<Vec<i64>> = codes.iter().map(|c| old.get(*c).copied().flatten()).collect();
+                match parts {
+                    Some(parts) => (Some(parts.iter().sum()), state(&codes)),
+                    None => (None, Some(UNKNOWN)),
+                }
+            }
+            Some(_) => (None, Some(NOT_COMPARABLE)),
+            None => match old.get(&unit.code) {
+                Some(Some(v)) => (Some(*v), state(&[unit.code.as_str()])),
+                Some(None) => (None, Some(UNKNOWN)),
+                None if last.hierarchy.unit(&unit.code).is_none() => (None, Some(NOT_COMPARABLE)),
+                None => (None, Some(UNKNOWN)),
+            },
+        };
+        values.push(value);
+        states.push(status);
+    }
+    Ok((values, states))
+}
+
+/// Last year's figures of a sum from last year's returns: each of last year's units with
+/// its own rows and its descendants' over `window`, and the units whose figure lacks a
+/// return of it.
+fn last_years_returns(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    sum: &Sum,
+    (first, last): (Period, Period),
+    history: &History,
+) -> anyhow::Result<(OldFigures, HashSet<String>)> {
+    // Without opening balances, the window runs from `first`: January, or `last` itself.
+    let units = hierarchy.frame()?.lazy().select([col("code"), col("kind").alias("_kind")]);
+    let without_opening = Sum { opening: None, ..sum.clone() };
+    let refs = References::default();
+    let own = sum_of_own_rows(plan, "_value", &without_opening, last, &history.tables, &refs, units)?.collect()?;
+    let codes = text_column(&own, "code")?;
+    let mut totals: HashMap<String, i64> = hierarchy.units.iter().map(|u| (u.code.clone(), 0)).collect();
+    for (code, value) in codes.iter().zip(own.column("_value")?.f64()?.iter()) {
+        for ancestor in hierarchy.ancestors(code) {
+            *totals.entry(ancestor.code.clone()).or_default() += value.unwrap_or(0.0) as i64;
+        }
+    }
+    let ret = plan.return_of(sum.source);
+    let mut incomplete = HashSet::new();
+    for unit in hierarchy.units.iter().filter(|u| ret.senders.contains(&u.kind)) {
+        if !history.gaps(&ret.id, &unit.code, first, last).is_empty() {
+            incomplete.extend(hierarchy.ancestors(&unit.code).into_iter().map(|a| a.code.clone()));
+        }
+    }
+    Ok((totals.into_iter().map(|(c, v)| (c, Some(v))).collect(), incomplete))
+}
+
+/// Last year's published figures of each of last year's units, added over `fields` (one
+/// a month): a unit without a row of its own has its children's sum; unknown where any
+/// month is.
+fn published(
+    plan: &Plan,
+    refs: &References,
+    hierarchy: &Hierarchy,
+    fields: &[ReferenceField],
+) -> anyhow::Result<OldFigures> {
+    let mut out: HashMap<String, Option<i64>> = hierarchy.units.iter().map(|u| (u.code.clone(), Some(0))).collect();
+    for field in fields {
+        let month = reference_values(plan, refs, hierarchy, field)?;
+        for ((unit, value), unknown) in hierarchy.units.iter().zip(&month.values).zip(&month.unknown) {
+            let total = out.entry(unit.code.clone()).or_default();
+            *total = match (*total, value, unknown) {
+                (Some(t), Some(v), false) => Some(t + v),
+                _ => None,
+            };
+        }
+    }
+    Ok(out)
 }
 
 /// What is known of a sum for each unit (in hierarchy order): its return missing for the
@@ -146,6 +294,16 @@ const MISSING: &str = "missing";
 const INCOMPLETE: &str = "incomplete";
 const UNKNOWN: &str = "unknown";
 
+/// What is known of a unit's figure: `None` when whole, else `MISSING`, `INCOMPLETE`,
+/// `UNKNOWN` or `NOT_COMPARABLE`.
+type State = Option<&'static str>;
+
+/// Last year's figure of each of last year's units, by code: `None` where unknown.
+type OldFigures = HashMap<String, Option<i64>>;
+/// A unit compared with last year's when it was formed from parts of old units, or did
+/// not exist.
+const NOT_COMPARABLE: &str = "not_comparable";
+
 /// A ratio's state per unit: unknown when a part is, else missing, else incomplete.
 fn worst_state(figures: &DataFrame, parts: &[&str]) -> PolarsResult<Vec<Option<&'static str>>> {
     let mut states = vec![None; figures.height()];
@@ -154,6 +312,7 @@ fn worst_state(figures: &DataFrame, parts: &[&str]) -> PolarsResult<Vec<Option<&
         for (state, part) in states.iter_mut().zip(column.str()?.iter()) {
             *state = match (*state, part) {
                 (Some(UNKNOWN), _) | (_, Some(UNKNOWN)) => Some(UNKNOWN),
+                (Some(NOT_COMPARABLE), _) | (_, Some(NOT_COMPARABLE)) => Some(NOT_COMPARABLE),
                 (Some(MISSING), _) | (_, Some(MISSING)) => Some(MISSING),
                 (Some(INCOMPLETE), _) | (_, Some(INCOMPLETE)) => Some(INCOMPLETE),
                 _ => None,
@@ -364,16 +523,16 @@ fn reference_values(
     hierarchy: &Hierarchy,
     field: &ReferenceField,
 ) -> anyhow::Result<ReferenceValues> {
+    if refs.missing_fields[field.reference.index()].contains(&field.field) {
+        let n = hierarchy.units.len();
+        return Ok(ReferenceValues { values: vec![None; n], summed: vec![false; n], unknown: vec![true; n] });
+    }
     let table = reference_column(plan, refs, field, "_value")?;
     let codes = text_column(&table, "code")?;
     let values = table.column("_value")?.i64()?.clone();
     let own: HashMap<String, i64> =
         codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
     let unknown = &refs.unknown[field.reference.index()];
-    if refs.missing_fields[field.reference.index()].contains(&field.field) {
-        let n = hierarchy.units.len();
-        return Ok(ReferenceValues { values: vec![None; n], summed: vec![false; n], unknown: vec![true; n] });
-    }
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for unit in &hierarchy.units {
         children.entry(unit.parent.as_str()).or_default().push(unit.code.as_str());
@@ -426,3 +585,6 @@ impl Lookup<'_> {
         (sum, sum.is_some(), false)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! The figures of the mini pipeline from rows given directly: windows, opening balances,
 //! unknowns that stay unknown up the hierarchy, summed references, recomputed ratios.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
@@ -22,7 +22,7 @@ fn history_of(rows: &[(&str, &str, i64)]) -> History {
     let admitted: Vec<i64> = rows.iter().map(|r| r.2).collect();
     let female = vec![0; rows.len()];
     let cells = frame(&[("_unit", &units), ("_period", &periods)], &[("admitted", &admitted), ("female", &female)]);
-    History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), gaps: Default::default() }
+    History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), ..Default::default() }
 }
 
 /// Targets (code, plan) and opening balances at 2023-06 (code, admitted).
@@ -38,6 +38,7 @@ fn references(targets: &[(&str, i64)], opening: &[(&str, i64)]) -> References {
         missing_fields: vec![Default::default(), Default::default()],
         cutoff: Some(period("2023-06")),
         findings: vec![],
+        last_year: None,
     }
 }
 
@@ -109,9 +110,10 @@ fn a_reference_is_the_units_own_or_its_childrens_sum_and_ratios_come_after_the_r
     );
     let summed: Vec<Option<bool>> = figures.column(&summed_column("plan")).unwrap().bool().unwrap().iter().collect();
     assert_eq!(summed, [Some(true), Some(true), Some(false), Some(false), Some(false), Some(false)]);
-    // adm_year / plan × 100, from the rolled-up counts: never the sum of the children's ratios.
+    // adm_year / plan as a fraction, from the rolled-up counts: never the sum of the
+    // children's ratios.
     let pct = figure(&figures, "pct_plan");
-    let round = |v: Option<f64>| v.map(|v| (v * 100.0).round() / 100.0);
+    let round = |v: Option<f64>| v.map(|v| (v * 10000.0).round() / 100.0);
     let shown: Vec<_> = pct.iter().map(|(c, v)| (c.as_str(), round(*v))).collect();
     assert_eq!(
         shown,
@@ -150,14 +152,7 @@ fn a_unit_without_its_return_has_no_figure_for_the_period_and_its_cumulative_fig
         ],
     );
     let state = |measure: &str| -> Vec<Option<String>> {
-        figures
-            .column(&status_column(measure))
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|s| s.map(String::from))
-            .collect()
+        figures.column(&status_column(measure)).unwrap().str().unwrap().iter().map(|s| s.map(String::from)).collect()
     };
     let some = |s: &str| Some(s.to_string());
     assert_eq!(state("adm_month"), [None, None, None, None, some("missing"), None]);
@@ -192,11 +187,119 @@ fn a_sum_too_large_to_be_exact_is_a_finding_not_a_wrapped_number() {
         &[("_unit", &units), ("_period", &periods)],
         &[("admitted", &[1_000_000_000_000_000; 10]), ("female", &[0; 10])],
     );
-    let history = History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), gaps: Default::default() };
+    let history = History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), ..Default::default() };
     let refs = references(&[], &[("C11", 0), ("C12", 0), ("C21", 0)]);
     let (figures, findings) = aggregate(&plan, &hierarchy(october()), october(), &history, &refs).unwrap();
     assert_eq!(figure(&figures, "adm_month")[3], ("C11".to_string(), None));
     let too_large: Vec<_> =
         findings.iter().filter(|f| f.code == FindingCode::FigureTooLarge).map(|f| f.unit.as_str()).collect();
     assert!(too_large.contains(&"C11") && too_large.contains(&"P"), "{too_large:?}");
+}
+
+/// The mini pipeline with last year's published admissions by month, the same month and
+/// the year to date a year earlier, and their percentages.
+fn with_year_ago() -> crate::definition::Plan {
+    let months: Vec<String> = (1..=12)
+        .map(|m| format!("  {{ field = \"m{m}\", header = \"Admitted {{last_year}}-{m}\", type = \"count\", blank = \"zero\" }},"))
+        .collect();
+    testing::plan_with(&format!(
+        "{}
+[[references]]
+id = \"last_year\"
+file = \"last_year.xlsx\"
+key = \"code\"
+[references.table]
+columns = [
+  {{ field = \"code\", header = \"Code\", type = \"text\", required = true }},
+{}
+]
+
+[[measures]]
+id = \"month_ago\"
+year_ago = \"adm_month\"
+published = \"last_year.m{{month}}\"
+
+[[measures]]
+id = \"year_ago\"
+year_ago = \"adm_year\"
+published = \"last_year.m{{month}}\"
+
+[[measures]]
+id = \"pct_month_ago\"
+ratio = [\"adm_month\", \"month_ago\"]
+",
+        testing::PIPELINE,
+        months.join("\n")
+    ))
+}
+
+/// Commune C99 (of D2) closed at the end of 2022: C21 took it over whole. C12 took a part
+/// of another commune: it is not compared.
+fn last_year(from_inbox: bool) -> crate::model::LastYear {
+    let successors = HashMap::from([
+        ("C21".to_string(), vec![("C21".to_string(), true), ("C99".to_string(), true)]),
+        ("C12".to_string(), vec![("C12".to_string(), false)]),
+    ]);
+    crate::model::LastYear { hierarchy: hierarchy(period("2022-10")), from_inbox, successors }
+}
+
+fn status(figures: &DataFrame, measure: &str) -> Vec<Option<String>> {
+    let column = figures.column(&status_column(measure)).unwrap();
+    column.str().unwrap().iter().map(|s| s.map(str::to_string)).collect()
+}
+
+#[test]
+fn the_same_period_a_year_earlier_comes_from_last_years_returns_when_the_inbox_has_them() {
+    let plan = with_year_ago();
+    let mut rows = ROWS.to_vec();
+    rows.extend([("C11", "2022-09", 4), ("C11", "2022-10", 5), ("C12", "2022-10", 2), ("C21", "2022-10", 1)]);
+    rows.extend([("C99", "2022-10", 3), ("C99", "2022-03", 6)]);
+    let mut refs = references(&[], &[("C11", 10), ("C12", 0), ("C21", 5)]);
+    refs.tables.push(DataFrame::empty());
+    refs.unknown.push(Default::default());
+    refs.missing_fields.push(Default::default());
+    refs.last_year = Some(last_year(true));
+    let (figures, _) = aggregate(&plan, &hierarchy(october()), october(), &history_of(&rows), &refs).unwrap();
+    // D1 is D1 as it was: C11 and C12; C21 is itself and C99; C12 made of a part is not
+    // compared (its own row of last year does not make it comparable).
+    let month = [("P", Some(11.0)), ("D1", Some(7.0)), ("D2", Some(4.0)), ("C11", Some(5.0)), ("C12", None)];
+    expect(&figures, "month_ago", &[month.as_slice(), &[("C21", Some(4.0))]].concat());
+    let state = status(&figures, "month_ago");
+    assert_eq!(state[4].as_deref(), Some("not_comparable"));
+    assert_eq!(state[5], None);
+    // The year to date of last year runs from January: C11's September, C99's March.
+    let year = [("P", Some(21.0)), ("D1", Some(11.0)), ("D2", Some(10.0)), ("C11", Some(9.0)), ("C12", None)];
+    expect(&figures, "year_ago", &[year.as_slice(), &[("C21", Some(10.0))]].concat());
+    // This month against it: P admitted 3 + 1 = 4 against 11.
+    let pct = figure(&figures, "pct_month_ago");
+    assert_eq!(pct[0], ("P".to_string(), Some(4.0 / 11.0)));
+    assert_eq!(status(&figures, "pct_month_ago")[4].as_deref(), Some("not_comparable"));
+}
+
+#[test]
+fn the_same_period_a_year_earlier_comes_from_the_published_figures_else() {
+    let plan = with_year_ago();
+    let mut refs = references(&[], &[("C11", 10), ("C12", 0), ("C21", 5)]);
+    // Published by month: January and October of 2022, the districts' rows missing (their
+    // children's sum stands for them), C99's row as it was.
+    let codes = ["P", "C11", "C12", "C21", "C99"];
+    let mut counts: Vec<(String, Vec<i64>)> = (1..=12).map(|m| (format!("m{m}"), vec![0; 5])).collect();
+    counts[0].1 = vec![20, 1, 1, 1, 1];
+    counts[9].1 = vec![15, 5, 2, 1, 3];
+    let counts: Vec<(&str, &[i64])> = counts.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+    refs.tables.push(frame(&[("code", &codes)], &counts));
+    refs.unknown.push(Default::default());
+    refs.missing_fields.push(Default::default());
+    refs.last_year = Some(last_year(false));
+    let (figures, _) = aggregate(&plan, &hierarchy(october()), october(), &history(), &refs).unwrap();
+    let month = [("P", Some(15.0)), ("D1", Some(7.0)), ("D2", Some(4.0)), ("C11", Some(5.0)), ("C12", None)];
+    expect(&figures, "month_ago", &[month.as_slice(), &[("C21", Some(4.0))]].concat());
+    let year = [("P", Some(35.0)), ("D1", Some(9.0)), ("D2", Some(6.0)), ("C11", Some(6.0)), ("C12", None)];
+    expect(&figures, "year_ago", &[year.as_slice(), &[("C21", Some(6.0))]].concat());
+
+    // Without last year's table the comparison is unknown, every unit's.
+    refs.missing_fields[2] = (1..=12).map(|m| format!("m{m}")).collect();
+    let (figures, _) = aggregate(&plan, &hierarchy(october()), october(), &history(), &refs).unwrap();
+    assert!(figure(&figures, "month_ago").iter().all(|(_, v)| v.is_none()));
+    assert_eq!(status(&figures, "month_ago")[0].as_deref(), Some("unknown"));
 }

@@ -229,6 +229,48 @@ fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
 type Problems = Vec<(String, Option<Range<usize>>)>;
 
 /// The names a definition gives its parts, for the references between them.
+/// Mark the references only `published` reads: last year's figures, which a board may not
+/// have (then the same period a year earlier is unknown, not the run's end).
+fn mark_last_years(references: &mut [Option<Reference>], measures: &[Option<Measure>]) {
+    let (mut published, mut other) = (HashSet::new(), HashSet::new());
+    for m in measures.iter().flatten() {
+        match &m.kind {
+            MeasureKind::YearAgo(y) => published.extend(y.published.iter().flatten().map(|f| f.reference)),
+            MeasureKind::Reference(field) => _ = other.insert(field.reference),
+            MeasureKind::Sum(sum) => other.extend(sum.opening.iter().map(|f| f.reference)),
+            _ => {}
+        }
+    }
+    for (i, reference) in references.iter_mut().enumerate() {
+        if let Some(reference) = reference {
+            reference.last_year = published.contains(&ReferenceId(i)) && !other.contains(&ReferenceId(i));
+        }
+    }
+}
+
+/// The sheet's columns with each `months:<measure>` column made twelve, `month:<measure>:1`
+/// to `:12`, `{month}` in their label the month's number.
+fn by_month(columns: &[SheetColumnSpec]) -> Vec<SheetColumnSpec> {
+    let mut out = Vec::new();
+    for column in columns {
+        match column.value.get_ref().strip_prefix("months:") {
+            Some(measure) => out.extend((1..=12).map(|m| SheetColumnSpec {
+                label: column.label.replace("{month}", &m.to_string()),
+                value: Spanned::new(column.value.span(), format!("month:{measure}:{m}")),
+                format: column.format,
+                width: column.width,
+            })),
+            None => out.push(SheetColumnSpec {
+                label: column.label.clone(),
+                value: column.value.clone(),
+                format: column.format,
+                width: column.width,
+            }),
+        }
+    }
+    out
+}
+
 /// The columns of the figures besides the measures' own: a measure may not take their
 /// names, nor contain `__`, which names the columns about a measure (`<id>__status`).
 const FIGURES_COLUMNS: [&str; 7] = ["pipeline", "period", "code", "name", "kind", "parent", "order"];
@@ -243,6 +285,8 @@ struct Names {
     additive: Vec<String>,
     /// Every measure's id, for telling a measure defined below from an unknown one.
     declared: HashSet<String>,
+    /// The sums over a month: what a month-by-month column or a trend can show.
+    month_sums: HashSet<String>,
 }
 
 struct Checker<'t> {
@@ -260,6 +304,7 @@ impl Checker<'_> {
     fn resolve(mut self, mut spec: DefinitionSpec) -> Result<Plan, Problems> {
         let mut names = Names { levels: spec.registry.levels.clone(), ..Names::default() };
         let term = self.term(&spec.pipeline.term);
+        let succession = self.optional(spec.registry.succession.take().as_ref(), |c, s| c.succession(s));
         let mut references = Vec::new();
         for (i, reference) in spec.references.into_iter().enumerate() {
             names.references.insert(reference.id.clone(), ReferenceId(i));
@@ -271,6 +316,7 @@ impl Checker<'_> {
         let rules: Vec<_> = spec.rules.into_iter().map(|r| self.rule(r, &names, &tables)).collect();
         let merges: Vec<_> = spec.merges.into_iter().map(|m| self.merge(m, &names, &tables)).collect();
         let measures = self.measures(spec.measures, spec.pipeline.period, &mut names, &tables, &references);
+        mark_last_years(&mut references, &measures);
         self.sheet_names(&spec.workbook.sheets);
         let sheets: Vec<_> =
             std::mem::take(&mut spec.workbook.sheets).into_iter().map(|s| self.sheet(s, &names, &tables)).collect();
@@ -291,7 +337,11 @@ impl Checker<'_> {
                     quarter_words: spec.pipeline.quarter_words,
                     term_start: term?,
                 },
-                registry: RegistryFile { file: spec.registry.file, levels: spec.registry.levels },
+                registry: RegistryFile {
+                    file: spec.registry.file,
+                    levels: spec.registry.levels,
+                    succession: succession?,
+                },
                 references,
                 returns,
                 tables: tables.into_iter().collect::<Option<_>>()?,
@@ -393,6 +443,7 @@ impl Checker<'_> {
             cutoff: spec.cutoff.map(|c| c.label),
             covers: covers.into_iter().collect::<Option<_>>()?,
             table: table?,
+            last_year: false,
         })
     }
 
@@ -718,11 +769,20 @@ impl Checker<'_> {
                     ),
                 );
             }
-            let kind = self.measure_kind(&spec, period, names, tables, references);
+            let kind = match &spec.year_ago {
+                Some(of) => self.year_ago(&spec, of, names, &measures, references),
+                None => self.measure_kind(&spec, period, names, tables, references),
+            };
             if !twice && matches!(kind, Some(MeasureKind::Sum(_) | MeasureKind::Expr { .. })) {
                 names.additive.push(id.clone());
             }
-            names.measures.insert(id.clone(), MeasureId(measures.len()));
+            if matches!(&kind, Some(MeasureKind::Sum(sum)) if sum.window == Window::Month) {
+                names.month_sums.insert(id.clone());
+            }
+            // A measure defined twice is the first one to what follows: one error, not more.
+            if !twice {
+                names.measures.insert(id.clone(), MeasureId(measures.len()));
+            }
             measures.push(kind.map(|kind| Measure { id, kind }));
         }
         measures
@@ -833,6 +893,51 @@ impl Checker<'_> {
         }
     }
 
+    /// A measure `year_ago` another: a sum over a month, a quarter or the year, and where
+    /// last year's published figures are (`reference.field{month}`, every month present).
+    fn year_ago(
+        &mut self,
+        spec: &MeasureSpec,
+        of: &Spanned<String>,
+        names: &Names,
+        earlier: &[Option<Measure>],
+        references: &[Option<Reference>],
+    ) -> Option<MeasureKind> {
+        let id = spec.id.get_ref();
+        let others = [spec.source.is_some(), spec.reference.is_some(), spec.expr.is_some(), spec.ratio.is_some()];
+        if others.into_iter().any(|o| o) || spec.window.is_some() {
+            self.fail(&spec.id, format!("measure `{id}` has `year_ago`: it takes only `published` besides"));
+            return None;
+        }
+        let found = names.measures.get(of.get_ref()).copied();
+        let sum = found.and_then(|m| earlier.get(m.0)?.as_ref()).and_then(|m| match &m.kind {
+            MeasureKind::Sum(sum) if sum.window != Window::Term => Some(sum),
+            _ => None,
+        });
+        if sum.is_none() {
+            self.fail(
+                of,
+                format!(
+                    "`year_ago` needs a sum over a month, a quarter or the year defined above it, not `{}`",
+                    of.get_ref()
+                ),
+            );
+        }
+        let published = self.optional(spec.published.as_ref(), |c, at| {
+            if !at.get_ref().contains("{month}") {
+                c.fail(at, "`published` names last year's monthly fields with `{month}` (`last_year.m{month}`)");
+                return None;
+            }
+            let months = (1..=12).map(|m| {
+                let field = Spanned::new(at.span(), at.get_ref().replace("{month}", &m.to_string()));
+                c.reference_field(names, references, &field)
+            });
+            months.collect::<Option<Vec<_>>>()
+        });
+        sum?;
+        Some(MeasureKind::YearAgo(YearAgo { of: found?, published: published? }))
+    }
+
     /// Whether a sum's window fits the pipeline's period (a quarterly pipeline has no month).
     fn window_fits(&mut self, id: &str, window: &Spanned<Window>, period: PeriodKind) -> bool {
         let wrong = match (window.get_ref(), period) {
@@ -859,7 +964,10 @@ impl Checker<'_> {
         }
     }
 
-    fn sheet(&mut self, spec: SheetSpec, names: &Names, tables: &[Option<Table>]) -> Option<Sheet> {
+    fn sheet(&mut self, mut spec: SheetSpec, names: &Names, tables: &[Option<Table>]) -> Option<Sheet> {
+        if spec.kind == SheetKind::Units {
+            spec.columns = by_month(&spec.columns);
+        }
         let layout = match spec.kind {
             SheetKind::Units => Layout::Units(self.units_layout(&spec, names)?),
             SheetKind::Rows => {
@@ -1001,12 +1109,36 @@ impl Checker<'_> {
         ok.then_some(SheetPrint { orientation, repeat: repeat.end, blocks })
     }
 
+    /// `[registry.succession]`, its month parsed.
+    fn succession(&mut self, spec: &SuccessionSpec) -> Option<Succession> {
+        let Ok(from) = spec.from.get_ref().parse() else {
+            self.fail(&spec.from, "expected the reorganisation's first month, `YYYY-MM`");
+            return None;
+        };
+        Some(Succession {
+            file: spec.file.clone(),
+            from,
+            unit: spec.unit.clone(),
+            predecessor: spec.predecessor.clone(),
+            how: spec.how.clone(),
+            whole: spec.whole.clone(),
+        })
+    }
+
     fn units_layout(&mut self, spec: &SheetSpec, names: &Names) -> Option<UnitsLayout> {
         self.needs(spec, "level", spec.level.as_ref());
         let level = spec.level.as_ref().and_then(|l| self.level(names, l));
         let group_by = self.optional(spec.group_by.as_ref(), |c, g| c.level(names, g));
         let total = self.optional(spec.total.as_ref(), |c, t| c.level(names, t));
         let columns = self.columns(&spec.columns, |c, value| c.unit_value(names, value));
+        let trend = self.optional(spec.trend.as_ref(), |c, t| {
+            let measure = c.month_sum(names, &t.measure);
+            let plan = names.measures.get(t.plan.get_ref()).copied();
+            if plan.is_none() {
+                c.fail(&t.plan, format!("unknown measure `{}`", t.plan.get_ref()));
+            }
+            Some(Box::new(Trend { title: t.title.clone(), measure: measure?, plan: plan?, labels: t.labels.clone() }))
+        });
         let chart = self.optional(spec.chart.as_ref(), |c, chart| {
             let value = c.unit_value(names, &chart.value)?;
             let column = columns.iter().position(|col| col.as_ref().is_some_and(|col| col.value == value));
@@ -1033,8 +1165,18 @@ impl Checker<'_> {
             total_label: spec.total_label.clone().unwrap_or_else(|| "{name}".into()),
             attainment: spec.attainment.clone(),
             chart: chart?,
+            trend: trend?,
             columns: columns.into_iter().collect::<Option<_>>()?,
         })
+    }
+
+    /// A sum over a month, named at `at`.
+    fn month_sum(&mut self, names: &Names, at: &Spanned<String>) -> Option<MeasureId> {
+        let found = names.measures.get(at.get_ref()).copied().filter(|_| names.month_sums.contains(at.get_ref()));
+        if found.is_none() {
+            self.fail(at, format!("`{}` is not a sum over a month", at.get_ref()));
+        }
+        found
     }
 
     /// A sheet of this kind needs `key`.
@@ -1073,6 +1215,10 @@ impl Checker<'_> {
             Some(("fraction", name)) => {
                 name.split_once('/').and_then(|(a, b)| Some(UnitValue::Fraction(measure(a)?, measure(b)?)))
             }
+            Some(("month", rest)) => rest.rsplit_once(':').and_then(|(name, month)| {
+                let month: u32 = month.parse().ok().filter(|m| (1..=12).contains(m))?;
+                Some(UnitValue::Month(measure(name).filter(|_| names.month_sums.contains(name))?, month))
+            }),
             _ => None,
         };
         if value.is_none() {

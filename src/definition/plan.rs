@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use polars::prelude::Expr;
 use serde::Deserialize;
 
-use crate::period::{Month, PeriodKind};
+use crate::period::{Month, Period, PeriodKind};
 use crate::print::Orientation;
 use crate::text;
 
@@ -61,6 +61,40 @@ impl ReferenceId {
 }
 
 impl Plan {
+    /// The sums a sheet shows month by month (`months:`, a trend): the figures hold each
+    /// month of the year to the period for them.
+    pub(crate) fn monthly_sums(&self) -> Vec<MeasureId> {
+        let mut ids = Vec::new();
+        for sheet in &self.workbook.sheets {
+            let Layout::Units(layout) = &sheet.layout else { continue };
+            let months = layout.columns.iter().filter_map(|c| match c.value {
+                UnitValue::Month(id, _) => Some(id),
+                _ => None,
+            });
+            for id in months.chain(layout.trend.as_ref().map(|t| t.measure)) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        ids
+    }
+
+    /// The periods whose returns give the same period a year earlier of the measures that
+    /// show it, oldest first: the months (or quarters) of last year to `period`'s.
+    pub(crate) fn year_ago_periods(&self, period: Period) -> Vec<Period> {
+        let before = period.year_before();
+        let windows = self.measures.iter().filter_map(|m| match &m.kind {
+            MeasureKind::YearAgo(y) => match &self.measure(y.of).kind {
+                MeasureKind::Sum(sum) if sum.window == Window::Year => Some(before.year_start()),
+                MeasureKind::Sum(_) => Some(before),
+                _ => None,
+            },
+            _ => None,
+        });
+        windows.min().map_or_else(Vec::new, |first| first.through(before))
+    }
+
     pub(crate) fn table(&self, id: TableId) -> &Table {
         &self.tables[id.0]
     }
@@ -96,10 +130,11 @@ impl Plan {
     pub(crate) fn fields_used(&self, id: ReferenceId) -> Vec<&str> {
         self.measures
             .iter()
-            .filter_map(|m| match &m.kind {
-                MeasureKind::Reference(field) => Some(field),
-                MeasureKind::Sum(sum) => sum.opening.as_ref(),
-                _ => None,
+            .flat_map(|m| match &m.kind {
+                MeasureKind::Reference(field) => std::slice::from_ref(field),
+                MeasureKind::Sum(sum) => sum.opening.as_slice(),
+                MeasureKind::YearAgo(y) => y.published.as_deref().unwrap_or_default(),
+                _ => &[],
             })
             .filter(|field| field.reference == id)
             .map(|field| field.field.as_str())
@@ -139,6 +174,25 @@ pub struct Pipeline {
 pub struct RegistryFile {
     pub file: String,
     pub levels: Vec<String>,
+    pub(crate) succession: Option<Succession>,
+}
+
+/// A reorganisation's table of successors (the shape of the official conversion table):
+/// each row a new unit and one of the old units it was formed from, whole or in part.
+/// A figure of a period before `from` is compared with a new unit's only when every
+/// predecessor merged into it whole.
+#[derive(Debug, Clone)]
+pub struct Succession {
+    /// A CSV relative to the data directory.
+    pub(crate) file: String,
+    /// The first month of the new units (`2025-07`).
+    pub(crate) from: crate::period::Month,
+    /// The headers of the new unit's code, the old unit's code, and how it merged.
+    pub(crate) unit: String,
+    pub(crate) predecessor: String,
+    pub(crate) how: String,
+    /// The text of `how` for a whole unit merged; anything else is a part.
+    pub(crate) whole: String,
 }
 
 /// A table the board keeps itself (targets, opening balances), keyed by unit.
@@ -152,6 +206,9 @@ pub(crate) struct Reference {
     /// Registry levels every unit of which must have a row.
     pub(crate) covers: Vec<String>,
     pub(crate) table: Table,
+    /// Only last year's published figures come from it: without the file, the same
+    /// period a year earlier is unknown, and the run goes on.
+    pub(crate) last_year: bool,
 }
 
 /// A field of a reference table (`targets.year_plan`).
@@ -206,12 +263,14 @@ impl Table {
     }
 
     /// The table with `{year}` in its headers replaced by `year` (reference tables).
+    /// `{last_year}` by the year before.
     pub(crate) fn for_year(&self, year: i32) -> Table {
-        let year = year.to_string();
+        let (last, year) = ((year - 1).to_string(), year.to_string());
+        let fill = |h: &Header| h.replace("{year}", &year).replace("{last_year}", &last);
         let mut table = self.clone();
         for column in &mut table.columns {
-            column.header = column.header.replace("{year}", &year);
-            column.aliases = column.aliases.iter().map(|a| a.replace("{year}", &year)).collect();
+            column.header = fill(&column.header);
+            column.aliases = column.aliases.iter().map(fill).collect();
             column.matches = Column::matches(&column.header, &column.aliases);
         }
         table
@@ -368,6 +427,19 @@ pub(crate) enum MeasureKind {
     Expr { expr: Sql, level: String },
     /// `numerator / denominator × scale`, computed after the roll-up, never summed.
     Ratio { numerator: MeasureId, denominator: MeasureId, scale: f64 },
+    /// A sum's figure for the same period a year earlier.
+    YearAgo(YearAgo),
+}
+
+/// The same period a year earlier, of a sum over a month, a quarter or the year to date:
+/// from last year's returns when the inbox holds every period it needs, else from the
+/// figures the board published last year.
+#[derive(Debug, Clone)]
+pub(crate) struct YearAgo {
+    /// The sum whose figure it is.
+    pub(crate) of: MeasureId,
+    /// Last year's published figure of each month, January first: a reference's fields.
+    pub(crate) published: Option<Vec<ReferenceField>>,
 }
 
 /// A measure that adds up a return table's rows.
@@ -443,6 +515,9 @@ pub(crate) struct Marks {
     /// In a cell whose figure is unknown: an input it needs is missing or not to be
     /// trusted (the findings say which).
     pub(crate) unknown: String,
+    /// In a cell comparing a unit with last year's when it was formed from parts of old
+    /// units.
+    pub(crate) not_comparable: String,
 }
 
 impl Default for Marks {
@@ -453,6 +528,7 @@ impl Default for Marks {
             missing_more: "and {count} more".into(),
             incomplete_note: "Figures in italics lack the return of at least one period they add up.".into(),
             unknown: "unknown".into(),
+            not_comparable: "not comparable".into(),
         }
     }
 }
@@ -521,7 +597,18 @@ pub(crate) struct UnitsLayout {
     /// Colour percentage cells by attainment thresholds.
     pub(crate) attainment: Option<Attainment>,
     pub(crate) chart: Option<Chart>,
+    pub(crate) trend: Option<Box<Trend>>,
     pub(crate) columns: Vec<SheetColumn<UnitValue>>,
+}
+
+/// A line chart of the top unit's cumulative figure, month by month, against the year's
+/// plan at an even pace.
+#[derive(Debug, Clone)]
+pub(crate) struct Trend {
+    pub(crate) title: String,
+    pub(crate) measure: MeasureId,
+    pub(crate) plan: MeasureId,
+    pub(crate) labels: [String; 2],
 }
 
 impl UnitsLayout {
@@ -581,6 +668,9 @@ pub(crate) enum UnitValue {
     Measure(MeasureId),
     /// `A/B` as text (`356/541`).
     Fraction(MeasureId, MeasureId),
+    /// A sum over a month, for the month of the period's year numbered so (1-12); blank
+    /// after the period.
+    Month(MeasureId, u32),
 }
 
 /// What a column of a rows sheet shows.
@@ -754,7 +844,7 @@ impl Header {
     }
 
     /// The header with `from` replaced by `to` in each part.
-    fn replace(&self, from: &str, to: &str) -> Header {
+    pub(crate) fn replace(&self, from: &str, to: &str) -> Header {
         match self {
             Header::One(s) => Header::One(s.replace(from, to)),
             Header::Joined(parts) => Header::Joined(parts.iter().map(|s| s.replace(from, to)).collect()),

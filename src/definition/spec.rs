@@ -59,6 +59,19 @@ pub(super) struct TermSpec {
 pub(super) struct RegistrySpec {
     pub(crate) file: String,
     pub(crate) levels: Vec<String>,
+    pub(crate) succession: Option<SuccessionSpec>,
+}
+
+/// `[registry.succession]`: see `plan::Succession`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SuccessionSpec {
+    pub(crate) file: String,
+    pub(crate) from: Spanned<String>,
+    pub(crate) unit: String,
+    pub(crate) predecessor: String,
+    pub(crate) how: String,
+    pub(crate) whole: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +237,9 @@ pub(super) struct MeasureSpec {
     pub(crate) level: Option<Spanned<String>>,
     pub(crate) ratio: Option<Vec<Spanned<String>>>,
     pub(crate) scale: Option<f64>,
+    pub(crate) year_ago: Option<Spanned<String>>,
+    /// With `year_ago`: last year's published figures, `reference.field` with `{month}`.
+    pub(crate) published: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +269,7 @@ pub(super) struct SheetSpec {
     pub(crate) table: Option<Spanned<String>>,
     pub(crate) attainment: Option<Attainment>,
     pub(crate) chart: Option<ChartSpec>,
+    pub(crate) trend: Option<TrendSpec>,
     pub(crate) missing_title: Option<String>,
     #[serde(default)]
     pub(crate) labels: BTreeMap<String, String>,
@@ -295,6 +312,19 @@ pub(super) struct SheetColumnSpec {
     #[serde(default)]
     pub(crate) format: CellFormat,
     pub(crate) width: Option<f64>,
+}
+
+/// A line chart of the year's cumulative figure against the plan's even pace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TrendSpec {
+    pub(crate) title: String,
+    /// A sum over the month.
+    pub(crate) measure: Spanned<String>,
+    /// The year's plan.
+    pub(crate) plan: Spanned<String>,
+    /// The two lines' names: the figure to date, the plan's even pace.
+    pub(crate) labels: [String; 2],
 }
 
 #[derive(Debug, Deserialize)]

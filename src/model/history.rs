@@ -14,11 +14,14 @@ pub(crate) struct History {
     pub(crate) tables: BTreeMap<String, DataFrame>,
     /// `(return id, unit)`: the periods its return was expected and is missing or rejected.
     pub(crate) gaps: HashMap<(String, String), Vec<Period>>,
+    /// The periods added, oldest first.
+    pub(crate) periods: Vec<Period>,
 }
 
 impl History {
     /// Add one period's merged batch.
     pub(crate) fn add(&mut self, period: Period, batch: &Batch) -> PolarsResult<()> {
+        self.periods.push(period);
         for (name, df) in &batch.tables {
             match self.tables.get_mut(name) {
                 Some(rows) => {

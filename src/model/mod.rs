@@ -19,7 +19,7 @@ pub(crate) use completeness::{status_json, status_text, tally_by_group, Expectat
 pub use completeness::{GroupCounts, NotAccepted, StatusJson};
 pub(crate) use finding::{name_units, Finding, FindingBuilder, FindingCode, FINDINGS_SCHEMA};
 pub(crate) use history::History;
-pub(crate) use references::References;
+pub(crate) use references::{LastYear, References};
 pub use stage::{Stage, StageOutcome, StageRun};
 
 pub(crate) use crate::definition::Severity;

@@ -1,10 +1,11 @@
 //! The board's reference tables as read for one period.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use polars::prelude::DataFrame;
 
 use super::{Finding, Period};
+use crate::registry::Hierarchy;
 
 /// Targets, opening balances and whatever else the definition's `[[references]]` name,
 /// read for one period (headers with `{year}` take its year).
@@ -20,4 +21,18 @@ pub(crate) struct References {
     /// The period the opening balances close, when the definition has them.
     pub(crate) cutoff: Option<Period>,
     pub(crate) findings: Vec<Finding>,
+    /// What the same period a year earlier is made of, when a measure shows it.
+    pub(crate) last_year: Option<LastYear>,
+}
+
+/// The same period a year earlier: last year's units, whether their returns are in the
+/// inbox (else the board's published figures stand for them), and the units formed from
+/// old ones since.
+#[derive(Debug)]
+pub(crate) struct LastYear {
+    pub(crate) hierarchy: Hierarchy,
+    pub(crate) from_inbox: bool,
+    /// A new unit's predecessors, each with whether it merged whole: only when the
+    /// reorganisation falls between last year's period and this one.
+    pub(crate) successors: HashMap<String, Vec<(String, bool)>>,
 }

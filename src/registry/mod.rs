@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{bail, Context as _};
 use polars::prelude::*;
 
 use crate::period::{Month, Period};
@@ -362,6 +362,35 @@ impl Hierarchy {
         }
         DataFrame::new_infer_height(vec![Column::new("unit".into(), unit), Column::new("ancestor".into(), ancestor)])
     }
+}
+
+/// A reorganisation's successors from its conversion table (CSV, a row per new unit and
+/// old unit): each new unit's predecessors, with whether each merged into it whole (its
+/// `how` reads `whole`). `headers` name the new code's, the old code's and `how`'s columns.
+pub(crate) fn successors(
+    path: &Path,
+    headers: [&str; 3],
+    whole: &str,
+) -> anyhow::Result<HashMap<String, Vec<(String, bool)>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(|e| anyhow::anyhow!("{} is not a CSV file: {e}", path.display()))?;
+    let column = |name: &str| -> anyhow::Result<Vec<String>> {
+        let c = df.column(name).map_err(|_| anyhow::anyhow!("{} has no column `{name}`", path.display()))?;
+        Ok(c.str()?.iter().map(|v| text::clean(v.unwrap_or(""))).collect())
+    };
+    let [unit, old, how] = [column(headers[0])?, column(headers[1])?, column(headers[2])?];
+    let mut out: HashMap<String, Vec<(String, bool)>> = HashMap::new();
+    for ((unit, old), how) in unit.into_iter().zip(old).zip(how) {
+        if !unit.is_empty() && !old.is_empty() {
+            out.entry(unit).or_default().push((old, how == text::clean(whole)));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
-//! The bar chart under a units sheet: one bar per unit in the table's order, its value
-//! written at its end, coloured by attainment band with a legend naming the bands when the
-//! definition names them.
+//! The charts under a units sheet: the bar chart, one bar per unit in the table's order,
+//! its value written at its end, coloured by attainment band with a legend naming the
+//! bands when the definition names them; and the trend, the year's figure to date against
+//! the plan's even pace.
 
 use rust_xlsxwriter::{
     Chart as XlsxChart, ChartAxisCrossing, ChartDataLabel, ChartDataLabelPosition, ChartFont, ChartFormat,
-    ChartLegendPosition, ChartSolidFill, ChartType,
+    ChartLegendPosition, ChartLine, ChartLineDashType, ChartSolidFill, ChartType,
 };
 
 use super::Draw;
-use crate::definition::{CellFormat, Chart, UnitsLayout};
+use crate::definition::{CellFormat, Chart, Trend, UnitsLayout};
 use crate::print::column_points;
 
 /// An attainment band's colours: a cell's fill and text, and a bar's fill (a shade darker,
@@ -114,4 +115,83 @@ pub(super) fn bars(
     bars.set_width((points / 0.75) as u32).set_height(height);
     draw.canvas.sheet.insert_chart(at, 0, &bars)?;
     Ok(height.div_ceil(ROW) + 1)
+}
+
+/// Under a sheet with a trend: the top unit's figure added up month by month and the
+/// year's plan at an even pace, as two rows of a small table (their names in the label
+/// column, the months in `months`, which the row `named` names when the sheet's header has
+/// them, else a row of the table's own), and a line chart of the two. Returns the rows
+/// they cover.
+pub(super) fn trend(
+    draw: &mut Draw,
+    trend: &Trend,
+    (label_column, months): (u16, [u16; 12]),
+    named: Option<u32>,
+    at: u32,
+) -> anyhow::Result<u32> {
+    let input = draw.input;
+    let figures = super::Figures::new(input.figures)?;
+    let top = input.hierarchy.units.iter().find(|u| u.parent.is_empty()).map(|u| u.code.clone()).unwrap_or_default();
+    let plan = figures.number(&top, &input.plan.measure(trend.plan).id);
+    let last = input.period.last_month().month;
+    let s = draw.s;
+    let (header, figure) = (s.header.clone(), s.count.clone());
+    let (names, at) = match named {
+        Some(row) => (row, at.saturating_sub(1)),
+        None => (at, at),
+    };
+    draw.canvas.text(at + 1, label_column, &trend.labels[0], &s.text)?;
+    draw.canvas.text(at + 2, label_column, &trend.labels[1], &s.text)?;
+    let mut to_date = Some(0.0);
+    for (k, &column) in months.iter().enumerate() {
+        let month = k as u32 + 1;
+        if named.is_none() {
+            draw.canvas.text(at, column, &format!("T{month}"), &header)?;
+        }
+        let value = figures.number(&top, &super::sheets::month_column(input, trend.measure, month));
+        to_date = match (to_date, value) {
+            (Some(sum), Some(v)) if month <= last => Some(sum + v),
+            _ => None,
+        };
+        match to_date {
+            Some(v) => draw.canvas.number(at + 1, column, v, &figure)?,
+            None => draw.canvas.blank(at + 1, column, &figure)?,
+        }
+        match plan {
+            Some(plan) => draw.canvas.number(at + 2, column, plan * f64::from(month) / 12.0, &s.decimal)?,
+            None => draw.canvas.blank(at + 2, column, &figure)?,
+        }
+    }
+    let font = |size: f64| {
+        let mut font = ChartFont::new();
+        font.set_name("Times New Roman").set_size(size);
+        font
+    };
+    let sheet = draw.spec.name.clone();
+    let (first, last_column) = (months[0], months[11]);
+    let mut lines = XlsxChart::new(ChartType::Line);
+    for (row, colour, dash) in [(at + 1, "1F4E79", false), (at + 2, "C00000", true)] {
+        let mut line = ChartLine::new();
+        line.set_color(colour).set_width(2.25);
+        if dash {
+            line.set_dash_type(ChartLineDashType::Dash);
+        }
+        lines
+            .add_series()
+            .set_categories((sheet.as_str(), names, first, names, last_column))
+            .set_values((sheet.as_str(), row, first, row, last_column))
+            .set_name((sheet.as_str(), row, label_column))
+            .set_format(ChartFormat::new().set_line(&line));
+    }
+    lines.title().set_name(&trend.title).set_font(font(12.0).set_bold());
+    lines.x_axis().set_font(&font(10.0));
+    lines.y_axis().set_font(&font(10.0)).set_min(0.0);
+    lines.legend().set_position(ChartLegendPosition::Bottom).set_font(&font(10.0));
+    let shown = draw.first_page_width() as usize;
+    let points: f64 = (0..shown).map(|c| column_points(draw.canvas.width(c as u16))).sum();
+    let height = 320;
+    lines.set_width((points / 0.75) as u32).set_height(height);
+    draw.canvas.sheet.insert_chart(at + 4, 0, &lines)?;
+    draw.printed.last_row = draw.printed.last_row.max(at + 2);
+    Ok(4 + height.div_ceil(ROW) + 1)
 }

@@ -182,6 +182,9 @@ enum Mark {
     Incomplete,
     /// A figure an input it needs leaves unknown.
     Unknown,
+    /// A unit compared with last year's that was formed from parts of old units, or did
+    /// not exist.
+    NotComparable,
 }
 
 /// Values of the figures frame by unit code.
@@ -212,6 +215,7 @@ impl<'a> Figures<'a> {
             Some("missing") => Mark::Missing,
             Some("incomplete") => Mark::Incomplete,
             Some("unknown") => Mark::Unknown,
+            Some("not_comparable") => Mark::NotComparable,
             _ => Mark::Whole,
         }
     }
@@ -353,7 +357,7 @@ impl<'a, 'c> Draw<'a, 'c> {
     ) -> anyhow::Result<()> {
         let s = self.s;
         let (text_style, number_style) = match (mark, format, total) {
-            (Mark::Missing | Mark::Unknown, _, _) => (&s.missing_text, &s.missing_count),
+            (Mark::Missing | Mark::Unknown | Mark::NotComparable, _, _) => (&s.missing_text, &s.missing_count),
             (Mark::Incomplete, CellFormat::Percent, _) => (&s.text, &s.incomplete_percent),
             (Mark::Incomplete, CellFormat::Decimal, _) => (&s.text, &s.incomplete_decimal),
             (Mark::Incomplete, _, _) => (&s.text, &s.incomplete_count),

@@ -9,8 +9,8 @@ use rust_xlsxwriter::{ConditionalFormatCell, ConditionalFormatCellRule, Format};
 
 use super::{chart, Draw, Figures, Mark, Written};
 use crate::definition::{
-    Attainment, CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Layout, MeasureKind, RowValue,
-    RowsLayout, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
+    Attainment, CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Layout, MeasureId,
+    MeasureKind, RowValue, RowsLayout, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
 };
 use crate::model::frame::{any_text, text_column};
 use crate::model::{tally_by_group, Expectation, Finding, ReturnStatus, Tally};
@@ -96,6 +96,23 @@ impl Draw<'_, '_> {
         {
             let values = origin.iter().position(|&c| c == chart.column).unwrap_or(chart.column);
             let rows = chart::bars(self, layout, chart, (names, values), (r0, r1), &chart_values, row + 1)?;
+            self.printed.keep.push((row + 1, row + rows));
+            keep_from = row + 1;
+            row += rows + 1;
+        }
+        if let Some(trend) = &layout.trend {
+            // The months in the sheet's own month columns of the trend's measure, when it
+            // has all twelve side by side; else in the twelve after the names.
+            let label = name_column.unwrap_or(0) as u16;
+            let of_month = |m: u32| columns.iter().position(|c| c.value == UnitValue::Month(trend.measure, m));
+            let found: Option<Vec<u16>> = (1..=12).map(|m| of_month(m).map(|k| k as u16)).collect();
+            // Their header's last row names the months for the chart.
+            let (months, named) = match found {
+                Some(ks) if ks.windows(2).all(|w| w[1] == w[0] + 1) => (ks, Some(first - 1)),
+                _ => ((1..=12).map(|m| label + m).collect(), None),
+            };
+            let months: [u16; 12] = months.try_into().unwrap_or([0; 12]);
+            let rows = chart::trend(self, trend, (label, months), named, row + 1)?;
             self.printed.keep.push((row + 1, row + rows));
             keep_from = row + 1;
             row += rows + 1;
@@ -496,6 +513,7 @@ fn unit_value(
                 }),
                 (None, Mark::Missing) => Written::Text(input.plan.workbook.marks.missing.clone()),
                 (None, Mark::Unknown) => Written::Text(input.plan.workbook.marks.unknown.clone()),
+                (None, Mark::NotComparable) => Written::Text(input.plan.workbook.marks.not_comparable.clone()),
                 (None, _) => Written::Blank,
             };
             (written, mark)
@@ -506,6 +524,18 @@ fn unit_value(
         },
         // Drawn by the sheet, which counts the returns once.
         UnitValue::Reporting => (Written::Blank, Mark::Whole),
+        // The months after the period are still to come.
+        UnitValue::Month(_, month) if month > input.period.last_month().month => (Written::Blank, Mark::Whole),
+        UnitValue::Month(id, month) => {
+            let column = month_column(input, id, month);
+            let mark = figures.mark(code, &column);
+            let written = match (figures.number(code, &column), mark) {
+                (Some(v), _) => Written::Number(v),
+                (None, Mark::Missing) => Written::Text(input.plan.workbook.marks.missing.clone()),
+                (None, _) => Written::Text(input.plan.workbook.marks.unknown.clone()),
+            };
+            (written, mark)
+        }
     }
 }
 
@@ -528,4 +558,10 @@ fn iso_to_vn(iso: &str) -> String {
         Ok(d) => d.format("%d/%m/%Y").to_string(),
         Err(_) => iso.to_string(),
     }
+}
+
+/// The figures' column of a sum over `month` (1-12) of the period's year.
+pub(super) fn month_column(input: &super::ReportInput, id: MeasureId, month: u32) -> String {
+    let period = crate::model::Period { kind: crate::model::PeriodKind::Month, year: input.period.year, index: month };
+    format!("{}__{period}", input.plan.measure(id).id)
 }

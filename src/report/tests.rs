@@ -16,7 +16,7 @@ fn units_sheet() -> Grid {
         &[("_unit", &["C11", "C21"]), ("_period", &["2023-10", "2023-10"])],
         &[("admitted", &[3, 4]), ("female", &[0, 0])],
     );
-    let history = History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), gaps: Default::default() };
+    let history = History { tables: BTreeMap::from([("r1.cells".to_string(), cells)]), ..Default::default() };
     let refs = References {
         tables: vec![
             frame(&[("code", &["C11"])], &[("plan", &[12])]),
@@ -26,6 +26,7 @@ fn units_sheet() -> Grid {
         missing_fields: vec![Default::default(), Default::default()],
         cutoff: Some(testing::period("2023-06")),
         findings: vec![],
+        last_year: None,
     };
     let (figures, _) = crate::aggregate::aggregate(&plan, &h, october(), &history, &refs).unwrap();
     let identity = crate::project::Identity {

@@ -135,8 +135,9 @@ pub fn export(plan: &Plan, opts: &RunOptions, export: &ExportOptions) -> Result<
     Ok(Exported { periods: done, missing, files, figures: n_figures, findings: n_findings })
 }
 
-/// A measure's window as the export names it; none for references, expressions and ratios.
-fn window(kind: &MeasureKind) -> Option<&'static str> {
+/// A measure's window as the export names it (`year_ago_month` for the same month a year
+/// earlier); none for references, expressions and ratios.
+fn window(plan: &Plan, kind: &MeasureKind) -> Option<&'static str> {
     match kind {
         MeasureKind::Sum(sum) => Some(match sum.window {
             Window::Month => "month",
@@ -144,6 +145,14 @@ fn window(kind: &MeasureKind) -> Option<&'static str> {
             Window::Year => "year",
             Window::Term => "term",
         }),
+        MeasureKind::YearAgo(y) => match &plan.measure(y.of).kind {
+            MeasureKind::Sum(sum) => Some(match sum.window {
+                Window::Month => "year_ago_month",
+                Window::Quarter => "year_ago_quarter",
+                _ => "year_ago_year",
+            }),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -165,7 +174,7 @@ fn long_figures(plan: &Plan, period: Period, wide: &DataFrame) -> anyhow::Result
             columns[2].push(Some(kinds[i].clone()));
             columns[3].push(Some(parents[i].clone()).filter(|p| !p.is_empty()));
             columns[4].push(Some(measure.id.clone()));
-            columns[5].push(window(&measure.kind).map(str::to_string));
+            columns[5].push(window(plan, &measure.kind).map(str::to_string));
             values.push(numbers.get(i));
             let state = states.as_ref().and_then(|s| s.get(i)).unwrap_or("reported");
             statuses.push(state.to_string());

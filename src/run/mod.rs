@@ -22,8 +22,8 @@ pub use summary::{FileCounts, RowCounts, Summary};
 use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
-    name_units, status_json, status_text, Batch, FileRecord, Finding, History, Period, PeriodKind, Stage, StageOutcome,
-    StageRun, StatusJson, TableSchemas, FINDINGS_SCHEMA,
+    name_units, status_json, status_text, Batch, FileRecord, Finding, History, LastYear, Period, PeriodKind, Stage,
+    StageOutcome, StageRun, StatusJson, TableSchemas, FINDINGS_SCHEMA,
 };
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
@@ -217,7 +217,8 @@ impl<'a> Run<'a> {
         let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
         let hierarchy = self.hierarchy(period)?;
         let mut refs = reference::load(self.plan, &opts.data, period, &hierarchy)?;
-        let periods = aggregate::periods_needed(self.plan, period, refs.cutoff);
+        let (periods, from_inbox) = self.periods_for(period, refs.cutoff);
+        refs.last_year = self.last_year(period, from_inbox)?;
         let inputs: Vec<PeriodInputs> =
             periods.iter().map(|&p| self.period_inputs(p)).collect::<anyhow::Result<_>>()?;
         let references = self.reference_files()?;
@@ -454,6 +455,49 @@ impl<'a> Run<'a> {
         Ok(history)
     }
 
+    /// Every period whose returns the figures of `period` add up, oldest first, and
+    /// whether last year's are among them: when the inbox has every period the same period
+    /// a year earlier needs, those are consolidated too; else the published figures stand
+    /// for them.
+    fn periods_for(&self, period: Period, cutoff: Option<Period>) -> (Vec<Period>, bool) {
+        let mut periods = aggregate::periods_needed(self.plan, period, cutoff);
+        let last_year = self.plan.year_ago_periods(period);
+        let inbox = self.opts.data.join("inbox");
+        let from_inbox = !last_year.is_empty() && last_year.iter().all(|p| inbox.join(p.to_string()).is_dir());
+        if from_inbox {
+            periods.extend(last_year);
+            periods.sort();
+            periods.dedup();
+        }
+        (periods, from_inbox)
+    }
+
+    /// What the same period a year earlier is made of, when a measure shows it: last
+    /// year's units, and the successors of a reorganisation between then and `period`.
+    fn last_year(&self, period: Period, from_inbox: bool) -> anyhow::Result<Option<LastYear>> {
+        if self.plan.year_ago_periods(period).is_empty() {
+            return Ok(None);
+        }
+        let before = period.year_before();
+        // Last year's units as they were, whatever their kinds then: a reorganisation can
+        // have removed a level (the districts of 2025).
+        let mut levels = self.plan.registry.levels.clone();
+        for unit in &self.registry.units {
+            if !levels.contains(&unit.kind) {
+                levels.push(unit.kind.clone());
+            }
+        }
+        let Ok(hierarchy) = self.registry.hierarchy(before, &levels) else { return Ok(None) };
+        let mut successors = HashMap::new();
+        if let Some(s) = &self.plan.registry.succession {
+            if before.last_month() < s.from && s.from <= period.last_month() {
+                let headers = [s.unit.as_str(), s.predecessor.as_str(), s.how.as_str()];
+                successors = crate::registry::successors(&self.opts.data.join(&s.file), headers, &s.whole)?;
+            }
+        }
+        Ok(Some(LastYear { hierarchy, from_inbox, successors }))
+    }
+
     /// The registry and the reference files with their size and SHA-256.
     fn reference_files(&self) -> anyhow::Result<Vec<(String, u64, String)>> {
         let size = |file: &str| -> anyhow::Result<u64> {
@@ -462,8 +506,16 @@ impl<'a> Run<'a> {
         };
         let registry = &self.plan.registry.file;
         let mut out = vec![(registry.clone(), size(registry)?, self.registry_hash.clone())];
-        for r in &self.plan.references {
-            out.push((r.file.clone(), size(&r.file)?, store::sha256_file(&self.opts.data.join(&r.file))?));
+        let succession = self.plan.registry.succession.iter().map(|s| (&s.file, false));
+        for (file, optional) in self.plan.references.iter().map(|r| (&r.file, r.last_year)).chain(succession) {
+            let path = self.opts.data.join(file);
+            if optional && !path.exists() {
+                // Last year's published figures, which a board may not have: the key says
+                // so, and the file put in later makes the figures stale.
+                out.push((file.clone(), 0, "absent".into()));
+                continue;
+            }
+            out.push((file.clone(), size(file)?, store::sha256_file(&path)?));
         }
         Ok(out)
     }
@@ -525,7 +577,7 @@ impl<'a> Run<'a> {
     fn aggregate_inputs_now(&self, period: Period) -> anyhow::Result<BTreeMap<String, String>> {
         let refs = reference::load(self.plan, &self.opts.data, period, &self.hierarchy(period)?)?;
         let mut inputs = BTreeMap::new();
-        for p in aggregate::periods_needed(self.plan, period, refs.cutoff) {
+        for p in self.periods_for(period, refs.cutoff).0 {
             inputs.insert(format!("merge {p}"), self.period_inputs(p)?.merge.key);
         }
         inputs.extend(self.reference_files()?.into_iter().map(|(file, _, hash)| (file, hash)));

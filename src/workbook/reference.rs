@@ -29,7 +29,24 @@ pub(crate) fn load(plan: &Plan, data: &Path, period: Period, hierarchy: &Hierarc
     for (id, spec) in plan.reference_ids() {
         let path = data.join(&spec.file);
         let table = spec.table.for_year(period.year);
-        let mut read = read(plan, &path, &table, spec.cutoff.as_deref(), &plan.fields_used(id))?;
+        let read = match path.exists() {
+            true => read(plan, &path, &table, spec.cutoff.as_deref(), &plan.fields_used(id)),
+            false => Err(anyhow::anyhow!("{} does not exist", path.display())),
+        };
+        let mut read = match read {
+            Ok(read) => read,
+            // Last year's published figures, which a board may not have, or not for that
+            // year: the same period a year earlier is unknown, and the run goes on.
+            Err(why) if spec.last_year => {
+                let unusable = Finding::builder(plan, FindingCode::LastYearUnavailable, Severity::Warning);
+                refs.findings.push(unusable.file(&spec.file).value(format!("{why:#}")).build());
+                refs.tables.push(DataFrame::empty());
+                refs.unknown.push(HashSet::new());
+                refs.missing_fields.push(plan.fields_used(id).into_iter().map(str::to_string).collect());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let unknown = check_rows(plan, spec, &mut read, hierarchy)?;
         refs.findings.append(&mut read.findings);
         if let Some(label) = &spec.cutoff {

@@ -19,3 +19,4 @@ mod sample_findings;
 mod second_pipeline;
 mod stages;
 mod templates;
+mod year_ago;

@@ -175,3 +175,42 @@ fn the_same_registry_rolls_2023_up_through_the_districts_of_the_time() {
     assert!(with_both.iter().any(|r| r[0] == "347" && r[1] == "Đảng bộ thành phố Phủ Lý"), "a district of 2023");
     assert!(!with_both.iter().any(|r| r[0] == "37"), "no unit of 2025 in 2023");
 }
+
+/// The admissions Hà Nam published for August 2024 (and January to August) of each old
+/// unit, and the official conversion table's predecessors of a new unit, whole or not.
+fn august_2024(code: &str) -> (f64, f64) {
+    let rows = sheet(&root().join("sample_data_ninh_binh/reference/cong_bo_nam_truoc.xlsx"), "Năm trước").rows();
+    let row = rows.iter().find(|r| r[0] == code).unwrap_or_else(|| panic!("{code} published"));
+    let month = |m: usize| row[1 + m].parse::<f64>().unwrap();
+    (month(8), (1..=8).map(month).sum())
+}
+
+fn predecessors(code: &str) -> Vec<(String, bool)> {
+    let table = std::fs::read_to_string(root().join("sample_data_ninh_binh/reference/chuyen_doi_2025-07.csv")).unwrap();
+    let rows = table.lines().skip(1).map(|l| l.split(',').map(str::trim).collect::<Vec<_>>());
+    rows.filter(|r| r[2] == code).map(|r| (r[4].to_string(), r[5] == "Nhập toàn bộ")).collect()
+}
+
+#[test]
+fn a_ward_formed_of_whole_wards_is_compared_with_their_sum_and_one_formed_of_parts_is_not() {
+    let run = run();
+    let s = sheet(&run.workbook, "Tổng hợp");
+    let group = "So với cùng kỳ năm trước";
+    // Phường Phù Vân: old wards merged whole.
+    let whole = predecessors("13291");
+    assert!(whole.len() > 1 && whole.iter().all(|(_, w)| *w), "{whole:?}");
+    let (month, year): (f64, f64) =
+        whole.iter().map(|(c, _)| august_2024(c)).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let row = s.row_of("13291");
+    assert_eq!(s.number(row, s.column(group, "Tháng này năm trước")), month);
+    assert_eq!(s.number(row, s.column(group, "Cùng kỳ năm trước")), year);
+    let now = s.number(row, s.column(group, "Trong tháng"));
+    assert_eq!(s.percent(row, s.column(group, "% so với cùng kỳ")), (now / month * 1000.0).round() / 10.0);
+    // Phường Hà Nam: parts of four old wards. And the province itself is new.
+    assert!(predecessors("13366").iter().any(|(_, whole)| !whole));
+    for code in ["13366", "37"] {
+        let row = s.row_of(code);
+        assert_eq!(s.text(row, s.column(group, "Tháng này năm trước")), "Không so sánh được", "{code}");
+        assert_eq!(s.text(row, s.column(group, "Cùng kỳ năm trước")), "Không so sánh được", "{code}");
+    }
+}

@@ -126,7 +126,7 @@ fn grassroots_units() {
 }
 
 #[test]
-fn the_workbook_has_the_seven_sheets() {
+fn the_workbook_has_the_eight_sheets() {
     let book: calamine::Xlsx<_> = calamine::open_workbook(workbook()).unwrap();
     use calamine::Reader;
     assert_eq!(
@@ -136,6 +136,7 @@ fn the_workbook_has_the_seven_sheets() {
             "Kết nạp theo cơ sở",
             "Lớp bồi dưỡng",
             "Tỷ lệ đạt",
+            "Diễn biến năm",
             "Kiểm tra dữ liệu",
             "Tình hình nộp báo cáo",
             "Thông tin"
