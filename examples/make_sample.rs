@@ -231,6 +231,13 @@ const DISTRICT_TERM: [(&str, i64); 10] = [
 /// Units whose term-to-date admissions were published.
 const UNIT_TERM: [(&str, i64); 5] = [("13354", 29), ("13360", 25), ("13441", 36), ("K01.YT", 46), ("347.T01", 14)];
 
+/// October's returns dated after the deadline (the 30th): the 31st.
+const LATE_IN_OCTOBER: [&str; 3] = ["13309", "13333", "13519"];
+/// October's return whose date line was left unfilled (`ngày    tháng 10 năm 2023`).
+const UNDATED_IN_OCTOBER: &str = "13321";
+/// The unit that did not reach its 2022 plan by 3: the shortfall carried over into 2023.
+const SHORT_IN_2022: &str = "13324";
+
 /// Units planted with October mess; see `october_mess`.
 const MISSING_IN_OCTOBER: &str = "13528"; // Xã An Ninh (Bình Lục) sends nothing for October
 const WRONG_CODE_IN_OCTOBER: &str = "13477"; // Xã Thanh Tân (Thanh Liêm) mistypes its code
@@ -461,6 +468,8 @@ struct Mess {
     /// The issuing committee's line instead of the unit's own.
     issuer: Option<String>,
     day: Option<u32>,
+    /// The date line's day left blank.
+    undated: bool,
     /// Cells to overwrite: (row index among the cell rows, field, text).
     typed: Vec<(usize, &'static str, String)>,
 }
@@ -529,6 +538,7 @@ fn title_block(
     ws.merge_range(r(1), col0, r(1), mid - 1, issuer, &s.bold)?;
     ws.merge_range(r(2), col0, r(2), mid - 1, "*", &s.bold)?;
     ws.merge_range(r(0), mid, r(0), last, "ĐẢNG CỘNG SẢN VIỆT NAM", &s.bold)?;
+    let day = if day == 0 { "    ".to_string() } else { day.to_string() };
     ws.merge_range(r(1), mid, r(1), last, &format!("{place}, ngày {day} tháng {month} năm {YEAR}"), &s.italic)?;
     ws.write_string(r(3), last, form)?;
     ws.merge_range(r(4), col0, r(4), last, title, &s.title)?;
@@ -590,7 +600,7 @@ fn write_mau01(
         ws.set_formula_result_default("");
     }
     let col0: u16 = if mess.blank_column { 1 } else { 0 };
-    let day = mess.day.unwrap_or(last_day(month).min(28 + month % 3));
+    let day = if mess.undated { 0 } else { mess.day.unwrap_or(last_day(month).min(28 + month % 3)) };
     let code = mess.code.clone().unwrap_or_else(|| g.code.clone());
     let top = title_block(
         ws,
@@ -938,10 +948,11 @@ fn write_opening(
 }
 
 /// `reference/cong_bo_nam_truoc.xlsx`: the admissions the board published for each month
-/// of 2022, per unit (grassroots, then each district-level unit and the province as
-/// their sums, as a board's published table lists them). 2022's admissions are among
-/// those before 2023 that the opening balances at 12/2022 count; which and when is drawn
-/// by a generator of its own, so the rest of the sample is as it was.
+/// of 2022 and the year's plan, per unit (grassroots, then each district-level unit and
+/// the province as their sums, as a board's published table lists them). 2022's
+/// admissions are among those before 2023 that the opening balances at 12/2022 count;
+/// which and when is drawn by a generator of its own, so the rest of the sample is as it
+/// was. Every unit reached its plan but `SHORT_IN_2022`, short by 3.
 fn write_last_year(path: &Path, grassroots: &[Grassroots], registry: &[Unit]) -> Result<(), XlsxError> {
     let mut rng = Rng(0x2022_1231_7040_6870);
     let s = styles();
@@ -953,19 +964,21 @@ fn write_last_year(path: &Path, grassroots: &[Grassroots], registry: &[Unit]) ->
     for month in 1..=12u16 {
         ws.write_string_with_format(1, 1 + month, format!("Tháng {month}"), &s.header)?;
     }
-    let mut by_unit: Vec<(String, String, [i64; 12])> = Vec::new();
+    ws.merge_range(0, 14, 1, 14, &format!("Kế hoạch năm {}", YEAR - 1), &s.header)?;
+    let mut by_unit: Vec<(String, String, [i64; 13])> = Vec::new();
     for g in grassroots {
-        let mut months = [0i64; 12];
+        let mut months = [0i64; 13];
         for _ in g.persons.iter().filter(|p| p.month == 0) {
             if rng.chance(0.42) {
                 months[rng.below(12)] += 1;
             }
         }
+        months[12] = months[..12].iter().sum::<i64>() + if g.code == SHORT_IN_2022 { 3 } else { 0 };
         by_unit.push((g.code.clone(), g.name.clone(), months));
     }
     let own = by_unit.clone();
-    let total = |codes: &dyn Fn(&Grassroots) -> bool| -> [i64; 12] {
-        let mut months = [0i64; 12];
+    let total = |codes: &dyn Fn(&Grassroots) -> bool| -> [i64; 13] {
+        let mut months = [0i64; 13];
         for (g, (_, _, m)) in grassroots.iter().zip(&own) {
             if codes(g) {
                 for (total, v) in months.iter_mut().zip(m) {
@@ -1081,6 +1094,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let superior = districts.iter().find(|d| d.code == g.district).map(|d| d.name.clone()).unwrap_or_default();
             let mut mess = if october { october_mess(&g.code, g).unwrap_or_default() } else { Mess::default() };
+            if october && LATE_IN_OCTOBER.contains(&g.code.as_str()) {
+                mess.day = Some(31);
+            }
+            mess.undated = october && g.code == UNDATED_IN_OCTOBER;
             if october && unattributable.as_ref() == Some(&g.code) {
                 mess = Mess { code: Some(String::new()), issuer: Some(CUT_SHORT_ISSUER.into()), ..Mess::default() };
             }

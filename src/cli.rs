@@ -77,6 +77,12 @@ pub enum Command {
                                  Read it: duckdb -c \"SELECT * FROM read_parquet('out/export/figures/**/*.parquet', hive_partitioning = true)\"\n\
                                  docs/data.md has every column.")]
     Export(ExportArgs),
+    /// For each unit of the definition's feedback level (and each sender with errors), a
+    /// printable workbook of what it must correct.
+    #[command(after_long_help = "Examples:\n  \
+                                 tonghop feedback                           the newest month, into OUT/feedback/<period>/\n  \
+                                 tonghop feedback --period 2023-10 --dest to-mail")]
+    Feedback(FeedbackArgs),
     /// Start a province's project: the project file, the reference tables to fill, the inbox.
     #[command(after_long_help = "Examples:\n  \
                                  tonghop init ../ninh-binh --registry don_vi.csv\n  \
@@ -204,6 +210,27 @@ pub struct ExportArgs {
     /// Do not consolidate periods that are not: leave them out and say so.
     #[arg(long)]
     pub no_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedbackArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// The data directory (default: the project's).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The period (default: the newest in the inbox).
+    #[arg(long, value_name = "P")]
+    pub period: Option<Period>,
+    /// Where the work directory is (default: the project's, else `out`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where the workbooks go (default: OUT/feedback/<period>).
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// The date their date line gives (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<chrono::NaiveDate>,
 }
 
 /// How `export` writes its tables.

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use tonghop::cli::{
-    Cli, Color, Command, ExportArgs, ExportFormat, InitArgs, PipelineArg, RunArgs, StatusArgs, TemplateArgs,
+    Cli, Color, Command, ExportArgs, ExportFormat, FeedbackArgs, InitArgs, PipelineArg, RunArgs, StatusArgs,
+    TemplateArgs,
 };
 use tonghop::definition::{self, Plan};
 use tonghop::model::Stage;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
             Command::Template(args) => template_command(&env, args),
             Command::Init(args) => init_command(args),
             Command::Export(args) => export_command(&env, args),
+            Command::Feedback(args) => feedback_command(&env, args),
             Command::Completions(args) => {
                 clap_complete::generate(args.shell, &mut Cli::command(), "tonghop", &mut std::io::stdout());
                 Ok(0)
@@ -123,7 +125,15 @@ fn say(line: &str) {
 
 fn check(env: &Env, args: PipelineArg) -> Result<u8, Error> {
     let pipeline = env.pipeline(&args)?;
-    definition::load(&pipeline)?;
+    let plan = definition::load(&pipeline)?;
+    // Words under a key nothing shows: a typo in a finding code or a rule's id.
+    for key in tonghop::model::unknown_keys(&plan) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {}: {key} is neither a finding code (docs/findings.md) nor a rule's or merge's id",
+            pipeline.display()
+        );
+    }
     say(&format!("{}: ok", pipeline.display()));
     Ok(0)
 }
@@ -302,6 +312,27 @@ fn export_command(env: &Env, args: ExportArgs) -> Result<u8, Error> {
     let exported = run::export(&plan, &opts, &export)?;
     say(&exported.text());
     Ok(u8::from(!exported.missing.is_empty()))
+}
+
+fn feedback_command(env: &Env, args: FeedbackArgs) -> Result<u8, Error> {
+    init_logging(false, 0, env.color);
+    let pipeline = env.pipeline(&args.pipeline)?;
+    let plan = plan_for(&pipeline, args.period)?;
+    let opts = RunOptions {
+        pipeline,
+        data: env.data(&args.data)?,
+        period: args.period,
+        out: env.out(&args.out),
+        from: Stage::Ingest,
+        to: Stage::Merge,
+        force: false,
+        date: args.date,
+        identity: env.identity(),
+        progress: false,
+    };
+    let written = run::feedback(&plan, &opts, args.dest.as_deref())?;
+    say(&written.text());
+    Ok(0)
 }
 
 fn init_command(args: InitArgs) -> Result<u8, Error> {

@@ -69,7 +69,10 @@ pub(crate) fn aggregate(
                 let computed = own.with_column(expression(&expr.expr, level).alias(id)).collect();
                 computed.map_err(|e| expr.failed(&format!("measure `{id}`"), e))?.lazy()
             }
-            MeasureKind::Reference(_) | MeasureKind::Ratio { .. } | MeasureKind::YearAgo(_) => continue,
+            MeasureKind::Reference(_)
+            | MeasureKind::Ratio { .. }
+            | MeasureKind::YearAgo(_)
+            | MeasureKind::Shortfall { .. } => continue,
         };
         additive.push(m);
     }
@@ -123,6 +126,12 @@ pub(crate) fn aggregate(
                 let states = worst_state(&figures, &[numerator, denominator])?;
                 mark(plan, &mut figures, &m.id, states)?;
             }
+            MeasureKind::Shortfall { plan: p, done } => {
+                let (p, done) = (&plan.measure(*p).id, &plan.measure(*done).id);
+                figures = figures.lazy().with_column(shortfall(p, done).alias(&m.id)).collect()?;
+                let states = worst_state(&figures, &[p, done])?;
+                mark(plan, &mut figures, &m.id, states)?;
+            }
             MeasureKind::YearAgo(year_ago) => {
                 let (values, states) = self::year_ago(plan, hierarchy, period, history, refs, year_ago)?;
                 figures.with_column(Column::new(m.id.as_str().into(), values))?;
@@ -168,7 +177,11 @@ fn year_ago(
     let (MeasureKind::Sum(sum), Some(last)) = (&plan.measure(year_ago.of).kind, &refs.last_year) else {
         return Ok((vec![None; n], vec![Some(UNKNOWN); n]));
     };
-    let before = period.year_before();
+    let mut before = period.year_before();
+    if year_ago.full_year {
+        before =
+            Period::containing(crate::period::Month::new(before.year, 12).unwrap_or(before.last_month()), before.kind);
+    }
     let first = if sum.window == Window::Year { before.year_start() } else { before };
     let (old, incomplete) = if last.from_inbox {
         last_years_returns(plan, &last.hierarchy, sum, (first, before), history)?
@@ -441,6 +454,16 @@ fn roll_up(hierarchy: &Hierarchy, units: DataFrame, own: LazyFrame, additive: &[
         .join(rolled, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
         .sort(["order"], SortMultipleOptions::default())
         .collect()?)
+}
+
+/// `plan - done` where positive, else 0; unknown where either is.
+fn shortfall(plan: &str, done: &str) -> Expr {
+    let as_float = |name: &str| col(name).cast(DataType::Float64);
+    when(as_float(plan).gt(as_float(done))).then(as_float(plan) - as_float(done)).otherwise(
+        when(as_float(plan).is_null().or(as_float(done).is_null()))
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(lit(0.0)),
+    )
 }
 
 /// `numerator / denominator` as a fraction, unknown where the denominator is not

@@ -113,7 +113,8 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
     let mut workbook = None;
     let (mut messages, mut titles, mut limits, mut policy) =
         (Some(Default::default()), Some(Default::default()), Some(Default::default()), Some(Default::default()));
-    const SECTIONS: [&str; 11] = [
+    let mut feedback = Some(None);
+    const SECTIONS: [&str; 12] = [
         "pipeline",
         "registry",
         "references",
@@ -125,6 +126,7 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
         "messages",
         "limits",
         "policy",
+        "feedback",
     ];
     let mut seen = HashSet::new();
     for (key, value) in root.into_inner() {
@@ -142,6 +144,7 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
             "titles" => titles = one(value, &mut problems),
             "limits" => limits = one(value, &mut problems),
             "policy" => policy = one(value, &mut problems),
+            "feedback" => feedback = one(value, &mut problems).map(Some),
             other => problems.push((
                 format!("unknown field `{other}`, expected one of {}", SECTIONS.map(|s| format!("`{s}`")).join(", ")),
                 Some(key.span()),
@@ -170,6 +173,7 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
             titles: titles?,
             limits: limits?,
             policy: policy?,
+            feedback: feedback?,
         })
     })();
     // Every section read or reported above: this is never an error.
@@ -229,25 +233,6 @@ fn locate(text: &str, message: String, span: Option<Range<usize>>) -> Problem {
 type Problems = Vec<(String, Option<Range<usize>>)>;
 
 /// The names a definition gives its parts, for the references between them.
-/// Mark the references only `published` reads: last year's figures, which a board may not
-/// have (then the same period a year earlier is unknown, not the run's end).
-fn mark_last_years(references: &mut [Option<Reference>], measures: &[Option<Measure>]) {
-    let (mut published, mut other) = (HashSet::new(), HashSet::new());
-    for m in measures.iter().flatten() {
-        match &m.kind {
-            MeasureKind::YearAgo(y) => published.extend(y.published.iter().flatten().map(|f| f.reference)),
-            MeasureKind::Reference(field) => _ = other.insert(field.reference),
-            MeasureKind::Sum(sum) => other.extend(sum.opening.iter().map(|f| f.reference)),
-            _ => {}
-        }
-    }
-    for (i, reference) in references.iter_mut().enumerate() {
-        if let Some(reference) = reference {
-            reference.last_year = published.contains(&ReferenceId(i)) && !other.contains(&ReferenceId(i));
-        }
-    }
-}
-
 /// The sheet's columns with each `months:<measure>` column made twelve, `month:<measure>:1`
 /// to `:12`, `{month}` in their label the month's number.
 fn by_month(columns: &[SheetColumnSpec]) -> Vec<SheetColumnSpec> {
@@ -316,10 +301,22 @@ impl Checker<'_> {
         let rules: Vec<_> = spec.rules.into_iter().map(|r| self.rule(r, &names, &tables)).collect();
         let merges: Vec<_> = spec.merges.into_iter().map(|m| self.merge(m, &names, &tables)).collect();
         let measures = self.measures(spec.measures, spec.pipeline.period, &mut names, &tables, &references);
-        mark_last_years(&mut references, &measures);
         self.sheet_names(&spec.workbook.sheets);
         let sheets: Vec<_> =
             std::mem::take(&mut spec.workbook.sheets).into_iter().map(|s| self.sheet(s, &names, &tables)).collect();
+        let feedback = match spec.feedback.take() {
+            None => Some(None),
+            Some(f) => {
+                let level = self.level(&names, &f.level);
+                // Finding codes are the model's: `tonghop check` names a key that is
+                // neither one nor a rule's or merge's id (`model::unknown_keys`).
+                let fixes = f.fixes.into_iter().map(|(k, v)| (k.into_inner(), v)).collect();
+                self.sheet_names(&f.sheets);
+                let sheets: Vec<Option<Sheet>> = f.sheets.into_iter().map(|s| self.sheet(s, &names, &tables)).collect();
+                let sheets: Option<Vec<Sheet>> = sheets.into_iter().collect();
+                level.zip(sheets).map(|(level, sheets)| Some(Feedback { file: f.file, level, fixes, sheets }))
+            }
+        };
 
         if !self.problems.is_empty() {
             return Err(self.problems);
@@ -336,6 +333,7 @@ impl Checker<'_> {
                     period: spec.pipeline.period,
                     quarter_words: spec.pipeline.quarter_words,
                     term_start: term?,
+                    deadline: spec.pipeline.deadline,
                 },
                 registry: RegistryFile {
                     file: spec.registry.file,
@@ -364,6 +362,7 @@ impl Checker<'_> {
                 titles: spec.titles,
                 limits: spec.limits,
                 policy: spec.policy,
+                feedback: feedback?,
             })
         })();
         plan.ok_or_else(|| vec![("the definition could not be resolved".to_string(), None)])
@@ -443,7 +442,7 @@ impl Checker<'_> {
             cutoff: spec.cutoff.map(|c| c.label),
             covers: covers.into_iter().collect::<Option<_>>()?,
             table: table?,
-            last_year: false,
+            optional: spec.optional,
         })
     }
 
@@ -769,9 +768,14 @@ impl Checker<'_> {
                     ),
                 );
             }
-            let kind = match &spec.year_ago {
-                Some(of) => self.year_ago(&spec, of, names, &measures, references),
-                None => self.measure_kind(&spec, period, names, tables, references),
+            let kind = match (&spec.year_ago, &spec.shortfall) {
+                (Some(of), None) => self.year_ago(&spec, of, names, &measures, references),
+                (None, Some(parts)) => self.shortfall(&spec, parts, names),
+                (Some(_), Some(_)) => {
+                    self.fail(&spec.id, format!("measure `{id}` has both `year_ago` and `shortfall`"));
+                    None
+                }
+                (None, None) => self.measure_kind(&spec, period, names, tables, references),
             };
             if !twice && matches!(kind, Some(MeasureKind::Sum(_) | MeasureKind::Expr { .. })) {
                 names.additive.push(id.clone());
@@ -935,7 +939,34 @@ impl Checker<'_> {
             months.collect::<Option<Vec<_>>>()
         });
         sum?;
-        Some(MeasureKind::YearAgo(YearAgo { of: found?, published: published? }))
+        let year = sum.is_some_and(|s| s.window == Window::Year);
+        if spec.full_year && !year {
+            self.fail(&spec.id, format!("measure `{id}`: `full_year` needs `year_ago` of a sum over the year"));
+            return None;
+        }
+        Some(MeasureKind::YearAgo(YearAgo { of: found?, full_year: spec.full_year, published: published? }))
+    }
+
+    /// A measure `shortfall = [plan, done]`: two measures above it.
+    fn shortfall(&mut self, spec: &MeasureSpec, parts: &[Spanned<String>], names: &Names) -> Option<MeasureKind> {
+        let id = spec.id.get_ref();
+        let others = [spec.source.is_some(), spec.reference.is_some(), spec.expr.is_some(), spec.ratio.is_some()];
+        if others.into_iter().any(|o| o) || parts.len() != 2 {
+            self.fail(
+                &spec.id,
+                format!("measure `{id}`: `shortfall` is two measures, `[plan, done]`, and nothing else"),
+            );
+            return None;
+        }
+        let mut measure = |part: &Spanned<String>| {
+            let found = names.measures.get(part.get_ref()).copied();
+            if found.is_none() {
+                self.fail(part, format!("unknown measure `{}` (defined above it?)", part.get_ref()));
+            }
+            found
+        };
+        let (plan, done) = (measure(&parts[0]), measure(&parts[1]));
+        Some(MeasureKind::Shortfall { plan: plan?, done: done? })
     }
 
     /// Whether a sum's window fits the pipeline's period (a quarterly pipeline has no month).
@@ -1131,6 +1162,34 @@ impl Checker<'_> {
         let group_by = self.optional(spec.group_by.as_ref(), |c, g| c.level(names, g));
         let total = self.optional(spec.total.as_ref(), |c, t| c.level(names, t));
         let columns = self.columns(&spec.columns, |c, value| c.unit_value(names, value));
+        let behind = self.optional(spec.behind.as_ref(), |c, p| {
+            let mut measure = |at: &Spanned<String>| {
+                let found = names.measures.get(at.get_ref()).copied();
+                if found.is_none() {
+                    c.fail(at, format!("unknown measure `{}`", at.get_ref()));
+                }
+                found
+            };
+            let (done, plan) = (measure(&p.done), measure(&p.plan));
+            let schedule = match &p.schedule {
+                Some(s) => {
+                    let shares = s.get_ref();
+                    let rising = shares.windows(2).all(|w| w[0] <= w[1]);
+                    if shares.len() != 12 || !rising || shares.iter().any(|v| !(0.0..=1.0).contains(v)) {
+                        c.fail(s, "`schedule` is the share of the plan due by each month's end: 12 rising fractions");
+                        return None;
+                    }
+                    std::array::from_fn(|k| shares[k])
+                }
+                None => std::array::from_fn(|k| (k + 1) as f64 / 12.0),
+            };
+            Some(Box::new(Pace { done: done?, plan: plan?, schedule }))
+        });
+        for column in &spec.columns {
+            if column.value.get_ref().starts_with("pace:") && spec.behind.is_none() {
+                self.fail(&column.value, "`pace:` columns are for a sheet with `behind`");
+            }
+        }
         let trend = self.optional(spec.trend.as_ref(), |c, t| {
             let measure = c.month_sum(names, &t.measure);
             let plan = names.measures.get(t.plan.get_ref()).copied();
@@ -1166,6 +1225,7 @@ impl Checker<'_> {
             attainment: spec.attainment.clone(),
             chart: chart?,
             trend: trend?,
+            behind: behind?,
             columns: columns.into_iter().collect::<Option<_>>()?,
         })
     }
@@ -1215,6 +1275,8 @@ impl Checker<'_> {
             Some(("fraction", name)) => {
                 name.split_once('/').and_then(|(a, b)| Some(UnitValue::Fraction(measure(a)?, measure(b)?)))
             }
+            Some(("pace", "due")) => Some(UnitValue::Pace(PaceValue::Due)),
+            Some(("pace", "short")) => Some(UnitValue::Pace(PaceValue::Short)),
             Some(("month", rest)) => rest.rsplit_once(':').and_then(|(name, month)| {
                 let month: u32 = month.parse().ok().filter(|m| (1..=12).contains(m))?;
                 Some(UnitValue::Month(measure(name).filter(|_| names.month_sums.contains(name))?, month))

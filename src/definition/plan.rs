@@ -40,6 +40,28 @@ pub struct Plan {
     pub(crate) labels: Vec<String>,
     pub(crate) limits: Limits,
     pub(crate) policy: Policy,
+    pub(crate) feedback: Option<Feedback>,
+}
+
+/// The workbooks `tonghop feedback` writes: for each unit of `level`, what its units must
+/// do (and for each sender with errors, what it must); `{name}` in a sheet's title is the
+/// unit's name.
+#[derive(Debug, Clone)]
+pub(crate) struct Feedback {
+    /// File name; `{period}` and `{code}` are replaced.
+    pub(crate) file: String,
+    pub(crate) level: String,
+    /// What to do about a finding, by rule id or finding code.
+    pub(crate) fixes: BTreeMap<String, String>,
+    pub(crate) sheets: Vec<Sheet>,
+}
+
+impl Plan {
+    /// What to do about a finding: its rule's fix, else its code's, else nothing.
+    pub(crate) fn fix(&self, code: &str, rule: &str) -> String {
+        let fixes = self.feedback.as_ref().map(|f| &f.fixes);
+        fixes.and_then(|f| f.get(rule).or_else(|| f.get(code))).cloned().unwrap_or_default()
+    }
 }
 
 /// A table of a return, by its place in `Plan::tables`.
@@ -84,15 +106,21 @@ impl Plan {
     /// show it, oldest first: the months (or quarters) of last year to `period`'s.
     pub(crate) fn year_ago_periods(&self, period: Period) -> Vec<Period> {
         let before = period.year_before();
+        let december = Period::containing(Month { year: before.year, month: 12 }, before.kind);
         let windows = self.measures.iter().filter_map(|m| match &m.kind {
             MeasureKind::YearAgo(y) => match &self.measure(y.of).kind {
-                MeasureKind::Sum(sum) if sum.window == Window::Year => Some(before.year_start()),
-                MeasureKind::Sum(_) => Some(before),
+                MeasureKind::Sum(_) if y.full_year => Some((before.year_start(), december)),
+                MeasureKind::Sum(sum) if sum.window == Window::Year => Some((before.year_start(), before)),
+                MeasureKind::Sum(_) => Some((before, before)),
                 _ => None,
             },
             _ => None,
         });
-        windows.min().map_or_else(Vec::new, |first| first.through(before))
+        let (firsts, lasts): (Vec<Period>, Vec<Period>) = windows.unzip();
+        match (firsts.into_iter().min(), lasts.into_iter().max()) {
+            (Some(first), Some(last)) => first.through(last),
+            _ => Vec::new(),
+        }
     }
 
     pub(crate) fn table(&self, id: TableId) -> &Table {
@@ -166,6 +194,40 @@ pub struct Pipeline {
     pub(crate) quarter_words: Vec<String>,
     /// The first month of the term (nhiệm kỳ) that term-to-date figures accumulate over.
     pub(crate) term_start: Month,
+    /// The day a period's returns are due.
+    pub(crate) deadline: Option<Deadline>,
+}
+
+/// When a period's returns are due: `day` of the period's last month (`{ day = 25 }`), or
+/// of the month after (`{ day = 5, month = "next" }`); a day past the month's end is its
+/// last day.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub(crate) day: u32,
+    #[serde(default)]
+    pub(crate) month: DeadlineMonth,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DeadlineMonth {
+    #[default]
+    Same,
+    Next,
+}
+
+impl Deadline {
+    /// The date the returns of `period` are due.
+    pub(crate) fn of(self, period: Period) -> chrono::NaiveDate {
+        let mut month = period.last_month();
+        if self.month == DeadlineMonth::Next {
+            month = month.next();
+        }
+        let first = chrono::NaiveDate::from_ymd_opt(month.year, month.month, 1).unwrap_or_default();
+        let last = first + chrono::Months::new(1) - chrono::Days::new(1);
+        chrono::Datelike::with_day(&first, self.day.clamp(1, chrono::Datelike::day(&last))).unwrap_or(last)
+    }
 }
 
 /// The unit registry: a CSV relative to the data directory, and the unit kinds from the
@@ -206,9 +268,9 @@ pub(crate) struct Reference {
     /// Registry levels every unit of which must have a row.
     pub(crate) covers: Vec<String>,
     pub(crate) table: Table,
-    /// Only last year's published figures come from it: without the file, the same
-    /// period a year earlier is unknown, and the run goes on.
-    pub(crate) last_year: bool,
+    /// A table a board may not have (last year's published figures): without the file, or
+    /// with one of another year, the figures from it are unknown and the run goes on.
+    pub(crate) optional: bool,
 }
 
 /// A field of a reference table (`targets.year_plan`).
@@ -429,6 +491,9 @@ pub(crate) enum MeasureKind {
     Ratio { numerator: MeasureId, denominator: MeasureId, scale: f64 },
     /// A sum's figure for the same period a year earlier.
     YearAgo(YearAgo),
+    /// `plan - done` where positive, else 0: what of a plan was not done (last year's
+    /// shortfall carried over), computed after the roll-up.
+    Shortfall { plan: MeasureId, done: MeasureId },
 }
 
 /// The same period a year earlier, of a sum over a month, a quarter or the year to date:
@@ -438,6 +503,8 @@ pub(crate) enum MeasureKind {
 pub(crate) struct YearAgo {
     /// The sum whose figure it is.
     pub(crate) of: MeasureId,
+    /// Of a year's sum: the whole of last year rather than its year to date.
+    pub(crate) full_year: bool,
     /// Last year's published figure of each month, January first: a reference's fields.
     pub(crate) published: Option<Vec<ReferenceField>>,
 }
@@ -598,7 +665,35 @@ pub(crate) struct UnitsLayout {
     pub(crate) attainment: Option<Attainment>,
     pub(crate) chart: Option<Chart>,
     pub(crate) trend: Option<Box<Trend>>,
+    /// Only the units behind the plan's pace, each group shown when one of its is.
+    pub(crate) behind: Option<Box<Pace>>,
     pub(crate) columns: Vec<SheetColumn<UnitValue>>,
+}
+
+/// The plan's pace: a unit is behind when its year to date `done` is below `plan` times
+/// the share due by the period's last month.
+#[derive(Debug, Clone)]
+pub(crate) struct Pace {
+    pub(crate) done: MeasureId,
+    pub(crate) plan: MeasureId,
+    /// The cumulative share due by the end of each month, January first.
+    pub(crate) schedule: [f64; 12],
+}
+
+impl Pace {
+    /// What of `plan` is due by the end of `period`.
+    pub(crate) fn due(&self, plan: f64, period: Period) -> f64 {
+        plan * self.schedule[period.last_month().month as usize - 1]
+    }
+}
+
+/// What a sheet with `behind` can show of a unit's pace (`pace:NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PaceValue {
+    /// The plan's share due by now.
+    Due,
+    /// What is missing of it.
+    Short,
 }
 
 /// A line chart of the top unit's cumulative figure, month by month, against the year's
@@ -671,6 +766,7 @@ pub(crate) enum UnitValue {
     /// A sum over a month, for the month of the period's year numbered so (1-12); blank
     /// after the period.
     Month(MeasureId, u32),
+    Pace(PaceValue),
 }
 
 /// What a column of a rows sheet shows.
@@ -720,6 +816,8 @@ pub(crate) enum FindingAttribute {
     Expected,
     Message,
     Table,
+    /// What to do about it (`[feedback] fixes`).
+    Fix,
 }
 
 /// What a completeness sheet can show of a group's returns (`completeness:NAME`).
@@ -734,6 +832,14 @@ pub(crate) enum CompletenessAttribute {
     Superseded,
     Missing,
     Rate,
+    /// Accepted, the earliest of its valid returns dated on or before the deadline.
+    OnTime,
+    /// Accepted, dated after the deadline.
+    Late,
+    /// Accepted, no valid return of it with a date line that reads.
+    Undated,
+    /// On time of those expected, a fraction.
+    OnTimeRate,
 }
 
 // ------------------------------------------------------------ values a definition states as they are
@@ -946,5 +1052,22 @@ impl CellFormat {
         } else {
             11.0
         }
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    fn due(day: u32, month: DeadlineMonth, period: &str) -> String {
+        Deadline { day, month }.of(period.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn a_deadline_is_a_day_of_the_periods_last_month_or_the_next() {
+        assert_eq!(due(30, DeadlineMonth::Same, "2023-10"), "2023-10-30");
+        assert_eq!(due(5, DeadlineMonth::Next, "2023-12"), "2024-01-05");
+        assert_eq!(due(30, DeadlineMonth::Same, "2024-02"), "2024-02-29", "past the month's end: its last day");
+        assert_eq!(due(10, DeadlineMonth::Next, "2025-Q3"), "2025-10-10");
     }
 }

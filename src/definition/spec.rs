@@ -34,6 +34,21 @@ pub(super) struct DefinitionSpec {
     pub(crate) titles: BTreeMap<String, String>,
     pub(crate) limits: Limits,
     pub(crate) policy: Policy,
+    pub(crate) feedback: Option<FeedbackSpec>,
+}
+
+/// `[feedback]`: the workbooks `tonghop feedback` writes to units.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FeedbackSpec {
+    /// File name; `{period}` and `{code}` (the unit's) are replaced.
+    pub(crate) file: String,
+    /// One workbook per unit of this level, for its units; and one per sender with errors.
+    pub(crate) level: Spanned<String>,
+    /// What to do about a finding, by rule id or finding code, in the clerk's words.
+    #[serde(default)]
+    pub(crate) fixes: BTreeMap<Spanned<String>, String>,
+    pub(crate) sheets: Vec<SheetSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +60,7 @@ pub(super) struct PipelineSpec {
     #[serde(default)]
     pub(crate) quarter_words: Vec<String>,
     pub(crate) term: TermSpec,
+    pub(crate) deadline: Option<crate::definition::Deadline>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +94,8 @@ pub(super) struct SuccessionSpec {
 #[serde(deny_unknown_fields)]
 pub(super) struct ReferenceSpec {
     pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) optional: bool,
     pub(crate) file: String,
     pub(crate) key: Spanned<String>,
     pub(crate) cutoff: Option<LabelledField>,
@@ -238,6 +256,11 @@ pub(super) struct MeasureSpec {
     pub(crate) ratio: Option<Vec<Spanned<String>>>,
     pub(crate) scale: Option<f64>,
     pub(crate) year_ago: Option<Spanned<String>>,
+    /// With `year_ago` of a year's sum: the whole of last year, not its year to date.
+    #[serde(default)]
+    pub(crate) full_year: bool,
+    /// `[plan, done]`: what of a plan was not done, never below zero.
+    pub(crate) shortfall: Option<Vec<Spanned<String>>>,
     /// With `year_ago`: last year's published figures, `reference.field` with `{month}`.
     pub(crate) published: Option<Spanned<String>>,
 }
@@ -270,6 +293,7 @@ pub(super) struct SheetSpec {
     pub(crate) attainment: Option<Attainment>,
     pub(crate) chart: Option<ChartSpec>,
     pub(crate) trend: Option<TrendSpec>,
+    pub(crate) behind: Option<PaceSpec>,
     pub(crate) missing_title: Option<String>,
     #[serde(default)]
     pub(crate) labels: BTreeMap<String, String>,
@@ -312,6 +336,17 @@ pub(super) struct SheetColumnSpec {
     #[serde(default)]
     pub(crate) format: CellFormat,
     pub(crate) width: Option<f64>,
+}
+
+/// Only the units whose year to date is below the plan's pace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PaceSpec {
+    pub(crate) done: Spanned<String>,
+    pub(crate) plan: Spanned<String>,
+    /// The share of the year's plan due by the end of each month, January first; by
+    /// default an even pace (1/12, 2/12…).
+    pub(crate) schedule: Option<Spanned<Vec<f64>>>,
 }
 
 /// A line chart of the year's cumulative figure against the plan's even pace.

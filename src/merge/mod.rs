@@ -14,6 +14,7 @@ use crate::definition::{Plan, Reconciliation, Side};
 use crate::model::frame::text_column;
 use crate::model::{
     name_units, Batch, Expectation, FileRecord, FileStatus, Finding, FindingCode, Period, ReturnStatus, Severity,
+    Timeliness,
 };
 use crate::registry::Hierarchy;
 
@@ -175,7 +176,18 @@ fn completeness(
                         .build(),
                 );
             }
+            let timeliness = plan.pipeline.deadline.filter(|_| counting.is_some()).map(|deadline| {
+                let due = deadline.of(period);
+                let valid = theirs.iter().filter(|f| matches!(f.status, FileStatus::Accepted | FileStatus::Superseded));
+                let dated = valid.filter_map(|f| chrono::NaiveDate::parse_from_str(&f.dated, "%Y-%m-%d").ok()).min();
+                match dated {
+                    Some(date) if date <= due => Timeliness::OnTime,
+                    Some(_) => Timeliness::Late,
+                    None => Timeliness::Undated,
+                }
+            });
             out.push(Expectation {
+                timeliness,
                 return_id: ret.id.clone(),
                 unit: unit.code.clone(),
                 name: unit.name.clone(),

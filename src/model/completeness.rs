@@ -35,6 +35,21 @@ pub(crate) struct Expectation {
     pub(crate) file: String,
     /// Superseded files of the unit, in the order they arrived.
     pub(crate) superseded: Vec<String>,
+    /// For an accepted return when the definition has a deadline: whether it came in time.
+    #[serde(default)]
+    pub(crate) timeliness: Option<Timeliness>,
+}
+
+/// Whether a return came in time, by the earliest date line of the unit's valid returns
+/// for the period (its first version sent, the file times never: they change with every
+/// copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Timeliness {
+    OnTime,
+    Late,
+    /// No date line that reads: counted neither on time nor late.
+    Undated,
 }
 
 /// How many returns a group of units was expected to send, and what became of them.
@@ -45,6 +60,9 @@ pub(crate) struct Tally {
     pub(crate) rejected: u32,
     pub(crate) superseded: u32,
     pub(crate) missing: u32,
+    pub(crate) on_time: u32,
+    pub(crate) late: u32,
+    pub(crate) undated: u32,
 }
 
 impl Tally {
@@ -55,6 +73,12 @@ impl Tally {
             ReturnStatus::Accepted => self.accepted += 1,
             ReturnStatus::Rejected => self.rejected += 1,
             ReturnStatus::Missing => self.missing += 1,
+        }
+        match e.timeliness {
+            Some(Timeliness::OnTime) => self.on_time += 1,
+            Some(Timeliness::Late) => self.late += 1,
+            Some(Timeliness::Undated) => self.undated += 1,
+            None => {}
         }
     }
 
@@ -71,7 +95,11 @@ impl Tally {
             A::Superseded => n(self.superseded),
             A::Missing => n(self.missing),
             A::Rate if self.expected > 0 => Some(self.accepted as f64 / self.expected as f64),
-            A::Rate | A::Group => None,
+            A::OnTime => n(self.on_time),
+            A::Late => n(self.late),
+            A::Undated => n(self.undated),
+            A::OnTimeRate if self.expected > 0 => Some(self.on_time as f64 / self.expected as f64),
+            A::Rate | A::OnTimeRate | A::Group => None,
         }
     }
 }
@@ -129,6 +157,12 @@ pub struct GroupCounts {
     pub missing: u32,
     /// accepted / expected, a fraction; null when nothing was expected.
     pub rate: Option<f64>,
+    /// With a deadline in the definition: accepted returns dated on or before it, after
+    /// it, and without a date line that reads; on time / expected.
+    pub on_time: u32,
+    pub late: u32,
+    pub undated: u32,
+    pub on_time_rate: Option<f64>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -156,6 +190,10 @@ impl GroupCounts {
             superseded: t.superseded,
             missing: t.missing,
             rate: t.value(CompletenessAttribute::Rate),
+            on_time: t.on_time,
+            late: t.late,
+            undated: t.undated,
+            on_time_rate: t.value(CompletenessAttribute::OnTimeRate),
         }
     }
 }
@@ -234,7 +272,7 @@ pub(crate) fn status_text(
     };
     let (groups, total) = tally_by_group(hierarchy, completeness, &level);
     let cell = |tally: &Tally, attribute: CompletenessAttribute| match (attribute, tally.value(attribute)) {
-        (CompletenessAttribute::Rate, Some(r)) => format!("{:.1}%", r * 100.0),
+        (CompletenessAttribute::Rate | CompletenessAttribute::OnTimeRate, Some(r)) => format!("{:.1}%", r * 100.0),
         (_, Some(v)) => format!("{v}"),
         _ => String::new(),
     };

@@ -70,7 +70,7 @@ pub(crate) enum FindingCode {
     OpeningMissing,
     FigureTooLarge,
     ReferenceColumnMissing,
-    LastYearUnavailable,
+    ReferenceUnavailable,
     ReferenceDuplicate,
     ReferenceMissing,
     ReferenceUnknownUnit,
@@ -132,7 +132,7 @@ impl FindingCode {
             ReconcileMissing => "{file} records {value} for unit {unit}, which sent no {return}",
             ReturnMissing => "{unit} has not sent {value} for {expected}",
             ReferenceColumnMissing => "{file}: no column headed `{value}` in sheet {sheet}; the figures it gives are unknown",
-            LastYearUnavailable => "last year's published figures ({file}) cannot be used: {value}; the same period last year is unknown",
+            ReferenceUnavailable => "{file} cannot be used: {value}; the figures that come from it are unknown",
             ReferenceDuplicate => "{file} {sheet}!{cell}: unit {value} is already listed in row {first}; its figures are unknown",
             ReferenceMissing => "{file} has no row for unit {value} ({name}); its figures and every total over it are unknown",
             ReferenceUnknownUnit => "{file} {sheet}!{cell}: the registry has no unit {value}; the row is not used",
@@ -216,6 +216,8 @@ impl Finding {
             A::Value => self.value.clone(),
             A::Expected => self.expected.clone(),
             A::Message => self.message.clone(),
+            // The definition's, which the report gives.
+            A::Fix => String::new(),
         }
     }
 }
@@ -310,6 +312,28 @@ pub(crate) fn name_units(hierarchy: &Hierarchy, findings: &mut [Finding]) {
             f.group = hierarchy.ancestor_of_kind(&unit.code, group_level).map(|g| g.name.clone()).unwrap_or_default();
         }
     }
+}
+
+/// The keys of the definition's `[titles]`, `[messages]` and `[feedback] fixes` that are
+/// neither a finding code nor a rule's or merge's id: words nothing will ever show.
+pub fn unknown_keys(plan: &Plan) -> Vec<String> {
+    let known = |key: &str| {
+        key.parse::<FindingCode>().is_ok()
+            || plan.rules.iter().any(|r| r.id == key)
+            || plan.reconciliations.iter().any(|m| m.id == key)
+    };
+    let fixes = plan.feedback.iter().flat_map(|f| f.fixes.keys().map(|k| ("feedback.fixes", k)));
+    let titles = plan.titles.keys().map(|k| ("titles", k));
+    // `reason-…` and `expect-…` messages are parts of a finding's text: why a file cannot
+    // be read, what a cell should hold.
+    let part = |k: &&String| k.starts_with("reason-") || k.starts_with("expect-");
+    let messages = plan.messages.keys().filter(|k| !part(k)).map(|k| ("messages", k));
+    titles
+        .chain(messages)
+        .chain(fixes)
+        .filter(|(_, k)| !known(k))
+        .map(|(section, k)| format!("[{section}] `{k}`"))
+        .collect()
 }
 
 impl Finding {

@@ -15,8 +15,9 @@ mod references;
 mod stage;
 
 pub(crate) use batch::{Batch, FileRecord, FileStatus, Placement, TableSchemas, TitleLine};
-pub(crate) use completeness::{status_json, status_text, tally_by_group, Expectation, ReturnStatus, Tally};
+pub(crate) use completeness::{status_json, status_text, tally_by_group, Expectation, ReturnStatus, Tally, Timeliness};
 pub use completeness::{GroupCounts, NotAccepted, StatusJson};
+pub use finding::unknown_keys;
 pub(crate) use finding::{name_units, Finding, FindingBuilder, FindingCode, FINDINGS_SCHEMA};
 pub(crate) use history::History;
 pub(crate) use references::{LastYear, References};

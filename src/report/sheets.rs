@@ -10,7 +10,7 @@ use rust_xlsxwriter::{ConditionalFormatCell, ConditionalFormatCellRule, Format};
 use super::{chart, Draw, Figures, Mark, Written};
 use crate::definition::{
     Attainment, CellFormat, CompletenessAttribute, CompletenessLayout, FindingAttribute, Layout, MeasureId,
-    MeasureKind, RowValue, RowsLayout, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
+    MeasureKind, Pace, PaceValue, RowValue, RowsLayout, SheetColumn, UnitAttribute, UnitValue, UnitsLayout,
 };
 use crate::model::frame::{any_text, text_column};
 use crate::model::{tally_by_group, Expectation, Finding, ReturnStatus, Tally};
@@ -44,7 +44,9 @@ impl Draw<'_, '_> {
         let mut chart_values = Vec::new();
         let mut incomplete = false;
         let mut group_start = first;
-        for (unit, kind) in unit_rows(h, layout) {
+        // A sheet of the units behind the plan's pace lists those alone.
+        let shown = |u: &Unit| layout.behind.as_ref().is_none_or(|pace| short(input, &figures, pace, &u.code) > 0.0);
+        for (unit, kind) in unit_rows(h, layout, &shown) {
             let label = match kind {
                 UnitRow::Detail => {
                     detail_rows.push(row);
@@ -60,7 +62,9 @@ impl Draw<'_, '_> {
                         let (sent, expected) = reporting.get(unit.code.as_str()).copied().unwrap_or_default();
                         (Written::Figure(format!("{sent}/{expected}")), Mark::Whole)
                     }
-                    _ => unit_value(input, &figures, &unit.code, column.value, column.format),
+                    _ => {
+                        unit_value(input, &figures, &unit.code, (column.value, column.format), layout.behind.as_deref())
+                    }
                 };
                 incomplete |= mark == Mark::Incomplete;
                 let charted =
@@ -273,6 +277,7 @@ impl Draw<'_, '_> {
                 let text = match column.value {
                     FindingAttribute::Severity => plan.workbook.severity_name(finding.severity),
                     FindingAttribute::Title => plan.finding_title(finding.code.as_str(), &finding.rule),
+                    FindingAttribute::Fix => plan.fix(finding.code.as_str(), &finding.rule),
                     attribute => finding.get(attribute),
                 };
                 self.write(first + i as u32, k as u16, Written::Text(text), CellFormat::Text, false)?;
@@ -437,15 +442,16 @@ enum UnitRow {
     Total,
 }
 
-/// The rows of a units sheet in order: each unit of the level, grouped under its
-/// `group_by` ancestor with the group's subtotal after them, then the total.
-fn unit_rows<'a>(h: &'a Hierarchy, layout: &'a UnitsLayout) -> Vec<(&'a Unit, UnitRow)> {
+/// The rows of a units sheet in order: each unit of the level that is `shown`, grouped
+/// under its `group_by` ancestor with the group's subtotal after them (a group none of
+/// whose units is shown left out), then the total.
+fn unit_rows<'a>(h: &'a Hierarchy, layout: &'a UnitsLayout, shown: &dyn Fn(&Unit) -> bool) -> Vec<(&'a Unit, UnitRow)> {
     let mut rows = Vec::new();
     match &layout.group_by {
         Some(group) => {
             // Each unit's group, found once: not once per group and unit.
             let mut members: HashMap<&str, Vec<&Unit>> = HashMap::new();
-            for u in h.of_kind(&layout.level) {
+            for u in h.of_kind(&layout.level).filter(|u| shown(u)) {
                 if let Some(a) = h.ancestor_of_kind(&u.code, group) {
                     members.entry(a.code.as_str()).or_default().push(u);
                 }
@@ -456,7 +462,7 @@ fn unit_rows<'a>(h: &'a Hierarchy, layout: &'a UnitsLayout) -> Vec<(&'a Unit, Un
                 rows.push((g, UnitRow::Subtotal));
             }
         }
-        None => rows.extend(h.of_kind(&layout.level).map(|u| (u, UnitRow::Detail))),
+        None => rows.extend(h.of_kind(&layout.level).filter(|u| shown(u)).map(|u| (u, UnitRow::Detail))),
     }
     if let Some(total) = &layout.total {
         rows.extend(h.of_kind(total).map(|u| (u, UnitRow::Total)));
@@ -490,8 +496,8 @@ fn unit_value(
     input: &super::ReportInput,
     figures: &Figures,
     code: &str,
-    value: UnitValue,
-    format: CellFormat,
+    (value, format): (UnitValue, CellFormat),
+    pace: Option<&Pace>,
 ) -> (Written, Mark) {
     let measure = |id| figures.number(code, &input.plan.measure(id).id);
     match value {
@@ -524,6 +530,16 @@ fn unit_value(
         },
         // Drawn by the sheet, which counts the returns once.
         UnitValue::Reporting => (Written::Blank, Mark::Whole),
+        UnitValue::Pace(value) => {
+            let Some(pace) = pace else { return (Written::Blank, Mark::Whole) };
+            let plan = figures.number(code, &input.plan.measure(pace.plan).id);
+            let written = match (value, plan) {
+                (PaceValue::Due, Some(plan)) => Written::Number(pace.due(plan, input.period)),
+                (PaceValue::Short, Some(_)) => Written::Number(short(input, figures, pace, code).max(0.0)),
+                (_, None) => Written::Text(input.plan.workbook.marks.unknown.clone()),
+            };
+            (written, Mark::Whole)
+        }
         // The months after the period are still to come.
         UnitValue::Month(_, month) if month > input.period.last_month().month => (Written::Blank, Mark::Whole),
         UnitValue::Month(id, month) => {
@@ -564,4 +580,15 @@ fn iso_to_vn(iso: &str) -> String {
 pub(super) fn month_column(input: &super::ReportInput, id: MeasureId, month: u32) -> String {
     let period = crate::model::Period { kind: crate::model::PeriodKind::Month, year: input.period.year, index: month };
     format!("{}__{period}", input.plan.measure(id).id)
+}
+
+/// What `unit` lacks of the plan's share due by the period's end: positive when behind;
+/// 0 when its figures are not known (a unit that did not report is listed as such, not
+/// as behind).
+fn short(input: &super::ReportInput, figures: &Figures, pace: &Pace, code: &str) -> f64 {
+    let number = |id| figures.number(code, &input.plan.measure(id).id);
+    match (number(pace.done), number(pace.plan)) {
+        (Some(done), Some(plan)) => pace.due(plan, input.period) - done,
+        _ => 0.0,
+    }
 }

@@ -7,9 +7,11 @@
 //! period and what adds it up.
 
 mod export;
+mod feedback;
 mod summary;
 
 pub use export::{export, ExportOptions, Exported, Format, FIGURES_SCHEMA, FINDINGS_EXPORT_SCHEMA};
+pub use feedback::{feedback, FeedbackWritten};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -507,11 +509,11 @@ impl<'a> Run<'a> {
         let registry = &self.plan.registry.file;
         let mut out = vec![(registry.clone(), size(registry)?, self.registry_hash.clone())];
         let succession = self.plan.registry.succession.iter().map(|s| (&s.file, false));
-        for (file, optional) in self.plan.references.iter().map(|r| (&r.file, r.last_year)).chain(succession) {
+        for (file, optional) in self.plan.references.iter().map(|r| (&r.file, r.optional)).chain(succession) {
             let path = self.opts.data.join(file);
             if optional && !path.exists() {
-                // Last year's published figures, which a board may not have: the key says
-                // so, and the file put in later makes the figures stale.
+                // A table the board may not have: the key says so, and the file put in
+                // later makes the figures stale.
                 out.push((file.clone(), 0, "absent".into()));
                 continue;
             }

@@ -35,10 +35,10 @@ pub(crate) fn load(plan: &Plan, data: &Path, period: Period, hierarchy: &Hierarc
         };
         let mut read = match read {
             Ok(read) => read,
-            // Last year's published figures, which a board may not have, or not for that
-            // year: the same period a year earlier is unknown, and the run goes on.
-            Err(why) if spec.last_year => {
-                let unusable = Finding::builder(plan, FindingCode::LastYearUnavailable, Severity::Warning);
+            // A table the board may not have (last year's figures), or not for that year:
+            // what comes from it is unknown, and the run goes on.
+            Err(why) if spec.optional => {
+                let unusable = Finding::builder(plan, FindingCode::ReferenceUnavailable, Severity::Warning);
                 refs.findings.push(unusable.file(&spec.file).value(format!("{why:#}")).build());
                 refs.tables.push(DataFrame::empty());
                 refs.unknown.push(HashSet::new());

@@ -4,6 +4,7 @@
 //! One test binary, so the suite links once and the tests of every file share one run of
 //! the sample (`common::sample`).
 
+mod briefing;
 mod check_definition;
 mod common;
 mod dang_vien;

@@ -18,7 +18,7 @@ fn have(program: &str) -> bool {
 }
 
 /// Whether the tools are here; under CI their absence is a failure, not a skip.
-fn can_print() -> bool {
+pub(crate) fn can_print() -> bool {
     let here = have("soffice") && have("pdftotext");
     if !here {
         assert!(
@@ -34,8 +34,8 @@ fn can_print() -> bool {
 
 /// A word printed on a page, and its box in points from the page's top left corner.
 #[derive(Debug, Clone)]
-struct Word {
-    text: String,
+pub(crate) struct Word {
+    pub(crate) text: String,
     x0: f64,
     y0: f64,
     x1: f64,
@@ -43,7 +43,7 @@ struct Word {
 }
 
 impl Word {
-    fn height(&self) -> f64 {
+    pub(crate) fn height(&self) -> f64 {
         self.y1 - self.y0
     }
 
@@ -57,14 +57,14 @@ impl Word {
 }
 
 #[derive(Debug)]
-struct Page {
-    width: f64,
-    height: f64,
-    words: Vec<Word>,
+pub(crate) struct Page {
+    pub(crate) width: f64,
+    pub(crate) height: f64,
+    pub(crate) words: Vec<Word>,
 }
 
 impl Page {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")
     }
 
@@ -83,7 +83,7 @@ fn attribute(tag: &str, name: &str) -> f64 {
 }
 
 /// The pages of `pdf` with their words, as `pdftotext -bbox` gives them.
-fn pages(pdf: &Path) -> Vec<Page> {
+pub(crate) fn pages(pdf: &Path) -> Vec<Page> {
     let out = Command::new("pdftotext").arg("-bbox").arg(pdf).arg("-").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let html = String::from_utf8(out.stdout).unwrap();
@@ -110,22 +110,24 @@ fn pages(pdf: &Path) -> Vec<Page> {
 /// The sample's workbook printed to PDF by LibreOffice, once for all tests.
 fn printed() -> &'static (tempfile::TempDir, PathBuf) {
     static PRINTED: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    PRINTED.get_or_init(|| {
-        let out = tempfile::tempdir().unwrap();
-        let workbook = &sample().workbook;
-        let profile = format!("-env:UserInstallation=file://{}/profile", out.path().display());
-        // A stuck office process must not hold the test run: two minutes is ample.
-        let converted = Command::new("timeout")
-            .args(["120", "soffice", profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
-            .arg(out.path())
-            .arg(workbook)
-            .output()
-            .unwrap();
-        assert!(converted.status.success(), "{converted:?}");
-        let pdf = out.path().join("Tong_hop_PTDV_2023-10.pdf");
-        assert!(pdf.exists(), "{}", String::from_utf8_lossy(&converted.stderr));
-        (out, pdf)
-    })
+    PRINTED.get_or_init(|| to_pdf(&sample().workbook))
+}
+
+/// `workbook` printed to PDF by LibreOffice, as the board prints: the folder and the PDF.
+pub(crate) fn to_pdf(workbook: &Path) -> (tempfile::TempDir, PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    let profile = format!("-env:UserInstallation=file://{}/profile", out.path().display());
+    // A stuck office process must not hold the test run: two minutes is ample.
+    let converted = Command::new("timeout")
+        .args(["120", "soffice", profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(out.path())
+        .arg(workbook)
+        .output()
+        .unwrap();
+    assert!(converted.status.success(), "{converted:?}");
+    let pdf = out.path().join(workbook.with_extension("pdf").file_name().unwrap());
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&converted.stderr));
+    (out, pdf)
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn grassroots_units() {
 }
 
 #[test]
-fn the_workbook_has_the_eight_sheets() {
+fn the_workbook_has_the_nine_sheets() {
     let book: calamine::Xlsx<_> = calamine::open_workbook(workbook()).unwrap();
     use calamine::Reader;
     assert_eq!(
@@ -137,6 +137,7 @@ fn the_workbook_has_the_eight_sheets() {
             "Lớp bồi dưỡng",
             "Tỷ lệ đạt",
             "Diễn biến năm",
+            "Chậm tiến độ",
             "Kiểm tra dữ liệu",
             "Tình hình nộp báo cáo",
             "Thông tin"

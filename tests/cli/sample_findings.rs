@@ -153,8 +153,10 @@ fn status_prints_the_reporting_rate_and_names_the_missing() {
     let line =
         |start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{text}")).to_string();
     let words = |l: String| l.split_whitespace().map(String::from).collect::<Vec<_>>();
-    assert_eq!(words(line("Đảng bộ huyện Bình Lục"))[5..], ["19", "18", "18", "0", "0", "1", "94.7%"]);
-    assert_eq!(words(line("Toàn tỉnh"))[2..], ["135", "133", "133", "0", "1", "2", "98.5%"]);
+    // Then on time, late, undated and the rate on time (the deadline is the 30th).
+    let bl = ["19", "18", "18", "0", "0", "1", "94.7%", "17", "1", "0", "89.5%"];
+    assert_eq!(words(line("Đảng bộ huyện Bình Lục"))[5..], bl);
+    assert_eq!(words(line("Toàn tỉnh"))[2..], ["135", "133", "133", "0", "1", "2", "98.5%", "129", "3", "1", "95.6%"]);
     assert!(text.contains("13528 Xã An Ninh | Mẫu 01-PTĐV | Chưa nộp"), "{text}");
     assert!(text.contains("13294 Phường Minh Khai | Mẫu 01-PTĐV | Chưa nộp"), "{text}");
 }

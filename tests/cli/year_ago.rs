@@ -89,7 +89,7 @@ fn without_last_years_table_the_comparison_is_unknown_and_the_run_goes_on() {
     assert_eq!(s.text(province, s.column("Kết nạp trong tháng", "Cùng kỳ năm trước")), "Chưa rõ");
     assert_eq!(s.number(province, s.column("Kết nạp trong tháng", "Tháng này")), 95.0, "the rest as it was");
     let found: Vec<_> =
-        findings_sheet(&workbook).into_iter().filter(|f| f["Mã lỗi"] == "last-year-unavailable").collect();
+        findings_sheet(&workbook).into_iter().filter(|f| f["Mã lỗi"] == "reference-unavailable").collect();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["Mức độ"], "Cảnh báo");
     assert!(found[0]["Nội dung"].contains("cong_bo_nam_truoc.xlsx"), "{:?}", found[0]);
