@@ -58,8 +58,9 @@ pub enum Command {
     /// Check a pipeline definition; every error is shown with file:line:column.
     #[command(after_long_help = "Examples:\n  \
                                  tonghop check                                   the project's pipeline\n  \
-                                 tonghop check --pipeline pipelines/ptdv_ninh_binh.toml")]
-    Check(PipelineArg),
+                                 tonghop check --pipeline pipelines/ptdv_ninh_binh.toml\n  \
+                                 tonghop check --expanded > resolved.toml   what extends, families and defaults make")]
+    Check(CheckArgs),
     /// Who has sent which return for a period, per group, and who is missing.
     #[command(after_long_help = "Examples:\n  \
                                  tonghop status                     the newest month\n  \
@@ -102,6 +103,16 @@ pub struct PipelineArg {
     /// The pipeline definition (default: the project's).
     #[arg(long, value_name = "FILE")]
     pub pipeline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArg,
+    /// Print the definition as it resolves (`extends`, families and defaults done), as
+    /// TOML that checks and runs as the same pipeline.
+    #[arg(long)]
+    pub expanded: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use tonghop::cli::{
-    Cli, Color, Command, ExportArgs, ExportFormat, FeedbackArgs, InitArgs, PipelineArg, RunArgs, StatusArgs,
+    CheckArgs, Cli, Color, Command, ExportArgs, ExportFormat, FeedbackArgs, InitArgs, PipelineArg, RunArgs, StatusArgs,
     TemplateArgs,
 };
 use tonghop::definition::{self, Plan};
@@ -123,9 +123,16 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
 }
 
-fn check(env: &Env, args: PipelineArg) -> Result<u8, Error> {
-    let pipeline = env.pipeline(&args)?;
-    let plan = definition::load(&pipeline)?;
+fn check(env: &Env, args: CheckArgs) -> Result<u8, Error> {
+    let pipeline = env.pipeline(&args.pipeline)?;
+    let (plan, warnings) = definition::load_with_warnings(&pipeline)?;
+    if args.expanded {
+        say(&definition::expanded(&pipeline)?);
+        return Ok(0);
+    }
+    for w in warnings {
+        let _ = writeln!(std::io::stderr(), "{}", w.shown("warning", &pipeline));
+    }
     // Words under a key nothing shows: a typo in a finding code or a rule's id.
     for key in tonghop::model::unknown_keys(&plan) {
         let _ = writeln!(

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use polars::prelude::{self as pl, col, DataType, Expr, IntoLazy, LazyFrame};
 use toml::Spanned;
 
+use super::expand;
 use super::plan::*;
 use super::spec::*;
 use crate::period::{Month, PeriodKind};
@@ -36,20 +37,27 @@ pub struct DefinitionError {
     pub(crate) problems: Vec<Problem>,
 }
 
+impl Problem {
+    /// The problem as `check` shows it: `kind: message`, the file, line and column, and
+    /// the line with a caret under the place.
+    pub fn shown(&self, kind: &str, path: &Path) -> String {
+        let mut out = format!("{kind}: {}\n --> {}:{}:{}\n", self.message, path.display(), self.line, self.column);
+        if !self.source_line.is_empty() {
+            let gutter = self.line.to_string().len();
+            out.push_str(&format!("{:gutter$} |\n{} | {}\n", "", self.line, self.source_line));
+            out.push_str(&format!("{:gutter$} | {:>col$}", "", "^", col = self.column));
+        }
+        out
+    }
+}
+
 impl fmt::Display for DefinitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "error: {}", p.message)?;
-            writeln!(f, " --> {}:{}:{}", self.path.display(), p.line, p.column)?;
-            if !p.source_line.is_empty() {
-                let gutter = p.line.to_string().len();
-                writeln!(f, "{:gutter$} |", "")?;
-                writeln!(f, "{} | {}", p.line, p.source_line)?;
-                write!(f, "{:gutter$} | {:>col$}", "", "^", col = p.column)?;
-            }
+            write!(f, "{}", p.shown("error", &self.path))?;
         }
         Ok(())
     }
@@ -57,7 +65,28 @@ impl fmt::Display for DefinitionError {
 
 /// Read, check and resolve a definition file.
 pub fn load(path: &Path) -> Result<Plan, DefinitionError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DefinitionError {
+    load_with_warnings(path).map(|(plan, _)| plan)
+}
+
+/// Read, check and resolve a definition file, with what it says that changes nothing (an
+/// override of the definition it extends equal to the base).
+pub fn load_with_warnings(path: &Path) -> Result<(Plan, Vec<Problem>), DefinitionError> {
+    let text = read(path)?;
+    parse_with_warnings(path, &text)
+}
+
+/// The definition file as it resolves, `extends`, families and defaults done: TOML that
+/// reads as the same plan.
+pub fn expanded(path: &Path) -> Result<String, DefinitionError> {
+    let text = read(path)?;
+    let error = |problems: Problems| located(path, &text, problems);
+    let chain = expand::chain(path, &text).map_err(error)?;
+    let (root, _) = expand::expand(&chain).map_err(error)?;
+    expand::to_toml(root).map_err(|e| error(vec![(e, None)]))
+}
+
+fn read(path: &Path) -> Result<String, DefinitionError> {
+    std::fs::read_to_string(path).map_err(|e| DefinitionError {
         path: path.to_path_buf(),
         problems: vec![Problem {
             message: format!("cannot read the definition: {e}"),
@@ -65,33 +94,40 @@ pub fn load(path: &Path) -> Result<Plan, DefinitionError> {
             column: 1,
             source_line: String::new(),
         }],
-    })?;
-    parse(path, &text)
+    })
 }
 
-/// Parse, check and resolve definition text; `path` only labels the messages.
+/// Parse, check and resolve definition text; `path` labels the messages and is where a
+/// definition it `extends` is looked for.
 pub fn parse(path: &Path, text: &str) -> Result<Plan, DefinitionError> {
-    let error = |mut problems: Problems| DefinitionError {
+    parse_with_warnings(path, text).map(|(plan, _)| plan)
+}
+
+fn parse_with_warnings(path: &Path, text: &str) -> Result<(Plan, Vec<Problem>), DefinitionError> {
+    let error = |problems: Problems| located(path, text, problems);
+    let chain = expand::chain(path, text).map_err(error)?;
+    let (root, warnings) = expand::expand(&chain).map_err(error)?;
+    let spec = read_spec(root).map_err(error)?;
+    let plan = Checker { problems: Vec::new(), path, text }.resolve(spec).map_err(error)?;
+    Ok((plan, warnings.into_iter().map(|(message, span)| locate(text, message, span)).collect()))
+}
+
+fn located(path: &Path, text: &str, mut problems: Problems) -> DefinitionError {
+    problems.sort_by_key(|(_, span)| span.as_ref().map(|s| s.start));
+    // A family's members share their family's place: one of its errors is said once.
+    problems.dedup();
+    DefinitionError {
         path: path.to_path_buf(),
-        problems: {
-            problems.sort_by_key(|(_, span)| span.as_ref().map(|s| s.start));
-            problems.into_iter().map(|(message, span)| locate(text, message, span)).collect()
-        },
-    };
-    let spec = read_spec(text).map_err(error)?;
-    Checker { problems: Vec::new(), path, text }.resolve(spec).map_err(error)
+        problems: problems.into_iter().map(|(message, span)| locate(text, message, span)).collect(),
+    }
 }
 
 /// The definition's sections, each read on its own (each item of a list too), so that every
 /// section's first error is reported, not only the file's: TOML and serde stop at one.
-fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
+fn read_spec(root: toml::de::DeTable) -> Result<DefinitionSpec, Problems> {
     use serde::de::IntoDeserializer;
-    use toml::de::{DeTable, DeValue};
+    use toml::de::DeValue;
 
-    let (root, syntax) = DeTable::parse_recoverable(text);
-    if !syntax.is_empty() {
-        return Err(syntax.into_iter().map(|e| (e.message().to_string(), e.span())).collect());
-    }
     let mut problems: Problems = Vec::new();
     fn one<T: serde::de::DeserializeOwned>(value: Spanned<DeValue>, problems: &mut Problems) -> Option<T> {
         T::deserialize(value.into_deserializer()).map_err(|e| problems.push((e.message().to_string(), e.span()))).ok()
@@ -129,7 +165,7 @@ fn read_spec(text: &str) -> Result<DefinitionSpec, Problems> {
         "feedback",
     ];
     let mut seen = HashSet::new();
-    for (key, value) in root.into_inner() {
+    for (key, value) in root {
         seen.insert(key.get_ref().to_string());
         match key.get_ref().as_ref() {
             "pipeline" => pipeline = one(value, &mut problems),

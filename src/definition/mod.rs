@@ -6,8 +6,9 @@
 //! options into settings).
 
 mod check;
+mod expand;
 mod plan;
 mod spec;
 
-pub use check::{load, parse, DefinitionError, Problem};
+pub use check::{expanded, load, load_with_warnings, parse, DefinitionError, Problem};
 pub use plan::*;

@@ -1,7 +1,7 @@
 //! `tonghop check`: a good definition passes; a broken one gets every error with its
 //! file:line:column, and exit code 2.
 
-use crate::common::{root, tonghop};
+use crate::common::{root, sheet, tonghop};
 
 #[test]
 fn the_shipped_definitions_pass() {
@@ -54,10 +54,11 @@ fn a_quarterly_pipeline_cannot_sum_over_a_month() {
         stderr.contains("measure `adm_month` sums over a month, but this pipeline's period is a quarter"),
         "{stderr}"
     );
-    let (code, stderr) = check(&good.replacen("window = \"month\"", "window = \"quarter\"", 1));
+    let nominated = "field = \"nominated\"\nwindow = \"month\"";
+    let (code, stderr) = check(&good.replacen(nominated, "field = \"nominated\"\nwindow = \"quarter\"", 1));
     assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("measure `adm_month` sums over a quarter, but this pipeline's period is a month"),
+        stderr.contains("measure `nominated_month` sums over a quarter, but this pipeline's period is a month"),
         "{stderr}"
     );
 }
@@ -66,7 +67,7 @@ fn a_quarterly_pipeline_cannot_sum_over_a_month() {
 fn every_broken_reference_is_reported_with_its_place() {
     let good = std::fs::read_to_string(root().join("pipelines/ptdv_monthly.toml")).unwrap();
     let broken = good
-        .replacen("field = \"female\"\nwindow", "field = \"femal\"\nwindow", 1)
+        .replacen("field = \"nominated\"\nwindow", "field = \"femal\"\nwindow", 1)
         .replacen("check = \"certified <= trainees\"", "check = \"certified <= \"", 1)
         .replacen("value = \"measure:pct_term\", format", "value = \"measure:pct_trem\", format", 1);
     assert_ne!(broken, good, "the replacements apply");
@@ -121,22 +122,22 @@ fn check_finds_what_a_run_would_fail_on_each_at_its_line() {
         ("check = \"certified <= trainees\"", "check = \"certified <= traineez\""),
         // A measure using one defined after it.
         ("expr = \"1\"", "expr = \"admitting_units + 1\""),
-        // A filter comparing a text column with a number.
-        ("filter = \"class_type = 'awareness'\"", "filter = \"class_type + 1 > 0\""),
+        // A filter comparing a text column with a number, in a family of twelve: said once.
+        ("filter = \"class_type = '{class.type}'\"", "filter = \"class_type + 1 > 0\""),
         // The term's end before its start.
         ("end = \"2025-09\"", "end = \"2019-09\""),
         // A measure id twice, a sender kind the registry lacks.
         (
-            "[[measures]]\nid = \"adm_year\"",
-            "[[measures]]\nid = \"adm_month\"\nreference = \"targets.year_plan\"\n\n[[measures]]\nid = \"adm_year\"",
+            "[[measures]]\nid = \"nominated_month\"",
+            "[[measures]]\nid = \"adm_month\"\nreference = \"targets.year_plan\"\n\n[[measures]]\nid = \"nominated_month\"",
         ),
         ("senders = [\"district\"]", "senders = [\"distrct\"]"),
         // A sheet name Excel refuses.
         ("name = \"Tỷ lệ đạt\"", "name = \"Tỷ lệ đạt/năm\""),
         // A measure named as a column the figures have.
         (
-            "[[measures]]\nid = \"female_term\"",
-            "[[measures]]\nid = \"order\"\nreference = \"targets.year_plan\"\n\n[[measures]]\nid = \"female_term\"",
+            "[[measures]]\nid = \"nominated_month\"",
+            "[[measures]]\nid = \"order\"\nreference = \"targets.year_plan\"\n\n[[measures]]\nid = \"nominated_month\"",
         ),
     ]);
     let (code, stderr) = check(&text);
@@ -184,7 +185,7 @@ fn a_sheet_name_given_twice_is_reported_at_the_second() {
 #[test]
 fn a_failure_only_the_data_shows_names_the_definitions_line() {
     // Any class type cast to a number fails, but only on rows: check cannot see it.
-    let text = broken(&[("filter = \"class_type = 'awareness'\"", "filter = \"CAST(class_type AS INTEGER) = 1\"")]);
+    let text = broken(&[("filter = \"class_type = '{class.type}'\"", "filter = \"CAST(class_type AS INTEGER) = 1\"")]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.toml");
     std::fs::write(&path, &text).unwrap();
@@ -220,4 +221,36 @@ fn a_printed_block_that_cannot_print_is_an_error_at_its_place() {
     let gap = "a printed block is columns side by side";
     assert!(reported_at(&stderr, &text, "\"Mức độ\", \"Loại lỗi\"", gap), "{stderr}");
     assert!(stderr.contains("3 error(s)"), "{stderr}");
+}
+
+#[test]
+fn the_expanded_definition_checks_again_as_itself_and_runs_as_the_same_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    for pipeline in ["pipelines/ptdv_monthly.toml", "pipelines/ptdv_ninh_binh.toml", "pipelines/dang_vien_quy.toml"] {
+        let expanded = tonghop(&["check", "--expanded", "--pipeline", pipeline]);
+        assert_eq!(expanded.status.code(), Some(0), "{}", String::from_utf8_lossy(&expanded.stderr));
+        let text = String::from_utf8(expanded.stdout).unwrap();
+        assert!(
+            !text.contains("extends") && !text.contains("for_each = {") && !text.contains("defaults"),
+            "{pipeline}"
+        );
+        let path = dir.path().join(pipeline.rsplit('/').next().unwrap());
+        std::fs::write(&path, &text).unwrap();
+        let again = tonghop(&["check", "--expanded", "--pipeline", path.to_str().unwrap()]);
+        assert_eq!(String::from_utf8(again.stdout).unwrap(), text, "{pipeline}: expanding it again changes nothing");
+    }
+    // The sample consolidated by the expanded definition: the same workbook, sheet by
+    // sheet (but the run's facts, which name the definition file).
+    let out = dir.path().join("out");
+    let path = dir.path().join("ptdv_monthly.toml");
+    let run = tonghop(&["run", "--pipeline", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let workbook = out.join("Tong_hop_PTDV_2023-10.xlsx");
+    for name in crate::common::sheet_names(&crate::common::sample().workbook) {
+        if name == "Thông tin" {
+            continue;
+        }
+        let (a, b) = (sheet(&crate::common::sample().workbook, &name).rows(), sheet(&workbook, &name).rows());
+        assert_eq!(a, b, "sheet {name}");
+    }
 }

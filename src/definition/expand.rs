@@ -1,0 +1,524 @@
+//! What a definition says before its sections are read: `extends` (a base definition and
+//! this file's differences from it), families (`for_each`) and `defaults`, resolved into
+//! the one TOML table the sections are read from. Every item keeps the place it was
+//! written at, so `check` points at the family's line, or at the `extends` line for what
+//! the base gave.
+//!
+//! - `extends = "base.toml"` (relative to the file): the base, resolved the same way, then
+//!   this file over it. Tables merge key by key; a list of items with ids (`id`, a sheet's
+//!   `name`, a table column's `field`) merges item by item: an item of a known id changes
+//!   it (its keys over the base item's), `drop = true` removes it, a new id is added at
+//!   the end. Any other list, or a value, replaces the base's; `unset = ["key", …]` in a
+//!   table removes keys the base gives. A family is changed or dropped by its id as
+//!   written (`id = "{class}_{window}"`).
+//! - `for_each = { window = ["month", "year"], class = [{ id = "aw", type = "awareness" }] }`
+//!   on a list item: one item per combination, in the lists' order, `{window}` in its
+//!   texts the window's id, `{class.type}` a key of the class's; a key whose whole text is
+//!   a placeholder the item lacks is left out.
+//! - `defaults = { … }` (or `column_defaults` on a sheet) beside `columns`: the keys every
+//!   column has unless it says otherwise.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::IntoDeserializer as _;
+use serde::Deserialize as _;
+use toml::de::{DeArray, DeTable, DeValue};
+use toml::Spanned;
+
+pub(super) type Problems = Vec<(String, Option<Range<usize>>)>;
+
+/// A definition file and the ones it extends, the base last.
+pub(super) struct Chain {
+    pub(super) files: Vec<(PathBuf, String)>,
+    /// Where each file names its base: the `extends` value's place in it.
+    extends_at: Vec<Range<usize>>,
+}
+
+/// The files `text` (at `path`) extends, read, stopping at a cycle or a file that cannot
+/// be read (a problem at the `extends` line).
+pub(super) fn chain(path: &Path, text: &str) -> Result<Chain, Problems> {
+    let mut files = vec![(path.to_path_buf(), text.to_string())];
+    let mut extends_at = Vec::new();
+    loop {
+        let (current, current_text) = files.last().expect("a file");
+        let (root, _) = DeTable::parse_recoverable(current_text);
+        let Some(base) = root.get_ref().get("extends") else { break };
+        let span = base.span();
+        let Some(name) = base.get_ref().as_str() else {
+            return Err(vec![("`extends` is the file name of the definition this one starts from".into(), Some(span))]);
+        };
+        let next = current.parent().unwrap_or(Path::new(".")).join(name);
+        // Problems are placed in the first file's text: a base's `extends` is named there.
+        let place = if files.len() == 1 { Some(span.clone()) } else { extends_at.first().cloned() };
+        let seen = |p: &Path| files.iter().any(|(f, _)| same_file(f, p));
+        if seen(&next) {
+            return Err(vec![(format!("`extends` makes a cycle: {} extends itself", next.display()), place)]);
+        }
+        let base_text = std::fs::read_to_string(&next).map_err(|e| {
+            vec![(format!("cannot read {}, which this definition extends: {e}", next.display()), place.clone())]
+        })?;
+        extends_at.push(span);
+        files.push((next, base_text));
+    }
+    Ok(Chain { files, extends_at })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The chain's files merged, the base first, families and defaults expanded; and the
+/// overrides that changed nothing.
+pub(super) fn expand<'a>(chain: &'a Chain) -> Result<(DeTable<'a>, Problems), Problems> {
+    let mut tables = Vec::new();
+    for (i, (path, text)) in chain.files.iter().enumerate() {
+        let (root, syntax) = DeTable::parse_recoverable(text);
+        if !syntax.is_empty() {
+            return Err(match i {
+                0 => syntax.into_iter().map(|e| (e.message().to_string(), e.span())).collect(),
+                _ => vec![(
+                    format!("{} does not read as TOML: `tonghop check --pipeline` it alone", path.display()),
+                    chain.extends_at.first().cloned(),
+                )],
+            });
+        }
+        let mut root = root.into_inner();
+        root.remove("extends");
+        // What a base gave is placed at the first file's `extends`.
+        if i > 0 {
+            let at = chain.extends_at[0].clone();
+            root = root.into_iter().map(|(k, v)| (Spanned::new(at.clone(), k.into_inner()), respan(v, &at))).collect();
+        }
+        tables.push(root);
+    }
+    let mut warnings = Problems::new();
+    let mut problems = Problems::new();
+    let mut merged = tables.pop().expect("a file");
+    while let Some(child) = tables.pop() {
+        merge_tables(&mut merged, child, &mut warnings, &mut problems);
+    }
+    walk(&mut merged, &mut problems);
+    if problems.is_empty() {
+        Ok((merged, warnings))
+    } else {
+        Err(problems)
+    }
+}
+
+/// `value` and everything in it placed at `at`.
+fn respan<'a>(value: Spanned<DeValue<'a>>, at: &Range<usize>) -> Spanned<DeValue<'a>> {
+    let inner = match value.into_inner() {
+        DeValue::Table(t) => DeValue::Table(
+            t.into_iter().map(|(k, v)| (Spanned::new(at.clone(), k.into_inner()), respan(v, at))).collect(),
+        ),
+        DeValue::Array(items) => {
+            let mut out = DeArray::new();
+            for item in items {
+                out.push(respan(item, at));
+            }
+            DeValue::Array(out)
+        }
+        other => other,
+    };
+    Spanned::new(at.clone(), inner)
+}
+
+/// The key that names an item of a list: `id`, else `name` (sheets), else `field`
+/// (table columns).
+fn identity<'v>(item: &'v DeValue) -> Option<&'v str> {
+    let table = item.as_table()?;
+    ["id", "name", "field"].iter().find_map(|k| table.get(*k).and_then(|v| v.get_ref().as_str()))
+}
+
+/// `child` over `base`: key by key, lists of items with ids item by item; `unset = [keys]`
+/// removes keys of the base.
+fn merge_tables<'a>(base: &mut DeTable<'a>, mut child: DeTable<'a>, warnings: &mut Problems, problems: &mut Problems) {
+    if let Some(unset) = child.remove("unset") {
+        let names: Vec<String> = unset
+            .get_ref()
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k.get_ref().as_str().map(str::to_string))
+            .collect();
+        for name in names {
+            if base.remove(name.as_str()).is_none() {
+                problems.push((format!("`unset`: the definition it extends has no `{name}` here"), Some(unset.span())));
+            }
+        }
+    }
+    for (key, value) in child {
+        let span = value.span();
+        let existing = base.get_mut(key.get_ref().as_ref());
+        match (existing.map(|e| e.get_mut()), value.into_inner()) {
+            (Some(DeValue::Table(b)), DeValue::Table(c)) => merge_tables(b, c, warnings, problems),
+            (Some(DeValue::Array(b)), DeValue::Array(c))
+                if !c.is_empty() && c.iter().all(|i| identity(i.get_ref()).is_some()) =>
+            {
+                merge_items(b, c, warnings, problems)
+            }
+            (_, value) => {
+                base.insert(key, Spanned::new(span, value));
+            }
+        }
+    }
+}
+
+/// The items of `child` over those of `base`, by id.
+fn merge_items<'a>(base: &mut DeArray<'a>, child: DeArray<'a>, warnings: &mut Problems, problems: &mut Problems) {
+    for item in child {
+        let span = item.span();
+        let id = identity(item.get_ref()).unwrap_or_default().to_string();
+        let drop = item.get_ref().as_table().and_then(|t| t.get("drop")).and_then(|d| d.get_ref().as_bool());
+        let at = base.iter().position(|b| identity(b.get_ref()) == Some(id.as_str()));
+        match (at, drop) {
+            (Some(at), Some(true)) => {
+                let kept: Vec<_> = base.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, v)| v.clone()).collect();
+                let mut rebuilt = DeArray::new();
+                kept.into_iter().for_each(|v| rebuilt.push(v));
+                *base = rebuilt;
+            }
+            (None, Some(true)) => {
+                problems.push((format!("no item `{id}` to drop in the definition it extends"), Some(span)))
+            }
+            (Some(at), _) => {
+                let before = plain(&base[at]);
+                if let (DeValue::Table(b), DeValue::Table(c)) = (base.as_mut()[at].get_mut(), item.into_inner()) {
+                    merge_tables(b, c, warnings, problems);
+                }
+                if plain(&base[at]) == before {
+                    warnings.push((
+                        format!("`{id}` is as the definition it extends has it: this changes nothing"),
+                        Some(span),
+                    ));
+                }
+            }
+            (None, _) => base.push(item),
+        }
+    }
+}
+
+/// A value without its places, to compare.
+fn plain(value: &Spanned<DeValue>) -> Option<toml::Value> {
+    toml::Value::deserialize(value.clone().into_deserializer()).ok()
+}
+
+/// Families and defaults, everywhere in `table`.
+fn walk<'a>(table: &mut DeTable<'a>, problems: &mut Problems) {
+    for (_, value) in table.iter_mut() {
+        match value.get_mut() {
+            DeValue::Table(t) => walk(t, problems),
+            DeValue::Array(items) => {
+                if items
+                    .iter()
+                    .any(|i| i.get_ref().as_table().is_some_and(|t| t.get("for_each").is_some_and(is_family)))
+                {
+                    let expanded = families(std::mem::replace(items, DeArray::new()), problems);
+                    *items = expanded;
+                }
+                for item in items.iter_mut() {
+                    if let DeValue::Table(t) = item.get_mut() {
+                        walk(t, problems);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for key in ["defaults", "column_defaults"] {
+        if let Some(defaults) = table.remove(key) {
+            defaults_into(table, defaults, problems);
+        }
+    }
+}
+
+/// A family's `for_each` is a table of lists (a rule's list of fields is the rule's own).
+fn is_family(value: &Spanned<DeValue>) -> bool {
+    value.get_ref().as_table().is_some()
+}
+
+/// The keys of `defaults` given to every column of `table` that lacks them.
+fn defaults_into<'a>(table: &mut DeTable<'a>, defaults: Spanned<DeValue<'a>>, problems: &mut Problems) {
+    let span = defaults.span();
+    let (Some(defaults), Some(columns)) = (
+        defaults.get_ref().as_table(),
+        table.get_mut("columns").and_then(|c| match c.get_mut() {
+            DeValue::Array(items) => Some(items),
+            _ => None,
+        }),
+    ) else {
+        problems.push(("`defaults` is a table of keys beside a list of `columns`".into(), Some(span)));
+        return;
+    };
+    for column in columns.iter_mut() {
+        if let DeValue::Table(c) = column.get_mut() {
+            for (k, v) in defaults.iter() {
+                if c.get(k.get_ref().as_ref()).is_none() {
+                    c.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+/// One family member: its list's name, its id, its keys.
+struct Member<'a> {
+    name: String,
+    id: String,
+    keys: Vec<(String, DeValue<'a>)>,
+}
+
+/// Every item of `items`, a family made one item per combination of its lists.
+fn families<'a>(items: DeArray<'a>, problems: &mut Problems) -> DeArray<'a> {
+    let mut out = DeArray::new();
+    for item in items {
+        let span = item.span();
+        let DeValue::Table(mut table) = item.into_inner() else { continue };
+        let Some(lists) = table.remove("for_each").filter(is_family) else {
+            out.push(Spanned::new(span, DeValue::Table(table)));
+            continue;
+        };
+        let mut axes: Vec<Vec<Member>> = Vec::new();
+        for (name, list) in lists.get_ref().as_table().into_iter().flatten() {
+            let Some(list) = list.get_ref().as_array() else {
+                problems.push((format!("`for_each.{}` is a list", name.get_ref()), Some(list.span())));
+                continue;
+            };
+            let members = list.iter().filter_map(|m| member(name.get_ref(), m, problems)).collect();
+            axes.push(members);
+        }
+        let mut combinations: Vec<Vec<&Member>> = vec![vec![]];
+        for axis in &axes {
+            combinations = combinations
+                .into_iter()
+                .flat_map(|c| axis.iter().map(move |m| c.iter().copied().chain([m]).collect::<Vec<_>>()))
+                .collect();
+        }
+        for combination in combinations {
+            let mut expanded = table.clone();
+            fill_table(&mut expanded, &combination);
+            out.push(Spanned::new(span.clone(), DeValue::Table(expanded)));
+        }
+    }
+    out
+}
+
+fn member<'a>(name: &str, value: &Spanned<DeValue<'a>>, problems: &mut Problems) -> Option<Member<'a>> {
+    match value.get_ref() {
+        DeValue::String(id) => Some(Member { name: name.to_string(), id: id.to_string(), keys: vec![] }),
+        DeValue::Table(t) => {
+            let Some(id) = t.get("id").and_then(|v| v.get_ref().as_str()) else {
+                problems.push((
+                    format!("an item of `for_each.{name}` is a text or a table with an `id`"),
+                    Some(value.span()),
+                ));
+                return None;
+            };
+            let keys = t.iter().map(|(k, v)| (k.get_ref().to_string(), v.get_ref().clone())).collect();
+            Some(Member { name: name.to_string(), id: id.to_string(), keys })
+        }
+        _ => {
+            problems
+                .push((format!("an item of `for_each.{name}` is a text or a table with an `id`"), Some(value.span())));
+            None
+        }
+    }
+}
+
+/// The placeholders of `members` filled in every text of `table`; a key whose whole text
+/// is a placeholder no member gives is removed.
+fn fill_table<'a>(table: &mut DeTable<'a>, members: &[&Member<'a>]) {
+    let unfilled: Vec<String> = table
+        .iter()
+        .filter(|(_, v)| v.get_ref().as_str().is_some_and(|s| whole_placeholder(s, members)))
+        .map(|(k, _)| k.get_ref().to_string())
+        .collect();
+    for key in unfilled {
+        table.remove(key.as_str());
+    }
+    for (_, value) in table.iter_mut() {
+        fill(value.get_mut(), members);
+    }
+}
+
+/// Whether `text` is one placeholder, `{name.key}`, that none of `members` gives.
+fn whole_placeholder(text: &str, members: &[&Member]) -> bool {
+    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else { return false };
+    let Some((name, key)) = inner.split_once('.') else { return false };
+    members.iter().any(|m| m.name == name)
+        && !members.iter().any(|m| m.name == name && m.keys.iter().any(|(k, _)| k == key))
+}
+
+fn fill<'a>(value: &mut DeValue<'a>, members: &[&Member<'a>]) {
+    match value {
+        DeValue::String(s) => {
+            let mut text = s.to_string();
+            // Twice: a member's own text may hold another's placeholder.
+            for _ in 0..2 {
+                for m in members {
+                    for (key, v) in &m.keys {
+                        if let Some(v) = v.as_str() {
+                            text = text.replace(&format!("{{{}.{key}}}", m.name), v);
+                        }
+                    }
+                    text = text.replace(&format!("{{{}}}", m.name), &m.id);
+                }
+            }
+            *s = Cow::Owned(text);
+        }
+        DeValue::Table(t) => fill_table(t, members),
+        DeValue::Array(items) => items.iter_mut().for_each(|i| fill(i.get_mut(), members)),
+        _ => {}
+    }
+}
+
+/// The resolved definition as TOML text: what `tonghop check --expanded` prints.
+pub(super) fn to_toml(root: DeTable) -> Result<String, String> {
+    let value = toml::Value::deserialize(Spanned::new(0..0, DeValue::Table(root)).into_deserializer())
+        .map_err(|e| e.to_string())?;
+    toml::to_string(&value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `files` written to a folder, the first expanded: the TOML it resolves to, or the
+    /// problems (message and line).
+    /// Messages with the line of the first file they point at.
+    type Lined = Vec<(String, usize)>;
+
+    fn expanded(files: &[(&str, &str)]) -> Result<(toml::Value, Lined), Lined> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let (path, text) = (dir.path().join(files[0].0), files[0].1);
+        let line = |span: Option<Range<usize>>| span.map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+        let lined = |problems: Problems| problems.into_iter().map(|(m, s)| (m, line(s))).collect::<Vec<_>>();
+        let chain = chain(&path, text).map_err(lined)?;
+        let (root, warnings) = expand(&chain).map_err(lined)?;
+        let value = toml::Value::deserialize(Spanned::new(0..0, DeValue::Table(root)).into_deserializer()).unwrap();
+        Ok((value, lined(warnings)))
+    }
+
+    fn ids(value: &toml::Value, list: &str, key: &str) -> Vec<String> {
+        value[list].as_array().unwrap().iter().map(|i| i[key].as_str().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn a_family_is_one_item_per_combination_its_placeholders_filled() {
+        let text = r#"
+[[measures]]
+id = "adm"
+window = "month"
+
+[[measures]]
+for_each = { class = [{ id = "aw", type = "awareness" }, { id = "nm", type = "new_member" }], window = ["month", { id = "year", opening = "opening.{class}_{window}" }] }
+id = "{class}_{window}"
+filter = "class_type = '{class.type}'"
+window = "{window}"
+opening = "{window.opening}"
+"#;
+        let (value, _) = expanded(&[("p.toml", text)]).unwrap();
+        assert_eq!(ids(&value, "measures", "id"), ["adm", "aw_month", "aw_year", "nm_month", "nm_year"]);
+        let nm_year = &value["measures"][4];
+        assert_eq!(nm_year["filter"].as_str(), Some("class_type = 'new_member'"));
+        assert_eq!(nm_year["opening"].as_str(), Some("opening.nm_year"), "a placeholder inside a member's own key");
+        assert!(value["measures"][1].get("opening").is_none(), "the month gives no opening: the key is left out");
+        assert!(value["measures"][1].get("for_each").is_none());
+    }
+
+    #[test]
+    fn defaults_fill_what_a_column_does_not_say() {
+        let text = r#"
+[[references]]
+id = "t"
+[references.table]
+defaults = { type = "count", blank = "zero" }
+columns = [{ field = "code", type = "text" }, { field = "plan" }]
+"#;
+        let (value, _) = expanded(&[("p.toml", text)]).unwrap();
+        let columns = value["references"][0]["table"]["columns"].as_array().unwrap();
+        assert_eq!(columns[0]["type"].as_str(), Some("text"));
+        assert_eq!((columns[1]["type"].as_str(), columns[1]["blank"].as_str()), (Some("count"), Some("zero")));
+        assert!(value["references"][0]["table"].get("defaults").is_none());
+    }
+
+    const BASE: &str = r#"
+[pipeline]
+name = "base"
+title = "Base"
+
+[[measures]]
+id = "a"
+window = "month"
+
+[[measures]]
+id = "b"
+window = "year"
+
+[[measures]]
+id = "c"
+window = "term"
+"#;
+
+    #[test]
+    fn extends_changes_adds_and_drops_items_by_id() {
+        let child = r#"extends = "base.toml"
+
+[pipeline]
+name = "child"
+
+[[measures]]
+id = "b"
+window = "month"
+
+[[measures]]
+id = "c"
+drop = true
+
+[[measures]]
+id = "d"
+window = "term"
+
+[[measures]]
+id = "a"
+window = "month"
+"#;
+        let (value, warnings) = expanded(&[("child.toml", child), ("base.toml", BASE)]).unwrap();
+        assert_eq!(value["pipeline"]["name"].as_str(), Some("child"));
+        assert_eq!(value["pipeline"]["title"].as_str(), Some("Base"), "what the child does not say is the base's");
+        assert_eq!(ids(&value, "measures", "id"), ["a", "b", "d"]);
+        assert_eq!(value["measures"][1]["window"].as_str(), Some("month"));
+        assert_eq!(warnings, [("`a` is as the definition it extends has it: this changes nothing".to_string(), 18)]);
+    }
+
+    #[test]
+    fn unset_removes_what_the_base_says() {
+        let child = "extends = \"base.toml\"\n\n[pipeline]\nunset = [\"title\"]\n";
+        let (value, _) = expanded(&[("child.toml", child), ("base.toml", BASE)]).unwrap();
+        assert!(value["pipeline"].get("title").is_none());
+        assert_eq!(value["pipeline"]["name"].as_str(), Some("base"));
+        let wrong = "extends = \"base.toml\"\n\n[pipeline]\nunset = [\"colour\"]\n";
+        let problems = expanded(&[("child.toml", wrong), ("base.toml", BASE)]).unwrap_err();
+        assert_eq!(problems, [("`unset`: the definition it extends has no `colour` here".to_string(), 4)]);
+    }
+
+    #[test]
+    fn an_unknown_id_to_drop_and_a_cycle_are_errors_at_their_line() {
+        let child = "extends = \"base.toml\"\n\n[[measures]]\nid = \"z\"\ndrop = true\n";
+        let problems = expanded(&[("child.toml", child), ("base.toml", BASE)]).unwrap_err();
+        assert_eq!(problems, [("no item `z` to drop in the definition it extends".to_string(), 3)]);
+        let a = "# a\nextends = \"b.toml\"\n";
+        let problems = expanded(&[("a.toml", a), ("b.toml", "extends = \"a.toml\"\n")]).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].0.contains("cycle"), "{problems:?}");
+        assert_eq!(problems[0].1, 2, "at the first file's extends");
+    }
+}
