@@ -45,12 +45,16 @@ impl Made {
         } else {
             format!(" --period {}", self.period)
         };
+        // The two commands, their explanations in one column.
+        let template = format!("tonghop template --all{period}");
+        let width = template.chars().count();
         text.push_str(&format!(
-            "next:\n  cd {}\n  tonghop template --all{period}    blank returns for every unit, in templates/{}/\n  \
-             tonghop run                 once the returns are in inbox/{}/\n\
+            "next:\n  cd {}\n  {template}    blank returns for every unit, in templates/{}/\n  \
+             {:width$}    once the returns are in inbox/{}/\n\
              docs/new-province.md goes through each step.",
             self.dir.display(),
             self.period,
+            "tonghop run",
             self.period
         ));
         text
