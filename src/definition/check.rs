@@ -350,7 +350,10 @@ impl Checker<'_> {
                 self.sheet_names(&f.sheets);
                 let sheets: Vec<Option<Sheet>> = f.sheets.into_iter().map(|s| self.sheet(s, &names, &tables)).collect();
                 let sheets: Option<Vec<Sheet>> = sheets.into_iter().collect();
-                level.zip(sheets).map(|(level, sheets)| Some(Feedback { file: f.file, level, fixes, sheets }))
+                let recipients = f.recipients;
+                level
+                    .zip(sheets)
+                    .map(|(level, sheets)| Some(Feedback { file: f.file, level, recipients, fixes, sheets }))
             }
         };
 
@@ -1066,7 +1069,14 @@ impl Checker<'_> {
             SheetKind::Info => Layout::Info,
         };
         let print = self.sheet_print(&spec);
-        Some(Sheet { name: spec.name.into_inner(), title: spec.title, labels: spec.labels, layout, print: print? })
+        Some(Sheet {
+            name: spec.name.into_inner(),
+            title: spec.title,
+            labels: spec.labels,
+            layout,
+            print: print?,
+            signed: spec.signed,
+        })
     }
 
     /// How a sheet prints: its repeated columns and blocks resolved to column ranges, each

@@ -51,6 +51,8 @@ pub(crate) struct Feedback {
     /// File name; `{period}` and `{code}` are replaced.
     pub(crate) file: String,
     pub(crate) level: String,
+    /// `Nơi nhận` under a signed sheet, `{name}` the unit's; the project's when empty.
+    pub(crate) recipients: Vec<String>,
     /// What to do about a finding, by rule id or finding code.
     pub(crate) fixes: BTreeMap<String, String>,
     pub(crate) sheets: Vec<Sheet>,
@@ -616,6 +618,8 @@ pub(crate) struct Sheet {
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) layout: Layout,
     pub(crate) print: SheetPrint,
+    /// The recipients and signature under it (a findings sheet is not signed unless so).
+    pub(crate) signed: bool,
 }
 
 /// How a sheet prints: on A4 in `orientation`, its first `repeat` columns on every page,

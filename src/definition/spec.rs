@@ -45,6 +45,9 @@ pub(super) struct FeedbackSpec {
     pub(crate) file: String,
     /// One workbook per unit of this level, for its units; and one per sender with errors.
     pub(crate) level: Spanned<String>,
+    /// `Nơi nhận` under a signed sheet, `{name}` the unit's name; the project's when none.
+    #[serde(default)]
+    pub(crate) recipients: Vec<String>,
     /// What to do about a finding, by rule id or finding code, in the clerk's words.
     #[serde(default)]
     pub(crate) fixes: BTreeMap<Spanned<String>, String>,
@@ -295,6 +298,9 @@ pub(super) struct SheetSpec {
     pub(crate) trend: Option<TrendSpec>,
     pub(crate) behind: Option<PaceSpec>,
     pub(crate) missing_title: Option<String>,
+    /// The board's recipients and signature under the sheet (a findings sheet sent out).
+    #[serde(default)]
+    pub(crate) signed: bool,
     #[serde(default)]
     pub(crate) labels: BTreeMap<String, String>,
     #[serde(default)]

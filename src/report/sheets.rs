@@ -286,6 +286,15 @@ impl Draw<'_, '_> {
         let last = first + findings.len().max(1) as u32 - 1;
         self.canvas.sheet.autofilter(first - 1, 0, last, columns.len().max(1) as u16 - 1)?;
         self.canvas.sheet.set_freeze_panes(first, 0)?;
+        let mut row = last + 1;
+        // Nothing to correct: said, not left as an empty table.
+        if let (true, Some(none)) = (findings.is_empty(), self.spec.labels.get("none")) {
+            self.canvas.across(first, 0, width.max(1) - 1, none, &self.s.note)?;
+            row = first + 1;
+        }
+        if self.spec.signed {
+            self.signature(row, width, row)?;
+        }
         Ok(())
     }
 

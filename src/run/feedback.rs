@@ -71,6 +71,10 @@ pub fn feedback(plan: &Plan, opts: &RunOptions, dest: Option<&Path>) -> Result<F
         let completeness: Vec<_> =
             merged.completeness.iter().filter(|e| under.contains(e.unit.as_str())).cloned().collect();
         let files: Vec<_> = merged.files.iter().filter(|f| under.contains(f.unit.as_str())).cloned().collect();
+        let mut identity = identity.clone();
+        if !spec.recipients.is_empty() {
+            identity.recipients = spec.recipients.iter().map(|r| r.replace("{name}", &unit.name)).collect();
+        }
         let mut paper = plan.clone();
         paper.workbook.sheets = spec.sheets.clone();
         for sheet in &mut paper.workbook.sheets {

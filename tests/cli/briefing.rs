@@ -105,6 +105,12 @@ fn feedback_writes_a_workbook_a_district_clerk_can_forward() {
     let mismatch = found.iter().find(|r| r[4].contains("quyết định kết nạp")).expect("the reconciliation");
     assert!(mismatch[5].starts_with("Đối chiếu"), "{mismatch:?}");
     assert!(found.iter().all(|r| r[1] != "Xã Thanh Tân"), "another district's unit is not in Bình Lục's");
+    // Signed by the board, sent to the district.
+    assert!(rows.iter().any(|r| r[0] == "- Đảng bộ huyện Bình Lục;"), "{rows:?}");
+    assert!(rows.iter().any(|r| r.contains(&"PHÓ TRƯỞNG BAN".to_string())), "{rows:?}");
+    // Lý Nhân has nothing to correct: said so, not an empty table.
+    let ly_nhan = sheet(&dest.join("Phan_hoi_2023-10_353.xlsx"), "Phản hồi").rows();
+    assert!(ly_nhan.iter().any(|r| r[0] == "Các báo cáo của tháng đã nộp đủ, không có lỗi cần sửa."), "{ly_nhan:?}");
 
     if !can_print() {
         return;
