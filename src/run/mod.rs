@@ -459,13 +459,15 @@ impl<'a> Run<'a> {
 
     /// Every period whose returns the figures of `period` add up, oldest first, and
     /// whether last year's are among them: when the inbox has every period the same period
-    /// a year earlier needs, those are consolidated too; else the published figures stand
-    /// for them.
+    /// a year earlier needs, and this definition's levels fit last year's units, those are
+    /// consolidated too; else the published figures stand for them (across a
+    /// reorganisation that removed a level, last year's returns are another definition's).
     fn periods_for(&self, period: Period, cutoff: Option<Period>) -> (Vec<Period>, bool) {
         let mut periods = aggregate::periods_needed(self.plan, period, cutoff);
         let last_year = self.plan.year_ago_periods(period);
         let inbox = self.opts.data.join("inbox");
-        let from_inbox = !last_year.is_empty() && last_year.iter().all(|p| inbox.join(p.to_string()).is_dir());
+        let readable = |p: &Period| inbox.join(p.to_string()).is_dir() && self.hierarchy(*p).is_ok();
+        let from_inbox = !last_year.is_empty() && last_year.iter().all(readable);
         if from_inbox {
             periods.extend(last_year);
             periods.sort();
