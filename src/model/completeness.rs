@@ -267,7 +267,13 @@ pub(crate) fn status_text(
     let level = status_level(plan);
     let label = |key: &str| sheet.map_or_else(|| key.to_string(), |(s, _)| s.label(key));
     let columns: Vec<(String, CompletenessAttribute)> = match sheet {
-        Some((_, layout)) => layout.columns.iter().map(|c| (c.label.display(), c.value)).collect(),
+        // A column under a group header is named by its own label: a terminal is narrow.
+        Some((_, layout)) => {
+            let own = |c: &crate::definition::SheetColumn<CompletenessAttribute>| {
+                c.label.parts().last().map_or_else(String::new, |l| l.to_string())
+            };
+            layout.columns.iter().map(|c| (own(c), c.value)).collect()
+        }
         None => CompletenessAttribute::iter().map(|a| (<&str>::from(a).to_string(), a)).collect(),
     };
     let (groups, total) = tally_by_group(hierarchy, completeness, &level);
