@@ -85,6 +85,14 @@ pub fn expanded(path: &Path) -> Result<String, DefinitionError> {
     expand::to_toml(root).map_err(|e| error(vec![(e, None)]))
 }
 
+/// The definition file and every file it `extends`, with their texts, the file first:
+/// what a stage key covers, so that a change to a base makes the stages stale too.
+pub fn sources(path: &Path) -> Result<Vec<(PathBuf, String)>, DefinitionError> {
+    let text = read(path)?;
+    let chain = expand::chain(path, &text).map_err(|problems| located(path, &text, problems))?;
+    Ok(chain.files)
+}
+
 fn read(path: &Path) -> Result<String, DefinitionError> {
     std::fs::read_to_string(path).map_err(|e| DefinitionError {
         path: path.to_path_buf(),

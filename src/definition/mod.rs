@@ -10,5 +10,5 @@ mod expand;
 mod plan;
 mod spec;
 
-pub use check::{expanded, load, load_with_warnings, parse, DefinitionError, Problem};
+pub use check::{expanded, load, load_with_warnings, parse, sources, DefinitionError, Problem};
 pub use plan::*;

@@ -203,7 +203,7 @@ impl<'a> Run<'a> {
             plan,
             opts,
             work,
-            definition: store::sha256_file(&opts.pipeline)?,
+            definition: definition_hash(&opts.pipeline)?,
             registry: Registry::load(&registry_path, &plan.registry.levels)?,
             registry_hash: store::sha256_file(&registry_path)?,
             today: opts.date.unwrap_or_else(|| chrono::Local::now().date_naive()),
@@ -627,6 +627,22 @@ impl Stages {
         self.runs.push(StageRun { period, stage, outcome });
         Ok(outcome)
     }
+}
+
+/// SHA-256 over the definition file and every file it `extends`: a change to any of them
+/// makes every stage stale.
+fn definition_hash(path: &Path) -> Result<String, Error> {
+    let sources = crate::definition::sources(path)?;
+    let mut joined = Vec::new();
+    for (_, text) in &sources {
+        joined.extend_from_slice(text.as_bytes());
+        joined.push(0);
+    }
+    // One file alone hashes as its bytes, as before `extends` existed: its stages stay fresh.
+    Ok(match sources.as_slice() {
+        [(_, only)] => store::sha256(only.as_bytes()),
+        _ => store::sha256(&joined),
+    })
 }
 
 /// A file's modification time, seconds since the epoch (0 when unknown).

@@ -214,3 +214,27 @@ fn a_ward_formed_of_whole_wards_is_compared_with_their_sum_and_one_formed_of_par
         assert_eq!(s.text(row, s.column(group, "Cùng kỳ năm trước")), "Không so sánh được", "{code}");
     }
 }
+
+#[test]
+fn a_change_to_the_definition_it_extends_makes_the_stages_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["ptdv_monthly.toml", "ptdv_ninh_binh.toml"] {
+        std::fs::copy(root().join("pipelines").join(name), dir.path().join(name)).unwrap();
+    }
+    let pipeline = dir.path().join("ptdv_ninh_binh.toml");
+    let out = dir.path().join("out");
+    let data = root().join("sample_data_ninh_binh");
+    let run = || {
+        let args = ["run", "--pipeline", pipeline.to_str().unwrap(), "--data", data.to_str().unwrap()];
+        let result = tonghop(&[&args[..], &["--out", out.to_str().unwrap(), "--json"]].concat());
+        let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+        let stages = summary["stages"].as_array().unwrap().clone();
+        stages.iter().filter(|s| s["outcome"] == "ran").count()
+    };
+    assert!(run() > 0);
+    assert_eq!(run(), 0, "nothing changed");
+    let base = dir.path().join("ptdv_monthly.toml");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, text.replace("reject_row = [\"error\"]", "reject_row = [\"error\"]\n# changed")).unwrap();
+    assert!(run() > 0, "the base changed: every stage is redone");
+}
