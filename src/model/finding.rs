@@ -346,7 +346,14 @@ impl Finding {
         DataFrame::new_infer_height(vec![
             Column::new("code".into(), text(|f| f.code.as_str())),
             Column::new("severity".into(), text(|f| f.severity.as_str())),
-            Column::new("rule".into(), text(|f| &f.rule)),
+            // An engine check's rule is its code: null, as the export writes it.
+            Column::new(
+                "rule".into(),
+                findings
+                    .iter()
+                    .map(|f| Some(f.rule.as_str()).filter(|r| !r.is_empty() && *r != f.code.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
             Column::new("unit".into(), text(|f| &f.unit)),
             Column::new("unit_name".into(), text(|f| &f.unit_name)),
             Column::new("group".into(), text(|f| &f.group)),
@@ -381,7 +388,7 @@ impl Finding {
                 Ok(Finding {
                     code: code[i].parse().map_err(|_| anyhow::anyhow!("unknown finding code `{}`", code[i]))?,
                     severity: severity[i].parse().map_err(|_| anyhow::anyhow!("unknown severity `{}`", severity[i]))?,
-                    rule: rule[i].clone(),
+                    rule: if rule[i].is_empty() { code[i].clone() } else { rule[i].clone() },
                     unit: unit[i].clone(),
                     unit_name: unit_name[i].clone(),
                     group: group[i].clone(),

@@ -204,33 +204,10 @@ fn period_kind(period: Period) -> &'static str {
     }
 }
 
-/// One period's findings, absent values as nulls.
+/// One period's findings as the artifacts hold them (absent values as nulls), with the
+/// pipeline and the period.
 fn findings_frame(plan: &Plan, period: Period, findings: &[Finding]) -> anyhow::Result<DataFrame> {
-    let text = |f: fn(&Finding) -> &str| -> Vec<Option<&str>> {
-        findings.iter().map(|x| Some(f(x)).filter(|t| !t.is_empty())).collect()
-    };
-    let rows = findings.len();
-    Ok(DataFrame::new_infer_height(vec![
-        Column::new("pipeline".into(), vec![plan.pipeline.name.as_str(); rows]),
-        Column::new("period".into(), vec![period.to_string(); rows]),
-        Column::new("code".into(), text(|f| f.code.as_str())),
-        Column::new("severity".into(), text(|f| f.severity.as_str())),
-        Column::new(
-            "rule".into(),
-            findings.iter().map(|f| Some(f.rule.as_str()).filter(|r| *r != f.code.as_str())).collect::<Vec<_>>(),
-        ),
-        Column::new("unit".into(), text(|f| &f.unit)),
-        Column::new("unit_name".into(), text(|f| &f.unit_name)),
-        Column::new("group".into(), text(|f| &f.group)),
-        Column::new("file".into(), text(|f| &f.file)),
-        Column::new("sheet".into(), text(|f| &f.sheet)),
-        Column::new("table".into(), text(|f| &f.table)),
-        Column::new("row".into(), findings.iter().map(|f| Some(f.row).filter(|r| *r > 0)).collect::<Vec<_>>()),
-        Column::new("cell".into(), text(|f| &f.cell)),
-        Column::new("value".into(), text(|f| &f.value)),
-        Column::new("expected".into(), text(|f| &f.expected)),
-        Column::new("message".into(), text(|f| &f.message)),
-    ])?)
+    Ok(store::labelled(&plan.pipeline.name, period, &Finding::to_frame(findings)?)?)
 }
 
 /// Each period's frame at `root/pipeline=…/period=…/part-0.parquet`, without those two
