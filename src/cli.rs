@@ -158,19 +158,27 @@ pub struct RunArgs {
     pub verbose: u8,
 }
 
+/// The pipeline, the data and the work directory of the commands that read what `run`
+/// consolidates (status, export, feedback).
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub struct WorkArgs {
     #[command(flatten)]
     pub pipeline: PipelineArg,
     /// The data directory (default: the project's).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// The period (YYYY-MM or YYYY-Qn); default: the newest period in the inbox.
-    #[arg(long, value_name = "P")]
-    pub period: Option<Period>,
     /// Where the work directory is (default: the project's, else `out`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub work: WorkArgs,
+    /// The period (YYYY-MM or YYYY-Qn); default: the newest period in the inbox.
+    #[arg(long, value_name = "P")]
+    pub period: Option<Period>,
     /// Print the status as one JSON object on stdout (schema `tonghop.status/1`).
     #[arg(long)]
     pub json: bool,
@@ -202,16 +210,10 @@ pub struct TemplateArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub pipeline: PipelineArg,
-    /// The data directory (default: the project's).
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    pub work: WorkArgs,
     /// The periods (P or A..B); default: every period folder of the inbox.
     #[arg(long, value_name = "P|A..B")]
     pub period: Option<PeriodRange>,
-    /// Where the work directory is (default: the project's, else `out`).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// parquet (partitioned pipeline=…/period=…/) or csv (UTF-8 with a BOM, for Excel).
     #[arg(long, value_enum, default_value_t = ExportFormat::Parquet, value_name = "FORMAT")]
     pub format: ExportFormat,
@@ -226,16 +228,10 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct FeedbackArgs {
     #[command(flatten)]
-    pub pipeline: PipelineArg,
-    /// The data directory (default: the project's).
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    pub work: WorkArgs,
     /// The period (default: the newest in the inbox).
     #[arg(long, value_name = "P")]
     pub period: Option<Period>,
-    /// Where the work directory is (default: the project's, else `out`).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// Where the workbooks go (default: OUT/feedback/<period>).
     #[arg(long, value_name = "DIR")]
     pub dest: Option<PathBuf>,

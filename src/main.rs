@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use tonghop::cli::{
     CheckArgs, Cli, Color, Command, ExportArgs, ExportFormat, FeedbackArgs, InitArgs, PipelineArg, RunArgs, StatusArgs,
-    TemplateArgs,
+    TemplateArgs, WorkArgs,
 };
 use tonghop::definition::{self, Plan};
 use tonghop::model::Stage;
@@ -246,21 +246,34 @@ fn run_command(env: &Env, args: RunArgs) -> Result<u8, Error> {
     Ok(summaries.iter().map(|s| s.exit_code).max().unwrap_or(0))
 }
 
-fn status_command(env: &Env, args: StatusArgs) -> Result<u8, Error> {
-    let pipeline = env.pipeline(&args.pipeline)?;
-    let plan = plan_for(&pipeline, args.period)?;
+/// The plan and the options of a command that consolidates `period` up to stage `to`
+/// and reads what it made (status, export, feedback).
+fn consolidation(
+    env: &Env,
+    work: &WorkArgs,
+    period: Option<Period>,
+    to: Stage,
+    date: Option<chrono::NaiveDate>,
+) -> Result<(Plan, RunOptions), Error> {
+    let pipeline = env.pipeline(&work.pipeline)?;
+    let plan = plan_for(&pipeline, period)?;
     let opts = RunOptions {
         pipeline,
-        data: env.data(&args.data)?,
-        period: args.period,
-        out: env.out(&args.out),
+        data: env.data(&work.data)?,
+        period,
+        out: env.out(&work.out),
         from: Stage::Ingest,
-        to: Stage::Merge,
+        to,
         force: false,
-        date: None,
+        date,
         identity: env.identity(),
         progress: false,
     };
+    Ok((plan, opts))
+}
+
+fn status_command(env: &Env, args: StatusArgs) -> Result<u8, Error> {
+    let (plan, opts) = consolidation(env, &args.work, args.period, Stage::Merge, None)?;
     let status = run::status(&plan, &opts)?;
     if args.json {
         say(&serde_json::to_string_pretty(&status.json).map_err(anyhow::Error::from)?);
@@ -292,21 +305,10 @@ fn template_command(env: &Env, args: TemplateArgs) -> Result<u8, Error> {
 
 fn export_command(env: &Env, args: ExportArgs) -> Result<u8, Error> {
     init_logging(false, 0, env.color);
-    let pipeline = env.pipeline(&args.pipeline)?;
-    let plan = plan_for(&pipeline, args.period.map(|r| r.first))?;
-    let out = env.out(&args.out);
-    let opts = RunOptions {
-        pipeline,
-        data: env.data(&args.data)?,
-        period: None,
-        out: out.clone(),
-        from: Stage::Ingest,
-        to: Stage::Aggregate,
-        force: false,
-        date: None,
-        identity: env.identity(),
-        progress: false,
-    };
+    // The export is given each period; the first only checks the periods' kind here.
+    let (plan, mut opts) = consolidation(env, &args.work, args.period.map(|r| r.first), Stage::Aggregate, None)?;
+    opts.period = None;
+    let out = opts.out.clone();
     let export = run::ExportOptions {
         periods: args.period.map(|r| (r.first, r.last)),
         format: match args.format {
@@ -323,20 +325,7 @@ fn export_command(env: &Env, args: ExportArgs) -> Result<u8, Error> {
 
 fn feedback_command(env: &Env, args: FeedbackArgs) -> Result<u8, Error> {
     init_logging(false, 0, env.color);
-    let pipeline = env.pipeline(&args.pipeline)?;
-    let plan = plan_for(&pipeline, args.period)?;
-    let opts = RunOptions {
-        pipeline,
-        data: env.data(&args.data)?,
-        period: args.period,
-        out: env.out(&args.out),
-        from: Stage::Ingest,
-        to: Stage::Merge,
-        force: false,
-        date: args.date,
-        identity: env.identity(),
-        progress: false,
-    };
+    let (plan, opts) = consolidation(env, &args.work, args.period, Stage::Merge, args.date)?;
     let written = run::feedback(&plan, &opts, args.dest.as_deref())?;
     say(&written.text());
     Ok(0)
