@@ -87,7 +87,7 @@ fn a_unit_without_an_opening_balance_has_no_cumulative_figure_and_neither_has_an
     );
     assert_eq!(
         missing.message,
-        "opening.xlsx has no opening balance for unit C21 (Commune C) at 06/2023; its cumulative figures are left blank"
+        "opening.xlsx không có số lũy kế đến 06/2023 của đơn vị C21 (Commune C); các số lũy kế của đơn vị và của tổng số để trống."
     );
 }
 

@@ -98,15 +98,66 @@ pub(super) fn expand<'a>(chain: &'a Chain) -> Result<(DeTable<'a>, Problems), Pr
     }
     let mut warnings = Problems::new();
     let mut problems = Problems::new();
-    let mut merged = tables.pop().expect("a file");
+    let has_feedback = tables.iter().any(|t| t.contains_key("feedback"));
+    let mut merged = base();
+    let kinds = merged.remove("kinds");
     while let Some(child) = tables.pop() {
         merge_tables(&mut merged, child, &mut warnings, &mut problems);
     }
+    // The engine's fixes serve a definition's feedback; they do not make one.
+    if !has_feedback {
+        merged.remove("feedback");
+    }
     walk(&mut merged, &mut problems);
+    if let Some(kinds) = kinds {
+        sheets_by_kind(&mut merged, kinds.get_ref());
+    }
     if problems.is_empty() {
         Ok((merged, warnings))
     } else {
         Err(problems)
+    }
+}
+
+/// What every definition starts from (`base.toml`): tonghop's own words, what findings
+/// reject, the caps on a file; placed at the definition's first line.
+fn base() -> DeTable<'static> {
+    const BASE: &str = include_str!("base.toml");
+    let root = DeTable::parse(BASE).expect("base.toml reads as TOML (a test says so)");
+    let at = 0..0;
+    root.into_inner().into_iter().map(|(k, v)| (Spanned::new(at.clone(), k.into_inner()), respan(v, &at))).collect()
+}
+
+/// What a sheet of each kind has unless it says otherwise (`kinds` of `base.toml`): a
+/// sheet without `columns` takes its kind's, with their `print`; `labels` gain the keys
+/// the sheet's own lack; any other key is taken when the sheet has none.
+fn sheets_by_kind<'a>(root: &mut DeTable<'a>, kinds: &DeValue<'a>) {
+    let Some(kinds) = kinds.as_table() else { return };
+    for section in ["workbook", "feedback"] {
+        let Some(DeValue::Table(section)) = root.get_mut(section).map(|s| s.get_mut()) else { continue };
+        let Some(DeValue::Array(sheets)) = section.get_mut("sheets").map(|s| s.get_mut()) else { continue };
+        for sheet in sheets.iter_mut() {
+            let DeValue::Table(sheet) = sheet.get_mut() else { continue };
+            let kind = sheet.get("kind").and_then(|k| k.get_ref().as_str()).unwrap_or_default().to_string();
+            let Some(defaults) = kinds.get(kind.as_str()).and_then(|d| d.get_ref().as_table()) else { continue };
+            let own_columns = sheet.contains_key("columns");
+            for (key, value) in defaults {
+                match (sheet.get_mut(key.get_ref().as_ref()).map(|v| v.get_mut()), value.get_ref()) {
+                    (Some(DeValue::Table(own)), DeValue::Table(given)) if key.get_ref() == "labels" => {
+                        for (k, v) in given {
+                            if !own.contains_key(k.get_ref().as_ref()) {
+                                own.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                    (Some(_), _) => {}
+                    (None, _) if own_columns && key.get_ref() == "print" => {}
+                    (None, _) => {
+                        sheet.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -155,12 +206,23 @@ fn merge_tables<'a>(base: &mut DeTable<'a>, mut child: DeTable<'a>, warnings: &m
     for (key, value) in child {
         let span = value.span();
         let existing = base.get_mut(key.get_ref().as_ref());
-        match (existing.map(|e| e.get_mut()), value.into_inner()) {
-            (Some(DeValue::Table(b)), DeValue::Table(c)) => merge_tables(b, c, warnings, problems),
-            (Some(DeValue::Array(b)), DeValue::Array(c))
-                if !c.is_empty() && c.iter().all(|i| identity(i.get_ref()).is_some()) =>
+        match (existing, value.into_inner()) {
+            (Some(existing), DeValue::Table(c)) if existing.get_ref().is_table() => {
+                let mut merged = std::mem::replace(existing, Spanned::new(span.clone(), DeValue::Boolean(false)));
+                if let DeValue::Table(b) = merged.get_mut() {
+                    merge_tables(b, c, warnings, problems);
+                }
+                // What is wrong with the table is said at this file's place for it.
+                *existing = Spanned::new(span, merged.into_inner());
+            }
+            (Some(existing), DeValue::Array(c))
+                if existing.get_ref().is_array()
+                    && !c.is_empty()
+                    && c.iter().all(|i| identity(i.get_ref()).is_some()) =>
             {
-                merge_items(b, c, warnings, problems)
+                if let DeValue::Array(b) = existing.get_mut() {
+                    merge_items(b, c, warnings, problems)
+                }
             }
             (_, value) => {
                 base.insert(key, Spanned::new(span, value));
@@ -520,5 +582,69 @@ window = "month"
         assert_eq!(problems.len(), 1);
         assert!(problems[0].0.contains("cycle"), "{problems:?}");
         assert_eq!(problems[0].1, 2, "at the first file's extends");
+    }
+
+    #[test]
+    fn every_definition_starts_from_tonghops_own_words_and_states_only_what_differs() {
+        let text = r#"
+[messages]
+period-missing = "Không ghi quý báo cáo."
+
+[workbook]
+file = "x.xlsx"
+
+[[workbook.sheets]]
+name = "Kiểm tra"
+kind = "findings"
+
+[[workbook.sheets]]
+name = "Nộp báo cáo"
+kind = "completeness"
+labels = { list_group = "Đảng bộ" }
+"#;
+        let (value, warnings) = expanded(&[("p.toml", text)]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // Every engine finding is titled and worded; the definition's own word wins.
+        assert_eq!(value["titles"]["cell-type"].as_str(), Some("Ô số liệu ghi chữ"));
+        assert_eq!(value["messages"]["period-missing"].as_str(), Some("Không ghi quý báo cáo."));
+        assert!(value["messages"]["cell-type"].as_str().unwrap().contains("{column}"));
+        assert_eq!(value["workbook"]["motto"].as_str(), Some("ĐẢNG CỘNG SẢN VIỆT NAM"));
+        assert_eq!(value["workbook"]["file"].as_str(), Some("x.xlsx"));
+        assert_eq!(value["limits"]["max_cells"].as_integer(), Some(4_000_000));
+        // The base's feedback is for a definition that asks for feedback.
+        assert!(value.get("feedback").is_none());
+        let sheets = value["workbook"]["sheets"].as_array().unwrap();
+        let findings = sheets[0].as_table().unwrap();
+        assert_eq!(findings["title"].as_str(), Some("KẾT QUẢ KIỂM TRA DỮ LIỆU BÁO CÁO"));
+        assert!(findings["columns"].as_array().unwrap().len() > 5);
+        assert!(findings.contains_key("print"));
+        let labels = sheets[1]["labels"].as_table().unwrap();
+        assert_eq!(labels["list_group"].as_str(), Some("Đảng bộ"));
+        assert_eq!(labels["status_missing"].as_str(), Some("Chưa nộp"));
+
+        let text = r#"
+[feedback]
+level = "district"
+
+[[feedback.sheets]]
+name = "Phản hồi"
+labels = { none = "Không có lỗi." }
+
+[[workbook.sheets]]
+name = "Kiểm tra"
+kind = "findings"
+columns = [{ label = "Nội dung", value = "finding:message" }]
+"#;
+        let (value, _) = expanded(&[("p.toml", text)]).unwrap();
+        let feedback = &value["feedback"];
+        assert_eq!(feedback["file"].as_str(), Some("Phan_hoi_{period}_{code}.xlsx"));
+        assert!(feedback["fixes"]["cell-type"].is_str());
+        let sheet = &feedback["sheets"].as_array().unwrap()[0];
+        assert_eq!(sheet["labels"]["none"].as_str(), Some("Không có lỗi."));
+        assert_eq!(sheet["columns"].as_array().unwrap().len(), 6);
+        // A sheet with columns of its own does not take the base's print of other columns.
+        let findings = value["workbook"]["sheets"][0].as_table().unwrap();
+        assert_eq!(findings["columns"].as_array().unwrap().len(), 1);
+        assert!(!findings.contains_key("print"));
     }
 }

@@ -273,7 +273,10 @@ mod tests {
             (missing.code, missing.unit.as_str(), missing.file.as_str()),
             (FindingCode::ReconcileMissing, "C12", "d1.xlsx")
         );
-        assert_eq!(missing.message, "d1.xlsx records 2 for unit C12, which sent no Return 1");
+        assert_eq!(
+            missing.message,
+            "d1.xlsx ghi 2 đảng viên được kết nạp cho đơn vị C12, nhưng đơn vị chưa gửi Return 1 hợp lệ."
+        );
     }
 
     #[test]
@@ -304,7 +307,7 @@ mod tests {
         let c21 = batch.findings.iter().find(|f| f.unit == "C21").unwrap();
         assert_eq!(
             (c21.group.as_str(), c21.message.as_str()),
-            ("District Two", "C21 has not sent Return 1 for 2023-10")
+            ("District Two", "Đơn vị C21 chưa gửi Return 1 kỳ 2023-10.")
         );
     }
 }

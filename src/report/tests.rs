@@ -77,9 +77,9 @@ fn a_units_sheet_groups_its_units_under_subtotals_then_the_total() {
             ["C12", "Commune B", "0", "0", "", ""],
             ["D1", "Sum of District One", "3", "8", "12", "0.25"],
             // No opening balance: the cumulative figure, and every total over it, unknown.
-            ["C21", "Commune C", "4", "unknown", "", ""],
-            ["D2", "Sum of District Two", "4", "unknown", "", ""],
-            ["P", "All of Province", "7", "unknown", "12", "0.5833333333333334"],
+            ["C21", "Commune C", "4", "Chưa rõ", "", ""],
+            ["D2", "Sum of District Two", "4", "Chưa rõ", "", ""],
+            ["P", "All of Province", "7", "Chưa rõ", "12", "0.5833333333333334"],
         ]
     );
     assert_eq!(grid.get(8, 5), &Cell::Number(0.25), "a percentage is a fraction, formatted 0.0%");

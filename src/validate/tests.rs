@@ -58,7 +58,10 @@ fn a_repeated_key_is_rejected_at_its_second_row() {
     let batch = validated(&plan, &[("a.xlsx", r1("C11", "10/2023", "", &cells))]);
     let [duplicate] = batch.findings.as_slice() else { panic!("{:#?}", batch.findings) };
     assert_eq!(codes(&batch.findings), [(FindingCode::DuplicateKey, "a.xlsx", "A8")]);
-    assert_eq!(duplicate.message, "Sheet1!A8: `Cell 1` in column Cell already appears in row 6");
+    assert_eq!(
+        duplicate.message,
+        "Ô Sheet1!A8 (cột “Cell”): “Cell 1” đã có ở dòng 6 của cùng báo cáo; dòng trùng không được tổng hợp."
+    );
     assert_eq!(duplicate.unit, "C11");
     assert_eq!(batch.tables["r1.cells"].height(), 2);
 }
@@ -85,7 +88,7 @@ fn the_title_block_names_a_unit_of_the_period_and_kind_and_the_period() {
     );
     assert_eq!(
         batch.findings[1].message,
-        "gone.xlsx: unit C99 (Commune Gone) exists in the registry for 01/2020–12/2022, not in 2023-10"
+        "Tệp gone.xlsx: đơn vị C99 (Commune Gone) chỉ có trong danh mục trong thời gian 01/2020–12/2022, không còn (hoặc chưa có) ở kỳ 2023-10; tệp không được tổng hợp."
     );
     assert!(batch.files.iter().all(|f| f.status == FileStatus::Rejected));
 }
@@ -134,7 +137,7 @@ fn a_code_no_unit_sends_under_is_attributed_by_the_name_the_title_block_gives() 
         assert_eq!(codes(&batch.findings), [(FindingCode::UnitByName, "typo.xlsx", "A1")], "{code}");
         assert_eq!(batch.files[0].unit, "C11", "{code}");
         assert!(
-            batch.findings[0].message.contains(&format!("the code `{code}` names no unit")),
+            batch.findings[0].message.contains(&format!("mã đơn vị “{code}” không phải đơn vị gửi biểu này")),
             "{}",
             batch.findings[0].message
         );
@@ -150,7 +153,7 @@ fn a_code_of_one_unit_on_a_return_that_names_another_counts_for_neither() {
     assert_eq!((finding.unit.as_str(), finding.value.as_str(), finding.expected.as_str()), ("C12", "C12", "C11"));
     assert_eq!(
         finding.message,
-        "swapped.xlsx: the code C12 at Sheet1!B2 is Commune B, but the title block names C11 Commune A at A1"
+        "Tệp swapped.xlsx: mã đơn vị C12 (ô Sheet1!B2) là Commune B, nhưng tiêu đề ghi C11 Commune A (ô A1: “ĐẢNG ỦY XÃ A”); tệp không được tổng hợp cho đơn vị nào đến khi mã và tên khớp nhau."
     );
     assert_eq!(batch.files[0].status, FileStatus::Rejected);
     // The title block naming the unit of the code is no conflict.

@@ -209,8 +209,11 @@ fn a_printed_block_that_cannot_print_is_an_error_at_its_place() {
         ),
         // A group the sheet does not have.
         ("[\"Tỷ lệ\", \"Chỉ tiêu nhiệm kỳ\"", "[\"Tỷ lệ\", \"Chỉ tiêu nhiệm ky\""),
-        // A block with a gap: the file column left out.
-        ("\"Đơn vị\", \"Tệp\", \"Ô\", \"Nội dung\"]", "\"Đơn vị\", \"Ô\", \"Nội dung\"]"),
+        // A block with a gap: the file column of the base's findings sheet left out.
+        (
+            "kind = \"findings\"\n",
+            "kind = \"findings\"\nprint = { blocks = [[\"Mức độ\", \"Loại lỗi\", \"Đơn vị\", \"Ô\", \"Nội dung\"]] }\n",
+        ),
     ]);
     let (code, stderr) = check(&text);
     assert_eq!(code, Some(2), "{stderr}");

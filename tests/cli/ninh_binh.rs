@@ -235,6 +235,6 @@ fn a_change_to_the_definition_it_extends_makes_the_stages_stale() {
     assert_eq!(run(), 0, "nothing changed");
     let base = dir.path().join("ptdv_monthly.toml");
     let text = std::fs::read_to_string(&base).unwrap();
-    std::fs::write(&base, text.replace("reject_row = [\"error\"]", "reject_row = [\"error\"]\n# changed")).unwrap();
+    std::fs::write(&base, text.replace("[feedback]\n", "[feedback]\n# changed\n")).unwrap();
     assert!(run() > 0, "the base changed: every stage is redone");
 }

@@ -305,8 +305,7 @@ fn a_cell_in_the_far_corner_neither_aborts_nor_passes_for_a_return() {
 fn the_caps_come_from_the_definition() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("pipelines/ptdv_monthly.toml")).unwrap();
-    let tight = text.replacen("max_cells = 4000000", "max_cells = 100", 1);
-    assert_ne!(tight, text);
+    let tight = format!("{text}\n[limits]\nmax_cells = 100\n");
     let pipeline = dir.path().join("tight.toml");
     std::fs::write(&pipeline, tight).unwrap();
     let run = run_pipeline(pipeline.to_str().unwrap(), &["clean.xlsx"]);
