@@ -14,9 +14,12 @@
 //! - `for_each = { window = ["month", "year"], class = [{ id = "aw", type = "awareness" }] }`
 //!   on a list item: one item per combination, in the lists' order, `{window}` in its
 //!   texts the window's id, `{class.type}` a key of the class's; a key whose whole text is
-//!   a placeholder the item lacks is left out.
+//!   a placeholder the item lacks is left out, one of a key that is not a text (a list of
+//!   aliases) takes that value. `for_each = { of = "group" }` goes over `[lists] group`.
 //! - `defaults = { … }` (or `column_defaults` on a sheet) beside `columns`: the keys every
 //!   column has unless it says otherwise.
+//! - Under every definition, as a base it extends, `base.toml`: tonghop's own words, limits
+//!   and policy, and what a sheet of each kind has unless it says otherwise.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -108,7 +111,12 @@ pub(super) fn expand<'a>(chain: &'a Chain) -> Result<(DeTable<'a>, Problems), Pr
     if !has_feedback {
         merged.remove("feedback");
     }
-    walk(&mut merged, &mut problems);
+    // Named lists are what families go over, not a section of the definition.
+    let lists = match merged.remove("lists").map(Spanned::into_inner) {
+        Some(DeValue::Table(lists)) => lists,
+        _ => DeTable::new(),
+    };
+    walk(&mut merged, &lists, &mut problems);
     if let Some(kinds) = kinds {
         sheets_by_kind(&mut merged, kinds.get_ref());
     }
@@ -270,22 +278,23 @@ fn plain(value: &Spanned<DeValue>) -> Option<toml::Value> {
     toml::Value::deserialize(value.clone().into_deserializer()).ok()
 }
 
-/// Families and defaults, everywhere in `table`.
-fn walk<'a>(table: &mut DeTable<'a>, problems: &mut Problems) {
+/// Families and defaults, everywhere in `table`; `lists` are the named lists a family may
+/// go over.
+fn walk<'a>(table: &mut DeTable<'a>, lists: &DeTable<'a>, problems: &mut Problems) {
     for (_, value) in table.iter_mut() {
         match value.get_mut() {
-            DeValue::Table(t) => walk(t, problems),
+            DeValue::Table(t) => walk(t, lists, problems),
             DeValue::Array(items) => {
                 if items
                     .iter()
                     .any(|i| i.get_ref().as_table().is_some_and(|t| t.get("for_each").is_some_and(is_family)))
                 {
-                    let expanded = families(std::mem::replace(items, DeArray::new()), problems);
+                    let expanded = families(std::mem::replace(items, DeArray::new()), lists, problems);
                     *items = expanded;
                 }
                 for item in items.iter_mut() {
                     if let DeValue::Table(t) = item.get_mut() {
-                        walk(t, problems);
+                        walk(t, lists, problems);
                     }
                 }
             }
@@ -335,20 +344,33 @@ struct Member<'a> {
     keys: Vec<(String, DeValue<'a>)>,
 }
 
-/// Every item of `items`, a family made one item per combination of its lists.
-fn families<'a>(items: DeArray<'a>, problems: &mut Problems) -> DeArray<'a> {
+/// Every item of `items`, a family made one item per combination of its lists (a list
+/// written in place, or the name of one of `lists`).
+fn families<'a>(items: DeArray<'a>, lists: &DeTable<'a>, problems: &mut Problems) -> DeArray<'a> {
     let mut out = DeArray::new();
     for item in items {
         let span = item.span();
         let DeValue::Table(mut table) = item.into_inner() else { continue };
-        let Some(lists) = table.remove("for_each").filter(is_family) else {
+        let Some(over) = table.remove("for_each").filter(is_family) else {
             out.push(Spanned::new(span, DeValue::Table(table)));
             continue;
         };
         let mut axes: Vec<Vec<Member>> = Vec::new();
-        for (name, list) in lists.get_ref().as_table().into_iter().flatten() {
+        for (name, list) in over.get_ref().as_table().into_iter().flatten() {
+            let named = list.get_ref().as_str().map(|n| (n, lists.get(n)));
+            let list = match named {
+                Some((_, Some(named))) => named,
+                Some((n, None)) => {
+                    problems.push((format!("no list `{n}` in `[lists]`"), Some(list.span())));
+                    continue;
+                }
+                None => list,
+            };
             let Some(list) = list.get_ref().as_array() else {
-                problems.push((format!("`for_each.{}` is a list", name.get_ref()), Some(list.span())));
+                problems.push((
+                    format!("`for_each.{}` is a list, or the name of one in `[lists]`", name.get_ref()),
+                    Some(list.span()),
+                ));
                 continue;
             };
             let members = list.iter().filter_map(|m| member(name.get_ref(), m, problems)).collect();
@@ -416,7 +438,20 @@ fn whole_placeholder(text: &str, members: &[&Member]) -> bool {
         && !members.iter().any(|m| m.name == name && m.keys.iter().any(|(k, _)| k == key))
 }
 
+/// The value a member gives for `text` when that is one placeholder, `{name.key}`, of a
+/// key that is not a text (a list of aliases): it stands in whole.
+fn whole_value<'a>(text: &str, members: &[&Member<'a>]) -> Option<DeValue<'a>> {
+    let (name, key) = text.strip_prefix('{')?.strip_suffix('}')?.split_once('.')?;
+    let member = members.iter().find(|m| m.name == name)?;
+    let (_, value) = member.keys.iter().find(|(k, v)| k == key && v.as_str().is_none())?;
+    Some(value.clone())
+}
+
 fn fill<'a>(value: &mut DeValue<'a>, members: &[&Member<'a>]) {
+    if let Some(given) = value.as_str().and_then(|s| whole_value(s, members)) {
+        *value = given;
+        return;
+    }
     match value {
         DeValue::String(s) => {
             let mut text = s.to_string();
@@ -646,5 +681,37 @@ columns = [{ label = "Nội dung", value = "finding:message" }]
         let findings = value["workbook"]["sheets"][0].as_table().unwrap();
         assert_eq!(findings["columns"].as_array().unwrap().len(), 1);
         assert!(!findings.contains_key("print"));
+    }
+
+    #[test]
+    fn a_family_goes_over_a_named_list_and_a_whole_placeholder_stands_for_any_value() {
+        let text = r#"
+[lists]
+group = [
+  { id = "female", label = "Nữ" },
+  { id = "students", label = "Học sinh, sinh viên", aliases = [["Kết nạp", "HSSV"]] },
+]
+
+[[measures]]
+for_each = { of = "group" }
+id = "{of}_term"
+
+[[columns]]
+for_each = { of = "group" }
+field = "{of}"
+header = ["Kết nạp", "{of.label}"]
+aliases = "{of.aliases}"
+"#;
+        let (value, _) = expanded(&[("p.toml", text)]).unwrap();
+        assert_eq!(ids(&value, "measures", "id"), ["female_term", "students_term"]);
+        let columns = value["columns"].as_array().unwrap();
+        assert!(columns[0].get("aliases").is_none(), "{columns:?}");
+        assert_eq!(columns[1]["aliases"][0][1].as_str(), Some("HSSV"));
+        assert_eq!(columns[1]["header"][1].as_str(), Some("Học sinh, sinh viên"));
+        assert!(value.get("lists").is_none(), "lists are expanded away");
+
+        let text = "[[measures]]\nfor_each = { of = \"groups\" }\nid = \"{of}\"\n";
+        let problems = expanded(&[("p.toml", text)]).unwrap_err();
+        assert_eq!(problems, [("no list `groups` in `[lists]`".to_string(), 2)]);
     }
 }
