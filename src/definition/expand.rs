@@ -104,6 +104,10 @@ pub(super) fn expand<'a>(chain: &'a Chain) -> Result<(DeTable<'a>, Problems), Pr
     let has_feedback = tables.iter().any(|t| t.contains_key("feedback"));
     let mut merged = base();
     let kinds = merged.remove("kinds");
+    // Saying what tonghop says already is no mistake (its words may change): only an
+    // override of a definition's own base is said to change nothing.
+    let root_most = tables.pop().expect("a file");
+    merge_tables(&mut merged, root_most, &mut Problems::new(), &mut problems);
     while let Some(child) = tables.pop() {
         merge_tables(&mut merged, child, &mut warnings, &mut problems);
     }
@@ -187,11 +191,14 @@ fn respan<'a>(value: Spanned<DeValue<'a>>, at: &Range<usize>) -> Spanned<DeValue
     Spanned::new(at.clone(), inner)
 }
 
-/// The key that names an item of a list: `id`, else `name` (sheets), else `field`
+/// The keys that name an item of a list: `id`, else `name` (sheets), else `field`
 /// (table columns).
+const IDENTITY: [&str; 3] = ["id", "name", "field"];
+
+/// The key that names an item of a list.
 fn identity<'v>(item: &'v DeValue) -> Option<&'v str> {
     let table = item.as_table()?;
-    ["id", "name", "field"].iter().find_map(|k| table.get(*k).and_then(|v| v.get_ref().as_str()))
+    IDENTITY.iter().find_map(|k| table.get(*k).and_then(|v| v.get_ref().as_str()))
 }
 
 /// `child` over `base`: key by key, lists of items with ids item by item; `unset = [keys]`
@@ -233,7 +240,13 @@ fn merge_tables<'a>(base: &mut DeTable<'a>, mut child: DeTable<'a>, warnings: &m
                 }
             }
             (_, value) => {
-                base.insert(key, Spanned::new(span, value));
+                let value = Spanned::new(span.clone(), value);
+                if base.get(key.get_ref().as_ref()).is_some_and(|old| plain(old) == plain(&value)) {
+                    let message =
+                        format!("`{}` is as the definition it extends has it: this changes nothing", key.get_ref());
+                    warnings.push((message, Some(span)));
+                }
+                base.insert(key, value);
             }
         }
     }
@@ -258,14 +271,21 @@ fn merge_items<'a>(base: &mut DeArray<'a>, child: DeArray<'a>, warnings: &mut Pr
             }
             (Some(at), _) => {
                 let before = plain(&base[at]);
-                if let (DeValue::Table(b), DeValue::Table(c)) = (base.as_mut()[at].get_mut(), item.into_inner()) {
-                    merge_tables(b, c, warnings, problems);
+                let mut within = Problems::new();
+                if let (DeValue::Table(b), DeValue::Table(mut c)) = (base.as_mut()[at].get_mut(), item.into_inner()) {
+                    // The id names the item; it is the base's by definition.
+                    if let Some(key) = IDENTITY.iter().find(|k| c.get(**k).is_some_and(|v| v.get_ref().is_str())) {
+                        c.remove(*key);
+                    }
+                    merge_tables(b, c, &mut within, problems);
                 }
                 if plain(&base[at]) == before {
                     warnings.push((
                         format!("`{id}` is as the definition it extends has it: this changes nothing"),
                         Some(span),
                     ));
+                } else {
+                    warnings.append(&mut within);
                 }
             }
             (None, _) => base.push(item),
@@ -571,10 +591,12 @@ window = "term"
 
 [pipeline]
 name = "child"
+title = "Base"
 
 [[measures]]
 id = "b"
 window = "month"
+level = "grassroots"
 
 [[measures]]
 id = "c"
@@ -593,7 +615,9 @@ window = "month"
         assert_eq!(value["pipeline"]["title"].as_str(), Some("Base"), "what the child does not say is the base's");
         assert_eq!(ids(&value, "measures", "id"), ["a", "b", "d"]);
         assert_eq!(value["measures"][1]["window"].as_str(), Some("month"));
-        assert_eq!(warnings, [("`a` is as the definition it extends has it: this changes nothing".to_string(), 18)]);
+        let same =
+            |what: &str, line| (format!("`{what}` is as the definition it extends has it: this changes nothing"), line);
+        assert_eq!(warnings, [same("title", 5), same("a", 20)]);
     }
 
     #[test]

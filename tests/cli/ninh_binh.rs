@@ -238,3 +238,27 @@ fn a_change_to_the_definition_it_extends_makes_the_stages_stale() {
     std::fs::write(&base, text.replace("[feedback]\n", "[feedback]\n# changed\n")).unwrap();
     assert!(run() > 0, "the base changed: every stage is redone");
 }
+
+#[test]
+fn every_line_of_the_ninh_binh_definition_is_a_difference_from_the_monthly_one() {
+    let pipeline = root().join("pipelines/ptdv_ninh_binh.toml");
+    let out = tonghop(&["check", "--pipeline", pipeline.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    // What says the monthly definition's word again is said to change nothing, at its line.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("pipelines/ptdv_monthly.toml"), dir.path().join("ptdv_monthly.toml")).unwrap();
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    let again = text.replace("column_defaults = { width = 8 }", "column_defaults = { format = \"count\", width = 8 }");
+    assert_ne!(again, text);
+    let copy = dir.path().join("ptdv_ninh_binh.toml");
+    std::fs::write(&copy, &again).unwrap();
+    let out = tonghop(&["check", "--pipeline", copy.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let line = again.lines().position(|l| l.starts_with("column_defaults = { format")).unwrap() + 1;
+    assert!(stderr.contains("`format` is as the definition it extends has it"), "{stderr}");
+    assert!(stderr.contains(&format!("ptdv_ninh_binh.toml:{line}:")), "{stderr}");
+}
