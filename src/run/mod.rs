@@ -217,13 +217,16 @@ impl<'a> Run<'a> {
     fn consolidate(&self, period: Period) -> Result<Summary, Error> {
         let opts = self.opts;
         let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
+        let started = std::time::Instant::now();
         let hierarchy = self.hierarchy(period)?;
         let mut refs = reference::load(self.plan, &opts.data, period, &hierarchy)?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "reference tables read");
         let (periods, from_inbox) = self.periods_for(period, refs.cutoff);
         refs.last_year = self.last_year(period, from_inbox)?;
         let inputs: Vec<PeriodInputs> =
             periods.iter().map(|&p| self.period_inputs(p)).collect::<anyhow::Result<_>>()?;
         let references = self.reference_files()?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "inbox listed and hashed");
         let mut aggregate_inputs: BTreeMap<String, String> =
             inputs.iter().map(|p| (format!("merge {}", p.period), p.merge.key.clone())).collect();
         aggregate_inputs.extend(references.iter().map(|(file, _, hash)| (file.clone(), hash.clone())));
