@@ -364,7 +364,7 @@ impl<'a> Run<'a> {
             }
             tracing::info!(%period, read, of = p.files.len(), "files read; the others unchanged since the last run");
             log_batch(period, Stage::Ingest, &batch);
-            dir.save_batch(&batch, &tables)?;
+            dir.save_batch(&batch, &tables, None)?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -374,7 +374,7 @@ impl<'a> Run<'a> {
         // found, when the registry is the same.
         let sealed_validate = sealed(Stage::Validate);
         let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
-            let input = match handed.take() {
+            let mut input = match handed.take() {
                 Some(batch) => batch,
                 None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
             };
@@ -388,13 +388,16 @@ impl<'a> Run<'a> {
                     let changed: HashSet<String> =
                         input.files.iter().filter(|f| !unchanged(f)).map(|f| f.file.clone()).collect();
                     tracing::info!(%period, validated = changed.len(), of = input.files.len(), "files validated again");
+                    // Validation passes the placements on: all of them, as ingest saved them.
+                    let placements = std::mem::take(&mut input.placements);
+                    input.placements = placements.iter().filter(|p| changed.contains(&p.file)).cloned().collect();
                     let fresh = validate::validate(plan, &hierarchy, period, input.of_files(&changed)?)?;
-                    previous.of_files(&same)?.join(fresh)?
+                    Batch { placements, ..previous.of_files(&same)?.join(fresh)? }
                 }
                 None => validate::validate(plan, &hierarchy, period, input)?,
             };
             log_batch(period, Stage::Validate, &batch);
-            dir.save_batch(&batch, &tables)?;
+            dir.save_batch(&batch, &tables, Some(&work.stage(period, Stage::Ingest)))?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -410,7 +413,7 @@ impl<'a> Run<'a> {
             }
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
-            dir.save_batch(&batch, &tables)?;
+            dir.save_batch(&batch, &tables, Some(&work.stage(period, Stage::Validate)))?;
             handed = Some(batch);
             Ok(())
         })?;
