@@ -24,8 +24,8 @@ pub use summary::{FileCounts, RowCounts, Summary};
 use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
-    name_units, status_json, status_text, Batch, FileRecord, Finding, History, LastYear, Period, PeriodKind, Stage,
-    StageOutcome, StageRun, StatusJson, TableSchemas, FINDINGS_SCHEMA,
+    name_units, status_json, status_text, Batch, FileRecord, Finding, History, LastYear, Period, PeriodKind,
+    References, Stage, StageOutcome, StageRun, StatusJson, TableSchemas, FINDINGS_SCHEMA,
 };
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
@@ -219,13 +219,17 @@ impl<'a> Run<'a> {
         let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
         let started = std::time::Instant::now();
         let hierarchy = self.hierarchy(period)?;
-        let mut refs = reference::load(self.plan, &opts.data, period, &hierarchy)?;
+        let references = self.reference_files()?;
+        let (mut refs, to_keep) = self.reference_tables(period, &hierarchy, &references)?;
         tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "reference tables read");
         let (periods, from_inbox) = self.periods_for(period, refs.cutoff);
         refs.last_year = self.last_year(period, from_inbox)?;
         let inputs: Vec<PeriodInputs> =
             periods.iter().map(|&p| self.period_inputs(p)).collect::<anyhow::Result<_>>()?;
-        let references = self.reference_files()?;
+        // Kept once the run's inputs are all there: a run that cannot start leaves nothing.
+        if let Some(key) = to_keep {
+            self.work.references(period).save(&key, &refs)?;
+        }
         tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "inbox listed and hashed");
         let mut aggregate_inputs: BTreeMap<String, String> =
             inputs.iter().map(|p| (format!("merge {}", p.period), p.merge.key.clone())).collect();
@@ -509,6 +513,24 @@ impl<'a> Run<'a> {
     }
 
     /// The registry and the reference files with their size and SHA-256.
+    /// The reference tables of `period`: as last read when nothing they are read from
+    /// changed (`references`, the registry among them, and the definition); else read,
+    /// with the key to keep them under for the next run.
+    fn reference_tables(
+        &self,
+        period: Period,
+        hierarchy: &Hierarchy,
+        references: &[(String, u64, String)],
+    ) -> anyhow::Result<(References, Option<String>)> {
+        let cache = self.work.references(period);
+        let key = cache.key(&self.definition, references.iter().map(|(file, _, hash)| (file.as_str(), hash.as_str())));
+        if let Some(refs) = cache.load(&key) {
+            tracing::info!(%period, "reference tables unchanged since the last run: not read again");
+            return Ok((refs, None));
+        }
+        Ok((reference::load(self.plan, &self.opts.data, period, hierarchy)?, Some(key)))
+    }
+
     fn reference_files(&self) -> anyhow::Result<Vec<(String, u64, String)>> {
         let size = |file: &str| -> anyhow::Result<u64> {
             let path = self.opts.data.join(file);
@@ -585,12 +607,13 @@ impl<'a> Run<'a> {
 
     /// What the aggregate stage of `period` would read now.
     fn aggregate_inputs_now(&self, period: Period) -> anyhow::Result<BTreeMap<String, String>> {
-        let refs = reference::load(self.plan, &self.opts.data, period, &self.hierarchy(period)?)?;
+        let references = self.reference_files()?;
+        let (refs, _) = self.reference_tables(period, &self.hierarchy(period)?, &references)?;
         let mut inputs = BTreeMap::new();
         for p in self.periods_for(period, refs.cutoff).0 {
             inputs.insert(format!("merge {p}"), self.period_inputs(p)?.merge.key);
         }
-        inputs.extend(self.reference_files()?.into_iter().map(|(file, _, hash)| (file, hash)));
+        inputs.extend(references.into_iter().map(|(file, _, hash)| (file, hash)));
         Ok(inputs)
     }
 }

@@ -8,6 +8,7 @@
 //! model) and nothing of what they do.
 
 mod lock;
+mod references;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -288,6 +288,8 @@ fn a_rerun_reads_only_what_changed_and_gives_what_a_fresh_run_gives() {
         "{stderr}"
     );
     assert!(stderr.contains("files validated again") && stderr.contains("validated=1 of=138"), "{stderr}");
+    // The figures below are made of the reference tables as the last run kept them.
+    assert!(stderr.contains("reference tables unchanged since the last run"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&rerun.stdout).unwrap();
     assert_eq!(
         ran(&summary),
@@ -324,4 +326,35 @@ fn a_file_rewritten_with_its_size_and_time_kept_is_read_again() {
     assert!(ran(&copy.json(&[])).contains(&"2023-10 ingest".to_string()));
     // Nothing changed since: nothing is read, hashed or drawn again.
     assert!(ran(&copy.json(&[])).is_empty());
+}
+
+#[test]
+fn the_reference_tables_are_read_again_only_when_what_they_are_read_from_changed() {
+    let copy = Copy::new();
+    let unchanged = "reference tables unchanged since the last run: not read again";
+    let stderr = |run: &std::process::Output| String::from_utf8_lossy(&run.stderr).into_owned();
+    // The sample's run kept them: a rerun does not open the board's workbooks.
+    let rerun = copy.run(&["-v"]);
+    assert!(stderr(&rerun).contains(unchanged), "{}", stderr(&rerun));
+
+    // A damaged entry is never used: the tables are read again and kept anew.
+    let entries = copy.out.path().join("work/ptdv_monthly/2023-10/references");
+    let entry = std::fs::read_dir(&entries).unwrap().flatten().map(|e| e.path()).next().unwrap();
+    let table = entry.join("table.0.parquet");
+    let bytes = std::fs::read(&table).unwrap();
+    std::fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
+    let rerun = copy.run(&["--json", "-v"]);
+    assert!(!stderr(&rerun).contains(unchanged), "{}", stderr(&rerun));
+    let summary: serde_json::Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    assert!(ran(&summary).is_empty(), "the figures were made of the same tables: {summary}");
+    assert!(stderr(&copy.run(&["-v"])).contains(unchanged));
+
+    // A target deleted from the board's table: read again, and the figures follow.
+    let variant = root().join("tests/fixtures/returns/reference_variants/target_deleted/chi_tieu.xlsx");
+    std::fs::copy(variant, copy.data.join("reference/chi_tieu.xlsx")).unwrap();
+    let rerun = copy.run(&["-v"]);
+    assert!(!stderr(&rerun).contains(unchanged), "{}", stderr(&rerun));
+    let findings = findings_sheet(&copy.workbook());
+    assert!(findings.iter().any(|f| f["Mã lỗi"] == "reference-missing" && f["Mã đơn vị"] == "351"));
+    assert_eq!(std::fs::read_dir(&entries).unwrap().count(), 1, "one entry kept, the last");
 }
