@@ -111,7 +111,7 @@ pub fn export(plan: &Plan, opts: &RunOptions, export: &ExportOptions) -> Result<
     for &period in &done {
         let aggregated = work.stage(period, Stage::Aggregate);
         figures.push(long_figures(plan, period, &aggregated.read_frame("figures")?)?);
-        let mut all = work.stage(period, Stage::Merge).load_batch(&TableSchemas::of(plan))?.findings;
+        let mut all = work.stage(period, Stage::Merge).load_batch_without_placements(&TableSchemas::of(plan))?.findings;
         let hierarchy = checked.hierarchy(period)?;
         let mut refs = reference::load(plan, &opts.data, period, &hierarchy)?.findings;
         crate::model::name_units(&hierarchy, &mut refs);

@@ -49,7 +49,7 @@ pub fn feedback(plan: &Plan, opts: &RunOptions, dest: Option<&Path>) -> Result<F
     let summary = run(plan, &upto_merge)?;
     let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
     let checked = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
-    let merged = checked.work.stage(period, Stage::Merge).load_batch(&TableSchemas::of(plan))?;
+    let merged = checked.work.stage(period, Stage::Merge).load_batch_without_placements(&TableSchemas::of(plan))?;
     let hierarchy = checked.hierarchy(period)?;
     let dest = dest.map_or_else(|| opts.out.join("feedback").join(period.to_string()), Path::to_path_buf);
     let top = hierarchy.units.iter().find(|u| u.parent.is_empty()).map_or("", |u| u.name.as_str());

@@ -89,7 +89,9 @@ pub fn templates(
     let work = WorkDir::new(out, &plan.pipeline.name);
     let mut rows = HashMap::new();
     let consolidated = work.periods(plan.pipeline.period).into_iter().filter(|p| *p <= period);
-    let last = consolidated.rev().find_map(|p| work.stage(p, Stage::Merge).load_batch(&TableSchemas::of(plan)).ok());
+    let last = consolidated
+        .rev()
+        .find_map(|p| work.stage(p, Stage::Merge).load_batch_without_placements(&TableSchemas::of(plan)).ok());
     for (table, frame) in last.iter().flat_map(|batch| &batch.tables) {
         for code in crate::model::frame::text_column(frame, "_unit").unwrap_or_default() {
             *rows.entry((table.clone(), code)).or_insert(template::SPARE_ROWS) += 1;
@@ -131,7 +133,7 @@ pub fn status(plan: &Plan, opts: &RunOptions) -> Result<Status, Error> {
     let summary = run(plan, &upto_merge)?;
     let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
     let run = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
-    let merged = run.work.stage(period, Stage::Merge).load_batch(&TableSchemas::of(plan))?;
+    let merged = run.work.stage(period, Stage::Merge).load_batch_without_placements(&TableSchemas::of(plan))?;
     let hierarchy = run.hierarchy(period)?;
     let stale = run.stale_periods()?;
     let mut text = status_text(plan, &hierarchy, period, &merged.completeness, &stale);
@@ -282,7 +284,7 @@ impl<'a> Run<'a> {
             _ => self
                 .work
                 .stage(period, summary_stage)
-                .load_batch(&TableSchemas::of(self.plan))
+                .load_batch_without_placements(&TableSchemas::of(self.plan))
                 .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?,
         };
         let mut outputs = Vec::new();
@@ -359,7 +361,8 @@ impl<'a> Run<'a> {
         let sealed_ingest = sealed(Stage::Ingest);
         let mut handed = None;
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
-            let previous = sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, &tables));
+            let previous =
+                sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, (&tables, true)));
             let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
             let (mut batch, read) = ingest::ingest_reusing(plan, &p.files, &p.hashes, previous, &|| bar.inc(1))?;
             bar.finish_and_clear();
@@ -382,7 +385,8 @@ impl<'a> Run<'a> {
                 Some(batch) => batch,
                 None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
             };
-            let previous = sealed_validate.as_ref().and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), &tables));
+            let previous =
+                sealed_validate.as_ref().and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), (&tables, false)));
             let batch = match previous {
                 Some(previous) => {
                     let before: HashMap<&str, &str> =
@@ -461,7 +465,10 @@ impl<'a> Run<'a> {
         for &p in periods {
             match merged_now.get(&p) {
                 Some(batch) => history.add(p, batch)?,
-                None => history.add(p, &self.work.stage(p, Stage::Merge).load_batch(&TableSchemas::of(self.plan))?)?,
+                None => {
+                    let merged = self.work.stage(p, Stage::Merge);
+                    history.add(p, &merged.load_batch_without_placements(&TableSchemas::of(self.plan))?)?
+                }
             }
         }
         Ok(history)
