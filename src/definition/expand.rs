@@ -301,6 +301,20 @@ fn plain(value: &Spanned<DeValue>) -> Option<toml::Value> {
 /// Families and defaults, everywhere in `table`; `lists` are the named lists a family may
 /// go over.
 fn walk<'a>(table: &mut DeTable<'a>, lists: &DeTable<'a>, problems: &mut Problems) {
+    // A rule's `for_each = "group.field"`: that key of every member of a named list.
+    if let Some(named) = table.get("for_each").filter(|f| f.get_ref().is_str()).cloned() {
+        match list_keys(named.get_ref().as_str().unwrap_or_default(), lists) {
+            Ok(values) => {
+                let mut array = DeArray::new();
+                values.into_iter().for_each(|v| array.push(Spanned::new(named.span(), v)));
+                table.insert(
+                    Spanned::new(named.span(), Cow::Borrowed("for_each")),
+                    Spanned::new(named.span(), DeValue::Array(array)),
+                );
+            }
+            Err(message) => problems.push((message, Some(named.span()))),
+        }
+    }
     for (_, value) in table.iter_mut() {
         match value.get_mut() {
             DeValue::Table(t) => walk(t, lists, problems),
@@ -326,6 +340,25 @@ fn walk<'a>(table: &mut DeTable<'a>, lists: &DeTable<'a>, problems: &mut Problem
             defaults_into(table, defaults, problems);
         }
     }
+}
+
+/// `key` of every member of the named list `name`, from `"name.key"`.
+fn list_keys<'a>(named: &str, lists: &DeTable<'a>) -> Result<Vec<DeValue<'a>>, String> {
+    let wrong =
+        || format!("`for_each = \"{named}\"` names a key of the members of a list in `[lists]` (\"group.field\")");
+    let (name, key) = named.split_once('.').ok_or_else(wrong)?;
+    let members = lists.get(name).and_then(|l| l.get_ref().as_array()).ok_or_else(wrong)?;
+    members
+        .iter()
+        .map(|m| {
+            let value = m
+                .get_ref()
+                .as_table()
+                .and_then(|t| t.get(key))
+                .ok_or_else(|| format!("`for_each = \"{named}\"`: a member of `{name}` has no `{key}`"))?;
+            Ok(value.get_ref().clone())
+        })
+        .collect()
 }
 
 /// A family's `for_each` is a table of lists (a rule's list of fields is the rule's own).
@@ -737,5 +770,15 @@ aliases = "{of.aliases}"
         let text = "[[measures]]\nfor_each = { of = \"groups\" }\nid = \"{of}\"\n";
         let problems = expanded(&[("p.toml", text)]).unwrap_err();
         assert_eq!(problems, [("no list `groups` in `[lists]`".to_string(), 2)]);
+
+        // A rule's list of fields, from a key of the members.
+        let text = "[lists]\ngroup = [{ id = \"f\", field = \"female\" }, { id = \"s\", field = \"students\" }]\n\n\
+                    [[rules]]\nid = \"r\"\nfor_each = \"group.field\"\ncheck = \"{field} <= admitted\"\n";
+        let (value, _) = expanded(&[("p.toml", text)]).unwrap();
+        let fields: Vec<&str> =
+            value["rules"][0]["for_each"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(fields, ["female", "students"]);
+        let problems = expanded(&[("p.toml", &text.replace("group.field", "group.label"))]).unwrap_err();
+        assert_eq!(problems, [("`for_each = \"group.label\"`: a member of `group` has no `label`".to_string(), 6)]);
     }
 }
