@@ -519,7 +519,6 @@ impl<'a> Run<'a> {
         Ok(Some(LastYear { hierarchy, from_inbox, successors }))
     }
 
-    /// The registry and the reference files with their size and SHA-256.
     /// The reference tables of `period`: as last read when nothing they are read from
     /// changed (`references`, the registry among them, and the definition); else read,
     /// with the key to keep them under for the next run.
@@ -538,6 +537,7 @@ impl<'a> Run<'a> {
         Ok((reference::load(self.plan, &self.opts.data, period, hierarchy)?, Some(key)))
     }
 
+    /// The registry and the reference files with their size and SHA-256.
     fn reference_files(&self) -> anyhow::Result<Vec<(String, u64, String)>> {
         let size = |file: &str| -> anyhow::Result<u64> {
             let path = self.opts.data.join(file);
