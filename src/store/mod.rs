@@ -421,6 +421,9 @@ pub(crate) struct HashIndex {
     /// When the index was written, nanoseconds since the epoch.
     written_ns: i64,
     files: BTreeMap<String, Seen>,
+    /// Whether `hash_all` learnt anything the index did not hold.
+    #[serde(skip)]
+    learnt: bool,
 }
 
 impl HashIndex {
@@ -453,16 +456,22 @@ impl HashIndex {
                 (name.clone(), stat, hash)
             })
             .collect();
-        self.files = seen
+        let files: BTreeMap<String, Seen> = seen
             .iter()
             .filter(|(_, _, hash)| !hash.starts_with("unreadable"))
             .filter_map(|(name, stat, hash)| stat.clone().map(|s| (name.clone(), Seen { sha256: hash.clone(), ..s })))
             .collect();
+        self.learnt = files != self.files;
+        self.files = files;
         seen.into_iter().map(|(name, _, hash)| (name, hash)).collect()
     }
 
-    /// Write the index for the next run, whole or not at all.
+    /// Write the index for the next run, whole or not at all; as it was when nothing
+    /// changed (its older time only makes fewer files trusted).
     pub(crate) fn save(&mut self, work: &WorkDir, period: Period) -> anyhow::Result<()> {
+        if !self.learnt && self.written_ns > 0 {
+            return Ok(());
+        }
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         self.written_ns = now.as_nanos() as i64;
         let path = work.root.join(period.to_string()).join(Self::FILE);

@@ -324,8 +324,11 @@ fn a_file_rewritten_with_its_size_and_time_kept_is_read_again() {
     std::fs::write(&path, &bytes).unwrap();
     set_modified(&path, time);
     assert!(ran(&copy.json(&[])).contains(&"2023-10 ingest".to_string()));
-    // Nothing changed since: nothing is read, hashed or drawn again.
+    // Nothing changed since: nothing is read, hashed or drawn again, nor the index written.
+    let index = copy.out.path().join("work/ptdv_monthly/2023-10/inbox-hashes.json");
+    let written = std::fs::read(&index).unwrap();
     assert!(ran(&copy.json(&[])).is_empty());
+    assert_eq!(std::fs::read(&index).unwrap(), written);
 }
 
 #[test]
