@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use polars::prelude::DataFrame;
 
-use super::{run, Run, RunOptions};
+use super::{up_to_merge, RunOptions, UpToMerge};
 use crate::definition::{Plan, Severity};
 use crate::error::Error;
-use crate::model::{Period, Stage, TableSchemas};
+use crate::model::Period;
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Unit};
 use crate::report::{self, ReportInput};
-use crate::store::{self, WorkDir};
+use crate::store;
 
 /// The workbooks written for one period.
 #[derive(Debug)]
@@ -45,12 +45,7 @@ pub fn feedback(plan: &Plan, opts: &RunOptions, dest: Option<&Path>) -> Result<F
     let Some(spec) = &plan.feedback else {
         return Err(anyhow::anyhow!("the pipeline has no [feedback] section (docs/definition.md)").into());
     };
-    let upto_merge = RunOptions { from: Stage::Ingest, to: Stage::Merge, force: false, ..opts.clone() };
-    let summary = run(plan, &upto_merge)?;
-    let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
-    let checked = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
-    let merged = checked.work.stage(period, Stage::Merge).load_batch_without_placements(&TableSchemas::of(plan))?;
-    let hierarchy = checked.hierarchy(period)?;
+    let UpToMerge { period, merged, hierarchy, .. } = up_to_merge(plan, opts)?;
     let dest = dest.map_or_else(|| opts.out.join("feedback").join(period.to_string()), Path::to_path_buf);
     let top = hierarchy.units.iter().find(|u| u.parent.is_empty()).map_or("", |u| u.name.as_str());
     let identity = opts.identity.clone().unwrap_or_else(|| Identity::of_top_unit(top));

@@ -127,14 +127,29 @@ pub struct Status {
     pub exit_code: u8,
 }
 
-/// The status of a period: who has sent what, after a run up to merge.
-pub fn status(plan: &Plan, opts: &RunOptions) -> Result<Status, Error> {
+/// A period brought up to merge, as `status` and `feedback` read it: the run's summary,
+/// the period, its merged batch (without placements) and its hierarchy.
+struct UpToMerge<'a> {
+    run: Run<'a>,
+    summary: Summary,
+    period: Period,
+    merged: Batch,
+    hierarchy: Hierarchy,
+}
+
+fn up_to_merge<'a>(plan: &'a Plan, opts: &'a RunOptions) -> Result<UpToMerge<'a>, Error> {
     let upto_merge = RunOptions { from: Stage::Ingest, to: Stage::Merge, force: false, ..opts.clone() };
     let summary = run(plan, &upto_merge)?;
     let period: Period = summary.period.parse().map_err(anyhow::Error::from)?;
     let run = Run::new(plan, opts, WorkDir::new(&opts.out, &plan.pipeline.name))?;
     let merged = run.work.stage(period, Stage::Merge).load_batch_without_placements(&TableSchemas::of(plan))?;
     let hierarchy = run.hierarchy(period)?;
+    Ok(UpToMerge { run, summary, period, merged, hierarchy })
+}
+
+/// The status of a period: who has sent what, after a run up to merge.
+pub fn status(plan: &Plan, opts: &RunOptions) -> Result<Status, Error> {
+    let UpToMerge { run, summary, period, merged, hierarchy } = up_to_merge(plan, opts)?;
     let stale = run.stale_periods()?;
     let mut text = status_text(plan, &hierarchy, period, &merged.completeness, &stale);
     if let Some(old) = run.work.old_layout() {
