@@ -70,7 +70,7 @@ impl Batch {
 /// qualified name and its date fields. The stages hold dates as ISO text (the rules
 /// compare them so); the artifacts hold them as dates.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct TableSchemas(Vec<(String, Vec<String>)>);
+pub(crate) struct TableSchemas(pub(crate) Vec<(String, Vec<String>)>);
 
 impl TableSchemas {
     pub(crate) fn of(plan: &Plan) -> TableSchemas {

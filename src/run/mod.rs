@@ -30,7 +30,7 @@ use crate::model::{
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
-use crate::store::{self, Freshness, HashIndex, Manifest, StageDir, WorkDir};
+use crate::store::{self, Before, Freshness, HashIndex, Manifest, StageDir, WorkDir};
 use crate::workbook::reference;
 use crate::{aggregate, ingest, merge, template, validate};
 
@@ -400,6 +400,7 @@ impl<'a> Run<'a> {
                 Some(batch) => batch,
                 None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
             };
+            let handed_tables = input.tables.clone();
             let previous =
                 sealed_validate.as_ref().and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), (&tables, false)));
             let batch = match previous {
@@ -420,7 +421,8 @@ impl<'a> Run<'a> {
                 None => validate::validate(plan, &hierarchy, period, input)?,
             };
             log_batch(period, Stage::Validate, &batch);
-            dir.save_batch(&batch, &tables, Some(&work.stage(period, Stage::Ingest)))?;
+            let ingested = work.stage(period, Stage::Ingest);
+            dir.save_batch(&batch, &tables, Some(Before { dir: &ingested, tables: &handed_tables }))?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -430,13 +432,15 @@ impl<'a> Run<'a> {
                 Some(batch) => batch,
                 None => work.stage(period, Stage::Validate).load_batch(&tables)?,
             };
+            let handed_tables = input.tables.clone();
             // Resubmissions are ordered by the files' times as they are now.
             for file in &mut input.files {
                 file.modified = p.modified.get(&file.file).copied().unwrap_or(0);
             }
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
-            dir.save_batch(&batch, &tables, Some(&work.stage(period, Stage::Validate)))?;
+            let validated = work.stage(period, Stage::Validate);
+            dir.save_batch(&batch, &tables, Some(Before { dir: &validated, tables: &handed_tables }))?;
             handed = Some(batch);
             Ok(())
         })?;

@@ -321,30 +321,46 @@ impl StageDir {
     }
 
     /// A batch as its artifacts: a Parquet file per table, the findings and placements,
-    /// the file records and completeness as JSON. `placements_of`: the stage before, whose
-    /// placements the batch carries unchanged (validate and merge pass them on), copied
-    /// rather than encoded again: 130,000 rows at ten thousand returns.
+    /// the file records and completeness as JSON, written on both cores. `before`: the
+    /// stage whose batch this one was made from. Validate and merge pass its placements on
+    /// unchanged (130,000 rows at ten thousand returns), and often its tables: what is the
+    /// same is copied from its artifacts rather than encoded again (labelled alike, they
+    /// are the same bytes).
     pub(crate) fn save_batch(
         &self,
         batch: &Batch,
         tables: &TableSchemas,
-        placements_of: Option<&StageDir>,
+        before: Option<Before>,
     ) -> anyhow::Result<()> {
-        for (name, dates) in tables.iter() {
-            if let Some(df) = batch.tables.get(name) {
-                self.write_table(name, dates, df)?;
+        let before = before.filter(|b| b.dir.pipeline == self.pipeline && b.dir.period == self.period);
+        let copied = |name: &str| -> anyhow::Result<bool> {
+            let Some(before) = before else { return Ok(false) };
+            let Ok(bytes) = fs::read(before.dir.file(name)) else { return Ok(false) };
+            write_atomic(&self.file(name), &bytes)?;
+            Ok(true)
+        };
+        let write_tables = || -> anyhow::Result<()> {
+            for (name, dates) in tables.iter() {
+                let Some(df) = batch.tables.get(name) else { continue };
+                let same = before
+                    .and_then(|b| b.tables.get(name))
+                    .is_some_and(|was| was.schema() == df.schema() && was.equals_missing(df));
+                if !(same && copied(&format!("table.{name}.parquet"))?) {
+                    self.write_table(name, dates, df)?;
+                }
             }
-        }
-        self.write_frame("findings", &Finding::to_frame(&batch.findings)?)?;
-        self.write_json_compact("files.json", &batch.files)?;
-        // Labelled alike: the same pipeline and period.
-        let name = "placements.parquet";
-        let same_labels = |before: &&StageDir| before.pipeline == self.pipeline && before.period == self.period;
-        match placements_of.filter(same_labels).map(|before| fs::read(before.file(name))) {
-            Some(Ok(bytes)) => write_atomic(&self.file(name), &bytes)?,
-            _ => self.write_frame("placements", &Placement::to_frame(&batch.placements)?)?,
-        }
-        self.write_json_compact("completeness.json", &batch.completeness)
+            Ok(())
+        };
+        let write_files = || self.write_json_compact("files.json", &batch.files);
+        let write_rest = || -> anyhow::Result<()> {
+            if !copied("placements.parquet")? {
+                self.write_frame("placements", &Placement::to_frame(&batch.placements)?)?;
+            }
+            self.write_frame("findings", &Finding::to_frame(&batch.findings)?)?;
+            self.write_json_compact("completeness.json", &batch.completeness)
+        };
+        let ((tables, files), rest) = rayon::join(|| rayon::join(write_tables, write_files), write_rest);
+        tables.and(files).and(rest)
     }
 
     /// The batch saved here, with the tables named.
@@ -375,6 +391,14 @@ impl StageDir {
             completeness: self.read_json("completeness.json")?,
         })
     }
+}
+
+/// The stage a batch was made from, for `StageDir::save_batch`: where its artifacts are
+/// and the tables it handed on.
+#[derive(Clone, Copy)]
+pub(crate) struct Before<'a> {
+    pub(crate) dir: &'a StageDir,
+    pub(crate) tables: &'a BTreeMap<String, DataFrame>,
 }
 
 /// A file as it was when it was last hashed: what says it is still the same file.
@@ -575,6 +599,38 @@ fn failpoint(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A batch of one table, `cells`, of the given cell names.
+    fn batch_of(names: &[&str]) -> Batch {
+        let df = df!("_file" => vec!["a.xlsx"; names.len()], "_period" => vec!["2023-10"; names.len()], "cell_name" => names)
+            .unwrap();
+        Batch { tables: BTreeMap::from([("cells".to_string(), df)]), ..Batch::default() }
+    }
+
+    #[test]
+    fn a_table_the_stage_before_handed_on_unchanged_is_copied_and_a_changed_one_written() {
+        let out = tempfile::tempdir().unwrap();
+        let work = WorkDir::new(out.path(), "p");
+        let period: Period = "2023-10".parse().unwrap();
+        let schemas = TableSchemas(vec![("cells".to_string(), Vec::new())]);
+        let (ingest, validate, merge) =
+            (work.stage(period, Stage::Ingest), work.stage(period, Stage::Validate), work.stage(period, Stage::Merge));
+        let handed = batch_of(&["Chi bộ 1", "Chi bộ 2"]);
+        ingest.save_batch(&handed, &schemas, None).unwrap();
+        let table = "table.cells.parquet";
+        // Made to look different, the copy is told from an encoding by its bytes.
+        let marked = [fs::read(ingest.file(table)).unwrap(), b"copied".to_vec()].concat();
+        write_atomic(&ingest.file(table), &marked).unwrap();
+        let before = Before { dir: &ingest, tables: &handed.tables };
+        validate.save_batch(&batch_of(&["Chi bộ 1", "Chi bộ 2"]), &schemas, Some(before)).unwrap();
+        assert_eq!(fs::read(validate.file(table)).unwrap(), marked);
+
+        // A row fewer: encoded anew, and read back as it is.
+        let dropped = batch_of(&["Chi bộ 1"]);
+        merge.save_batch(&dropped, &schemas, Some(before)).unwrap();
+        assert_ne!(fs::read(merge.file(table)).unwrap(), marked);
+        assert!(merge.load_batch(&schemas).unwrap().tables["cells"].equals_missing(&dropped.tables["cells"]));
+    }
 
     #[test]
     fn dates_are_stored_as_days_since_1970_and_read_back_as_they_were() {
