@@ -65,9 +65,14 @@ fn collect(dir: &Path, prefix: &str, depth: usize, files: &mut Vec<InboxFile>) -
         let entry = entry.with_context(|| format!("cannot list the inbox {}", dir.display()))?;
         let path = entry.path();
         let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
-        if path.is_dir() && depth < INBOX_DEPTH {
+        // The listing says what an entry is without a call per file; a link is followed.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+            _ => path.is_dir(),
+        };
+        if is_dir && depth < INBOX_DEPTH {
             collect(&path, &format!("{name}/"), depth + 1, files)?;
-        } else if !path.is_dir() {
+        } else if !is_dir {
             files.push(InboxFile { path, name });
         }
     }
@@ -415,4 +420,24 @@ fn date_line(title: &[TitleLine], marker: &str) -> Option<(String, String)> {
         let date = chrono::NaiveDate::from_ymd_opt(*y as i32, *m, *d)?;
         Some((date.format("%Y-%m-%d").to_string(), cell.clone()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_inbox_lists_files_in_folders_and_follows_a_linked_folder() {
+        let inbox = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(inbox.path().join("a.xlsx"), b"a").unwrap();
+        std::fs::create_dir(inbox.path().join("Huyện Bình Lục")).unwrap();
+        std::fs::write(inbox.path().join("Huyện Bình Lục/b.xlsx"), b"b").unwrap();
+        std::fs::write(elsewhere.path().join("c.xlsx"), b"c").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), inbox.path().join("Lý Nhân")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("c.xlsx"), inbox.path().join("d.xlsx")).unwrap();
+        let names: Vec<String> = inbox_files(inbox.path()).unwrap().into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["Huyện Bình Lục/b.xlsx", "Lý Nhân/c.xlsx", "a.xlsx", "d.xlsx"]);
+    }
 }

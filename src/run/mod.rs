@@ -461,7 +461,8 @@ impl<'a> Run<'a> {
         let named: Vec<(String, PathBuf)> = files.iter().map(|f| (f.name.clone(), f.path.clone())).collect();
         let hashes = index.hash_all(&named);
         index.save(&self.work, period)?;
-        let modified: BTreeMap<String, i64> = files.iter().map(|f| (f.name.clone(), modified(&f.path))).collect();
+        let time = |f: &ingest::InboxFile| index.modified_s(&f.name).unwrap_or_else(|| modified(&f.path));
+        let modified: BTreeMap<String, i64> = files.iter().map(|f| (f.name.clone(), time(f))).collect();
         let ingest = Manifest::new(Stage::Ingest, period, &self.definition, hashes.clone());
         let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
         let validate_inputs = BTreeMap::from([("ingest".to_string(), ingest.key.clone()), registry]);

@@ -490,6 +490,11 @@ impl HashIndex {
         seen.into_iter().map(|(name, _, hash)| (name, hash)).collect()
     }
 
+    /// The modification time of a file `hash_all` saw, seconds since the epoch (0 before it).
+    pub(crate) fn modified_s(&self, name: &str) -> Option<i64> {
+        self.files.get(name).map(|seen| seen.modified_ns.max(0) / 1_000_000_000)
+    }
+
     /// Write the index for the next run, whole or not at all; as it was when nothing
     /// changed (its older time only makes fewer files trusted).
     pub(crate) fn save(&mut self, work: &WorkDir, period: Period) -> anyhow::Result<()> {
