@@ -104,6 +104,8 @@ pub(super) fn expand<'a>(chain: &'a Chain) -> Result<(DeTable<'a>, Problems), Pr
     let has_feedback = tables.iter().any(|t| t.contains_key("feedback"));
     let mut merged = base();
     let kinds = merged.remove("kinds");
+    let every_return = merged.remove("every_return");
+    let every_return_table = merged.remove("every_return_table");
     // Saying what tonghop says already is no mistake (its words may change): only an
     // override of a definition's own base is said to change nothing.
     let root_most = tables.pop().expect("a file");
@@ -124,6 +126,7 @@ pub(super) fn expand<'a>(chain: &'a Chain) -> Result<(DeTable<'a>, Problems), Pr
     if let Some(kinds) = kinds {
         sheets_by_kind(&mut merged, kinds.get_ref());
     }
+    returns_by_default(&mut merged, every_return.as_ref(), every_return_table.as_ref());
     if problems.is_empty() {
         Ok((merged, warnings))
     } else {
@@ -168,6 +171,45 @@ fn sheets_by_kind<'a>(root: &mut DeTable<'a>, kinds: &DeValue<'a>) {
                         sheet.insert(key.clone(), value.clone());
                     }
                 }
+            }
+        }
+    }
+}
+
+/// What every return and each of its tables has unless it says otherwise
+/// (`every_return` and `every_return_table` of `base.toml`).
+fn returns_by_default<'a>(
+    root: &mut DeTable<'a>,
+    every_return: Option<&Spanned<DeValue<'a>>>,
+    every_table: Option<&Spanned<DeValue<'a>>>,
+) {
+    let given =
+        |d: Option<&'_ Spanned<DeValue<'a>>>| d.and_then(|d| d.get_ref().as_table()).cloned().unwrap_or_default();
+    let (every_return, every_table) = (given(every_return), given(every_table));
+    let Some(DeValue::Array(returns)) = root.get_mut("returns").map(|r| r.get_mut()) else { return };
+    for item in returns.iter_mut() {
+        let DeValue::Table(item) = item.get_mut() else { continue };
+        fill_missing(item, &every_return);
+        let Some(DeValue::Array(tables)) = item.get_mut("tables").map(|t| t.get_mut()) else { continue };
+        for table in tables.iter_mut() {
+            if let DeValue::Table(table) = table.get_mut() {
+                fill_missing(table, &every_table);
+            }
+        }
+    }
+}
+
+/// `own` given each key of `given` it lacks; a table both have is filled the same way. A
+/// template or a total row is only filled: what has none has none.
+fn fill_missing<'a>(own: &mut DeTable<'a>, given: &DeTable<'a>) {
+    const ONLY_FILLED: [&str; 2] = ["template", "total_row"];
+    for (key, value) in given {
+        match (own.get_mut(key.get_ref().as_ref()).map(|v| v.get_mut()), value.get_ref()) {
+            (Some(DeValue::Table(own)), DeValue::Table(given)) => fill_missing(own, given),
+            (Some(_), _) => {}
+            (None, DeValue::Table(_)) if ONLY_FILLED.contains(&key.get_ref().as_ref()) => {}
+            (None, _) => {
+                own.insert(key.clone(), value.clone());
             }
         }
     }
@@ -738,6 +780,45 @@ columns = [{ label = "Nội dung", value = "finding:message" }]
         let findings = value["workbook"]["sheets"][0].as_table().unwrap();
         assert_eq!(findings["columns"].as_array().unwrap().len(), 1);
         assert!(!findings.contains_key("print"));
+    }
+
+    #[test]
+    fn a_return_has_a_party_papers_title_block_form_and_table_ends_unless_it_says_otherwise() {
+        let text = r#"
+[[returns]]
+id = "mau01"
+template = { heading = "BÁO CÁO", period_line = "Tháng {month} năm {year}" }
+tables = [
+  { id = "cells", total_row = { column = "cell_name" }, columns = [] },
+  { id = "notes", stop_at = [], total_row = { column = "x", label = "Cộng" }, columns = [] },
+]
+
+[[returns]]
+id = "mau02"
+header = { unit = { label = "Mã tổ chức" }, period = { label = "Kỳ" } }
+tables = [{ id = "classes", columns = [] }]
+"#;
+        let (value, warnings) = expanded(&[("p.toml", text)]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (mau01, mau02) = (&value["returns"][0], &value["returns"][1]);
+        assert_eq!(mau01["header"]["unit"]["label"].as_str(), Some("Mã đơn vị"));
+        assert_eq!(mau01["header"]["date_marker"].as_str(), Some("ngày"));
+        assert_eq!(mau01["template"]["motto"].as_str(), Some("ĐẢNG CỘNG SẢN VIỆT NAM"));
+        assert_eq!(mau01["template"]["heading"].as_str(), Some("BÁO CÁO"));
+        let cells = &mau01["tables"][0];
+        assert_eq!(cells["total_row"]["label"].as_str(), Some("Tổng cộng"));
+        assert_eq!(cells["total_row"]["aliases"].as_array().unwrap().len(), 3);
+        assert_eq!(cells["stop_at"].as_array().unwrap()[0].as_str(), Some("Nơi nhận"));
+        // What a table says is kept, and the rest filled in.
+        let notes = &mau01["tables"][1];
+        assert!(notes["stop_at"].as_array().unwrap().is_empty());
+        assert_eq!(notes["total_row"]["label"].as_str(), Some("Cộng"));
+        assert!(notes["total_row"]["aliases"].is_array());
+        // A header is filled key by key; a template or a total row is never added.
+        assert_eq!(mau02["header"]["unit"]["label"].as_str(), Some("Mã tổ chức"));
+        assert_eq!(mau02["header"]["date_marker"].as_str(), Some("ngày"));
+        assert!(mau02.get("template").is_none());
+        assert!(mau02["tables"][0].get("total_row").is_none());
     }
 
     #[test]
