@@ -18,7 +18,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
-use crate::definition::{CellFormat, Header, Plan, Sheet, SheetColumn};
+use crate::definition::{CellFormat, Header, Layout, Plan, Sheet, SheetColumn};
 use crate::draw::{self, Canvas, Style};
 use crate::model::frame::text_column;
 use crate::model::{Expectation, FileRecord, Finding, Period};
@@ -126,13 +126,15 @@ impl Styles {
 pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     let styles = Styles::new(input.plan);
     let default = default_format();
-    // The sheets are independent: draw them on both cores, then bind them in order.
-    let sheets = input
-        .plan
-        .workbook
-        .sheets
-        .par_iter()
-        .map(|spec| -> anyhow::Result<Worksheet> {
+    // The sheets are independent: draw them on both cores, the largest first (the others
+    // fill the other core meanwhile), then bind them in order.
+    let specs = &input.plan.workbook.sheets;
+    let mut order: Vec<usize> = (0..specs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cells(&specs[i], input)));
+    let mut drawn = order
+        .into_par_iter()
+        .map(|i| -> anyhow::Result<(usize, Worksheet)> {
+            let spec = &specs[i];
             let mut sheet = Worksheet::new();
             sheet.set_default_format(&default, DEFAULT_ROW_PIXELS, DEFAULT_COLUMN_PIXELS)?;
             sheet.set_name(&spec.name).with_context(|| format!("bad sheet name {}", spec.name))?;
@@ -141,9 +143,11 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
             let Draw { canvas, printed, .. } = draw;
             let laid = canvas.finish()?;
             paper::set_up(&mut sheet, spec, input, &printed, &laid)?;
-            Ok(sheet)
+            Ok((i, sheet))
         })
-        .collect::<anyhow::Result<Vec<Worksheet>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    drawn.sort_by_key(|(i, _)| *i);
+    let sheets = drawn.into_iter().map(|(_, sheet)| sheet);
     let mut book = Workbook::new();
     book.set_default_format(&default, DEFAULT_ROW_PIXELS, DEFAULT_COLUMN_PIXELS)?;
     book.set_zip_compression_level(paper::FIRST_PASS_LEVEL);
@@ -151,6 +155,25 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
         book.push_worksheet(sheet);
     }
     paper::first_pages_plain(book.save_to_buffer()?)
+}
+
+/// About how many cells a sheet holds: a row per unit of its level, per row of its
+/// table, per finding, per expected return or per file read, times its columns.
+fn cells(spec: &Sheet, input: &ReportInput) -> usize {
+    let (rows, columns) = match &spec.layout {
+        Layout::Units(layout) => {
+            let units = input.hierarchy.units.iter().filter(|u| u.kind == layout.level).count();
+            (units, layout.columns.len())
+        }
+        Layout::Rows(layout) => {
+            let table = input.tables.get(&input.plan.table(layout.table).name);
+            (table.map_or(0, |df| df.height()), layout.columns.len())
+        }
+        Layout::Findings(columns) => (input.findings.len(), columns.len()),
+        Layout::Completeness(layout) => (input.completeness.len(), layout.columns.len()),
+        Layout::Info => (input.files.len(), 9),
+    };
+    rows * columns
 }
 
 /// A row of Times New Roman 11 is 20 pixels high and a column of it 64 wide, as Excel
