@@ -361,3 +361,23 @@ fn the_reference_tables_are_read_again_only_when_what_they_are_read_from_changed
     assert!(findings.iter().any(|f| f["Mã lỗi"] == "reference-missing" && f["Mã đơn vị"] == "351"));
     assert_eq!(std::fs::read_dir(&entries).unwrap().count(), 1, "one entry kept, the last");
 }
+
+#[test]
+fn a_registry_changed_validates_every_file_again_from_what_ingest_kept() {
+    let copy = Copy::new();
+    // A unit given another name (no return of the period names it): validation is of the
+    // registry, ingest is not.
+    let registry = copy.data.join("reference/don_vi.csv");
+    let text = std::fs::read_to_string(&registry).unwrap();
+    let renamed = text.replace("Đảng bộ Công an huyện Thanh Liêm", "Đảng bộ Công an huyện Thanh Liêm (cũ)");
+    assert_ne!(renamed, text);
+    std::fs::write(&registry, renamed).unwrap();
+    let ran = ran(&copy.json(&[]));
+    assert!(ran.contains(&"2023-10 validate".to_string()), "{ran:?}");
+    assert!(!ran.iter().any(|stage| stage.ends_with("ingest")), "{ran:?}");
+    // The return with a mistyped code is still known by the committee its title block
+    // names: the title lines came back with the files ingest kept.
+    let findings = findings_sheet(&copy.workbook());
+    let by_name = findings.iter().find(|f| f["Tệp"] == "Xa Thanh Tan - PTDV thang 10.xlsx").unwrap();
+    assert_eq!((by_name["Mã đơn vị"].as_str(), by_name["Ô"].as_str()), ("13477", "A2"));
+}
