@@ -105,6 +105,10 @@ impl Registry {
         };
         let mut units = Vec::with_capacity(df.height());
         for i in 0..df.height() {
+            // A blank line (an editor leaves one at the end) or a row of empty cells is no unit.
+            if [&code, &name, &kind, &parent, &from, &to, &aliases].iter().all(|column| column[i].is_empty()) {
+                continue;
+            }
             units.push(Unit {
                 line: i + 2,
                 code: code[i].clone(),
@@ -431,6 +435,12 @@ H,Commune H,commune,D,2023-05,2022-01,
                 "line 9 (unit H): valid from 2023-05 to 2022-01, which ends before it starts",
             ]
         );
+    }
+
+    #[test]
+    fn blank_lines_are_no_units_and_the_lines_after_them_keep_their_numbers() {
+        let csv = "P,Province,province,,,,\n\n,,,,,,\nD,District,district,P,,,\nC,Commune,commune,,,,\n\n\n";
+        assert_eq!(problems(csv), ["line 6 (unit C): a commune needs a parent; its figures would add up nowhere"]);
     }
 
     #[test]
