@@ -137,6 +137,7 @@ pub(crate) fn ingest_bytes(plan: &Plan, files: &[(&str, Vec<u8>)]) -> anyhow::Re
 fn assemble(plan: &Plan, results: Vec<FileRead>) -> anyhow::Result<Batch> {
     let mut out = Batch::default();
     let mut rows: BTreeMap<String, Vec<FileRows>> = BTreeMap::new();
+    let mut placements = Vec::new();
     for mut result in results {
         // Provisional until validate judges the file: what reading alone could tell.
         let record = &mut result.record;
@@ -145,7 +146,7 @@ fn assemble(plan: &Plan, results: Vec<FileRead>) -> anyhow::Result<Batch> {
         record.rows_accepted = record.rows_read - record.rows_refused;
         out.files.push(result.record);
         out.findings.extend(result.findings);
-        out.placements.extend(result.placements);
+        placements.extend(result.placements);
         for (table, part) in result.tables {
             rows.entry(table).or_default().push(part);
         }
@@ -154,6 +155,7 @@ fn assemble(plan: &Plan, results: Vec<FileRead>) -> anyhow::Result<Batch> {
         let parts = rows.remove(&table.name).unwrap_or_default();
         out.tables.insert(table.name.clone(), to_frame(table, &parts)?);
     }
+    out.placements = Placement::to_frame(&placements)?;
     Ok(out)
 }
 

@@ -6,36 +6,48 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::completeness::Expectation;
-use super::frame::text_column;
 use super::Finding;
 use crate::definition::{Plan, Table, ValueKind};
 
 /// What the stages made of a period's inbox: the files, their rows per table, where each
 /// field was found, the findings, and who was expected to report.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Batch {
     pub(crate) files: Vec<FileRecord>,
     /// Rows per return table, by its qualified name (`mau01.cells`); each row carries
     /// `_file`, `_sheet`, `_row`, `_unit` and `_period`.
     pub(crate) tables: BTreeMap<String, DataFrame>,
-    pub(crate) placements: Vec<Placement>,
+    /// Where each field was found in each file, as `Placement::to_frame` makes it: a
+    /// table, so that a rerun passes 130,000 of them on without making each a value.
+    pub(crate) placements: DataFrame,
     pub(crate) findings: Vec<Finding>,
     /// Who was expected to report and what arrived; filled by merge.
     pub(crate) completeness: Vec<Expectation>,
 }
 
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch {
+            files: Vec::new(),
+            tables: BTreeMap::new(),
+            placements: Placement::none(),
+            findings: Vec::new(),
+            completeness: Vec::new(),
+        }
+    }
+}
+
 impl Batch {
     /// The part of the batch that comes from the files `keep` names.
     pub(crate) fn of_files(self, keep: &std::collections::HashSet<String>) -> anyhow::Result<Batch> {
-        let Batch { mut files, tables, mut placements, mut findings, completeness } = self;
+        let Batch { mut files, tables, placements, mut findings, completeness } = self;
         files.retain(|f| keep.contains(&f.file));
-        placements.retain(|p| keep.contains(&p.file));
         findings.retain(|f| keep.contains(&f.file));
         let mut kept = BTreeMap::new();
         for (name, df) in tables {
-            let sent: Vec<bool> = super::frame::text_column(&df, "_file")?.iter().map(|f| keep.contains(f)).collect();
-            kept.insert(name, df.filter(&BooleanChunked::from_slice("keep".into(), &sent))?);
+            kept.insert(name, rows_of_files(&df, "_file", keep)?);
         }
+        let placements = rows_of_files(&placements, PLACEMENT_COLUMNS[0], keep)?;
         Ok(Batch { files, tables: kept, placements, findings, completeness })
     }
 
@@ -45,9 +57,8 @@ impl Batch {
         let mut files = self.files;
         files.extend(other.files);
         files.sort_by(|a, b| a.file.cmp(&b.file));
-        let mut placements = self.placements;
-        placements.extend(other.placements);
-        placements.sort_by(|a, b| a.file.cmp(&b.file));
+        let order = SortMultipleOptions::default().with_maintain_order(true);
+        let placements = self.placements.vstack(&other.placements)?.sort([PLACEMENT_COLUMNS[0]], order.clone())?;
         let mut findings = self.findings;
         findings.extend(other.findings);
         findings.sort_by(|a, b| a.file.cmp(&b.file));
@@ -57,13 +68,18 @@ impl Batch {
                 Some(mine) if mine.height() > 0 => mine.vstack(&df)?,
                 _ => df,
             };
-            let order = SortMultipleOptions::default().with_maintain_order(true);
-            tables.insert(name, if joined.height() > 0 { joined.sort(["_file"], order)? } else { joined });
+            tables.insert(name, if joined.height() > 0 { joined.sort(["_file"], order.clone())? } else { joined });
         }
         let mut completeness = self.completeness;
         completeness.extend(other.completeness);
         Ok(Batch { files, tables, placements, findings, completeness })
     }
+}
+
+/// The rows of `df` whose `column` names one of the files `keep` names.
+fn rows_of_files(df: &DataFrame, column: &str, keep: &std::collections::HashSet<String>) -> anyhow::Result<DataFrame> {
+    let sent: Vec<bool> = super::frame::text_column(df, column)?.iter().map(|f| keep.contains(f)).collect();
+    Ok(df.filter(&BooleanChunked::from_slice("keep".into(), &sent))?)
 }
 
 /// The return tables a batch holds, as the store writes and reads them: each table's
@@ -181,11 +197,8 @@ impl Placement {
         ])
     }
 
-    pub(crate) fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Placement>> {
-        let [file, table, sheet, field, column] = PLACEMENT_COLUMNS.map(|name| text_column(df, name));
-        let rows = file?.into_iter().zip(table?).zip(sheet?).zip(field?).zip(column?);
-        Ok(rows
-            .map(|((((file, table), sheet), field), column)| Placement { file, table, sheet, field, column })
-            .collect())
+    /// No placements, as a table.
+    pub(crate) fn none() -> DataFrame {
+        Placement::to_frame(&[]).expect("five empty columns make a table")
     }
 }

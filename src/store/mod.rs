@@ -354,7 +354,7 @@ impl StageDir {
         let write_files = || self.write_json_compact("files.json", &batch.files);
         let write_rest = || -> anyhow::Result<()> {
             if !copied("placements.parquet")? {
-                self.write_frame("placements", &Placement::to_frame(&batch.placements)?)?;
+                self.write_frame("placements", &batch.placements)?;
             }
             self.write_frame("findings", &Finding::to_frame(&batch.findings)?)?;
             self.write_json_compact("completeness.json", &batch.completeness)
@@ -384,8 +384,8 @@ impl StageDir {
             files: self.read_json("files.json")?,
             tables,
             placements: match with_placements {
-                true => Placement::from_frame(&self.read_frame("placements")?)?,
-                false => Vec::new(),
+                true => self.read_frame("placements")?,
+                false => Placement::none(),
             },
             findings: Finding::from_frame(&self.read_frame("findings")?)?,
             completeness: self.read_json("completeness.json")?,

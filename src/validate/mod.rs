@@ -41,9 +41,19 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
         .filter(|f| f.row == 0 && !f.file.is_empty() && policy.reject_file.contains(&f.severity))
         .map(|f| f.file.clone())
         .collect();
-    let cells: Cells = placements
+    let of = |name: &str| placements.column(name).and_then(|c| c.str());
+    let (file, table, sheet, field, column) = (of("file")?, of("table")?, of("sheet")?, of("field")?, of("column")?);
+    fn text(c: Option<&str>) -> &str {
+        c.unwrap_or_default()
+    }
+    let cells: Cells = file
         .iter()
-        .map(|p| ((p.file.as_str(), p.table.as_str(), p.field.as_str()), (p.sheet.as_str(), p.column.as_str())))
+        .zip(table.iter())
+        .zip(field.iter())
+        .zip(sheet.iter().zip(column.iter()))
+        .map(|(((file, table), field), (sheet, column))| {
+            ((text(file), text(table), text(field)), (text(sheet), text(column)))
+        })
         .collect();
 
     let mut accepted = BTreeMap::new();
