@@ -156,6 +156,10 @@ fn assemble(plan: &Plan, results: Vec<FileRead>) -> anyhow::Result<Batch> {
         out.tables.insert(table.name.clone(), to_frame(table, &parts)?);
     }
     out.placements = Placement::to_frame(&placements)?;
+    out.titles = TitleLine::to_frame(&out.files)?;
+    for file in &mut out.files {
+        file.title = Vec::new();
+    }
     Ok(out)
 }
 

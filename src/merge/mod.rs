@@ -19,7 +19,7 @@ use crate::model::{
 use crate::registry::Hierarchy;
 
 pub(crate) fn merge(plan: &Plan, hierarchy: &Hierarchy, period: Period, validated: Batch) -> anyhow::Result<Batch> {
-    let Batch { mut files, tables, mut findings, placements, .. } = validated;
+    let Batch { mut files, tables, mut findings, placements, titles, .. } = validated;
 
     let superseded = resolve_resubmissions(plan, &mut files, &mut findings);
     let mut merged = BTreeMap::new();
@@ -33,7 +33,7 @@ pub(crate) fn merge(plan: &Plan, hierarchy: &Hierarchy, period: Period, validate
     let completeness = completeness(plan, hierarchy, period, &files, &mut findings);
 
     name_units(hierarchy, &mut findings);
-    Ok(Batch { files, tables: merged, placements, findings, completeness })
+    Ok(Batch { files, tables: merged, placements, titles, findings, completeness })
 }
 
 /// Mark all but the newest accepted file of each (return, unit) as superseded.

@@ -1,6 +1,6 @@
 //! A period's returns as one stage hands them to the next.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,8 @@ pub(crate) struct Batch {
     /// Where each field was found in each file, as `Placement::to_frame` makes it: a
     /// table, so that a rerun passes 130,000 of them on without making each a value.
     pub(crate) placements: DataFrame,
+    /// The title blocks' texts (`TitleLine::to_frame`), which validate reads and drops.
+    pub(crate) titles: DataFrame,
     pub(crate) findings: Vec<Finding>,
     /// Who was expected to report and what arrived; filled by merge.
     pub(crate) completeness: Vec<Expectation>,
@@ -31,6 +33,7 @@ impl Default for Batch {
             files: Vec::new(),
             tables: BTreeMap::new(),
             placements: Placement::none(),
+            titles: TitleLine::none(),
             findings: Vec::new(),
             completeness: Vec::new(),
         }
@@ -40,7 +43,7 @@ impl Default for Batch {
 impl Batch {
     /// The part of the batch that comes from the files `keep` names.
     pub(crate) fn of_files(self, keep: &std::collections::HashSet<String>) -> anyhow::Result<Batch> {
-        let Batch { mut files, tables, placements, mut findings, completeness } = self;
+        let Batch { mut files, tables, placements, titles, mut findings, completeness } = self;
         files.retain(|f| keep.contains(&f.file));
         findings.retain(|f| keep.contains(&f.file));
         let mut kept = BTreeMap::new();
@@ -48,7 +51,8 @@ impl Batch {
             kept.insert(name, rows_of_files(&df, "_file", keep)?);
         }
         let placements = rows_of_files(&placements, PLACEMENT_COLUMNS[0], keep)?;
-        Ok(Batch { files, tables: kept, placements, findings, completeness })
+        let titles = rows_of_files(&titles, TITLE_COLUMNS[0], keep)?;
+        Ok(Batch { files, tables: kept, placements, titles, findings, completeness })
     }
 
     /// This batch and `other`, of other files, as one, in the order of the files' names:
@@ -59,6 +63,7 @@ impl Batch {
         files.sort_by(|a, b| a.file.cmp(&b.file));
         let order = SortMultipleOptions::default().with_maintain_order(true);
         let placements = self.placements.vstack(&other.placements)?.sort([PLACEMENT_COLUMNS[0]], order.clone())?;
+        let titles = self.titles.vstack(&other.titles)?.sort([TITLE_COLUMNS[0]], order.clone())?;
         let mut findings = self.findings;
         findings.extend(other.findings);
         findings.sort_by(|a, b| a.file.cmp(&b.file));
@@ -72,7 +77,7 @@ impl Batch {
         }
         let mut completeness = self.completeness;
         completeness.extend(other.completeness);
-        Ok(Batch { files, tables, placements, findings, completeness })
+        Ok(Batch { files, tables, placements, titles, findings, completeness })
     }
 }
 
@@ -141,9 +146,10 @@ pub(crate) struct FileRecord {
     pub(crate) rows_read: u32,
     /// Rows refused while reading.
     pub(crate) rows_refused: u32,
-    /// The texts of the title block with their cells, for recognising the unit by its
-    /// committee's name; validate reads them and drops them (the records of ten thousand
-    /// files go from stage to stage).
+    /// The texts of the title block with their cells, as the file was read: the batch
+    /// holds them as its `titles` table, for validate to recognise the unit by its
+    /// committee's name (the records of ten thousand files go from stage to stage).
+    #[serde(skip)]
     pub(crate) title: Vec<TitleLine>,
     /// Where the title block's unit code and period were read (`Sheet!A1`), for findings.
     pub(crate) title_sheet: String,
@@ -160,6 +166,39 @@ pub(crate) struct FileRecord {
 pub(crate) struct TitleLine {
     pub(crate) cell: String,
     pub(crate) text: String,
+}
+
+const TITLE_COLUMNS: [&str; 3] = ["file", "cell", "text"];
+
+impl TitleLine {
+    /// The title lines of `files` as a table, one row a line, in order: a tenth of their
+    /// bytes as JSON (10 MB at ten thousand returns), and no value a line once read back.
+    pub(crate) fn to_frame(files: &[FileRecord]) -> PolarsResult<DataFrame> {
+        let lines = || files.iter().flat_map(|f| f.title.iter().map(move |line| (f, line)));
+        DataFrame::new_infer_height(vec![
+            Column::new(TITLE_COLUMNS[0].into(), lines().map(|(f, _)| f.file.as_str()).collect::<Vec<_>>()),
+            Column::new(TITLE_COLUMNS[1].into(), lines().map(|(_, l)| l.cell.as_str()).collect::<Vec<_>>()),
+            Column::new(TITLE_COLUMNS[2].into(), lines().map(|(_, l)| l.text.as_str()).collect::<Vec<_>>()),
+        ])
+    }
+
+    /// No title lines, as a table.
+    pub(crate) fn none() -> DataFrame {
+        TitleLine::to_frame(&[]).expect("three empty columns make a table")
+    }
+
+    /// Each file's title lines in `to_frame`'s table, as `(cell, text)`, in order.
+    pub(crate) fn by_file(df: &DataFrame) -> PolarsResult<HashMap<&str, Vec<(&str, &str)>>> {
+        let [file, cell, text] = TITLE_COLUMNS.map(|name| df.column(name).and_then(|c| c.str()));
+        let mut lines: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+        for ((file, cell), text) in file?.iter().zip(cell?.iter()).zip(text?.iter()) {
+            lines
+                .entry(file.unwrap_or_default())
+                .or_default()
+                .push((cell.unwrap_or_default(), text.unwrap_or_default()));
+        }
+        Ok(lines)
+    }
 }
 
 impl FileRecord {
@@ -200,5 +239,31 @@ impl Placement {
     /// No placements, as a table.
     pub(crate) fn none() -> DataFrame {
         Placement::to_frame(&[]).expect("five empty columns make a table")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, lines: &[(&str, &str)]) -> FileRecord {
+        let title = lines.iter().map(|(cell, text)| TitleLine { cell: cell.to_string(), text: text.to_string() });
+        FileRecord { file: name.into(), title: title.collect(), ..FileRecord::default() }
+    }
+
+    #[test]
+    fn title_lines_go_by_file_in_their_order_through_parts_joined_again() {
+        let a = file("a.xlsx", &[("A1", "ĐẢNG BỘ HUYỆN BÌNH LỤC"), ("A2", "ĐẢNG ỦY XÃ AN NỘI")]);
+        let (b, c) = (file("b.xlsx", &[]), file("c.xlsx", &[("B3", "CHI BỘ")]));
+        let batch =
+            |files: Vec<FileRecord>| Batch { titles: TitleLine::to_frame(&files).unwrap(), files, ..Batch::default() };
+        // c read again, joined to what a and b were.
+        let kept = batch(vec![a, b, file("c.xlsx", &[("B3", "old")])]);
+        let same = ["a.xlsx", "b.xlsx"].map(String::from).into_iter().collect();
+        let joined = kept.of_files(&same).unwrap().join(batch(vec![c])).unwrap();
+        let lines = TitleLine::by_file(&joined.titles).unwrap();
+        assert_eq!(lines["a.xlsx"], [("A1", "ĐẢNG BỘ HUYỆN BÌNH LỤC"), ("A2", "ĐẢNG ỦY XÃ AN NỘI")]);
+        assert!(!lines.contains_key("b.xlsx"));
+        assert_eq!(lines["c.xlsx"], [("B3", "CHI BỘ")]);
     }
 }

@@ -89,7 +89,7 @@ pub(crate) fn periods_in(dir: &Path, kind: PeriodKind) -> std::io::Result<Vec<Pe
 
 /// The layout of the artifacts (their files, columns and types, docs/data.md): part of
 /// every stage's key, so artifacts of another layout are made again, never misread.
-pub(crate) const ARTIFACTS_SCHEMA: &str = "tonghop.artifacts/2";
+pub(crate) const ARTIFACTS_SCHEMA: &str = "tonghop.artifacts/3";
 
 /// What a stage read, and one key over it: the stage is fresh while the key is unchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -351,7 +351,10 @@ impl StageDir {
             }
             Ok(())
         };
-        let write_files = || self.write_json_compact("files.json", &batch.files);
+        let write_files = || -> anyhow::Result<()> {
+            self.write_json_compact("files.json", &batch.files)?;
+            self.write_frame("titles", &batch.titles)
+        };
         let write_rest = || -> anyhow::Result<()> {
             if !copied("placements.parquet")? {
                 self.write_frame("placements", &batch.placements)?;
@@ -387,6 +390,7 @@ impl StageDir {
                 true => self.read_frame("placements")?,
                 false => Placement::none(),
             },
+            titles: self.read_frame("titles")?,
             findings: Finding::from_frame(&self.read_frame("findings")?)?,
             completeness: self.read_json("completeness.json")?,
         })

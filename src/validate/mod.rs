@@ -12,19 +12,21 @@ use polars::prelude::*;
 
 use crate::definition::{Plan, Return, Rule, RuleKind, Sql, Table};
 use crate::model::frame::{any_text, text_column};
-use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingBuilder, FindingCode, Period, Severity};
+use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingBuilder, FindingCode, Period, Severity, TitleLine};
 use crate::registry::{Hierarchy, Unit};
 
 /// Keep the trusted part of a period's returns, and say why the rest was refused.
 pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, ingested: Batch) -> anyhow::Result<Batch> {
-    let Batch { mut files, mut tables, placements, mut findings, completeness } = ingested;
+    let Batch { mut files, mut tables, placements, titles, mut findings, completeness } = ingested;
+    // Read for attribution; the later stages do not need them.
+    let lines = TitleLine::by_file(&titles)?;
     for file in files.iter_mut().filter(|f| f.is_return()) {
-        findings.extend(attribute(plan, hierarchy, period, file));
+        let title = lines.get(file.file.as_str()).map_or(&[][..], Vec::as_slice);
+        findings.extend(attribute(plan, hierarchy, period, file, title));
         findings.extend(check_period(plan, period, file));
         findings.extend(check_date_line(plan, period, file));
-        // Read for attribution; the later stages do not need them.
-        file.title = Vec::new();
     }
+    drop(lines);
     // Findings made while reading name their file only; the file says whose it is.
     let unit_of: HashMap<&str, &str> = files.iter().map(|f| (f.file.as_str(), f.unit.as_str())).collect();
     for f in findings.iter_mut().filter(|f| f.unit.is_empty()) {
@@ -102,7 +104,7 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
     // Each file's findings together, in the files' order: what validating the files one
     // part at a time and joining the parts gives too.
     findings.sort_by(|a, b| a.file.cmp(&b.file));
-    Ok(Batch { files, tables: accepted, placements, findings, completeness })
+    Ok(Batch { files, tables: accepted, placements, titles: TitleLine::none(), findings, completeness })
 }
 
 /// Who sent a return: the unit its code names, cross-checked against the unit its title
@@ -110,13 +112,19 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
 /// title block names (a warning, naming the cell). Sets `file.unit`. A code of one unit on
 /// a return whose title block names another is an error naming both: the return counts
 /// for neither until they agree.
-fn attribute(plan: &Plan, hierarchy: &Hierarchy, period: Period, file: &mut FileRecord) -> Vec<Finding> {
+fn attribute(
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    period: Period,
+    file: &mut FileRecord,
+    title: &[(&str, &str)],
+) -> Vec<Finding> {
     let Some(ret) = plan.return_by_id(&file.return_id) else { return vec![] };
-    let texts: Vec<&str> = file.title.iter().map(|t| t.text.as_str()).collect();
+    let texts: Vec<&str> = title.iter().map(|(_, text)| *text).collect();
     let named = hierarchy.named_in(&texts, &ret.senders);
     let sender = hierarchy.unit(&file.unit).filter(|u| ret.senders.contains(&u.kind));
     let new = |code, severity| Finding::builder(plan, code, severity).file(&file.file);
-    let line = |i: usize| &file.title[i];
+    let line = |i: usize| TitleLine { cell: title[i].0.to_string(), text: title[i].1.to_string() };
     match (sender, named.as_slice()) {
         (Some(unit), [(other, i)]) if other.code != unit.code => vec![new(FindingCode::UnitMismatch, Severity::Error)
             .unit(&unit.code)
