@@ -171,8 +171,8 @@ pub(crate) struct TitleLine {
 const TITLE_COLUMNS: [&str; 3] = ["file", "cell", "text"];
 
 impl TitleLine {
-    /// The title lines of `files` as a table, one row a line, in order: a tenth of their
-    /// bytes as JSON (10 MB at ten thousand returns), and no value a line once read back.
+    /// The title lines of `files` as a table, one row a line, in order: at ten thousand
+    /// returns 85 KB of Parquet where they were 6 MB of JSON, and no value a line read back.
     pub(crate) fn to_frame(files: &[FileRecord]) -> PolarsResult<DataFrame> {
         let lines = || files.iter().flat_map(|f| f.title.iter().map(move |line| (f, line)));
         DataFrame::new_infer_height(vec![

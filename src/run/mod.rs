@@ -24,7 +24,7 @@ pub use summary::{FileCounts, RowCounts, Summary};
 use crate::definition::Plan;
 use crate::error::Error;
 use crate::model::{
-    name_units, status_json, status_text, Batch, FileRecord, Finding, History, LastYear, Period, PeriodKind, Placement,
+    name_units, status_json, status_text, Batch, FileRecord, Finding, History, LastYear, Period, PeriodKind,
     References, Stage, StageOutcome, StageRun, StatusJson, TableSchemas, FINDINGS_SCHEMA,
 };
 use crate::project::Identity;
@@ -396,7 +396,7 @@ impl<'a> Run<'a> {
         // found, when the registry is the same.
         let sealed_validate = sealed(Stage::Validate);
         let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
-            let mut input = match handed.take() {
+            let input = match handed.take() {
                 Some(batch) => batch,
                 None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
             };
@@ -413,15 +413,7 @@ impl<'a> Run<'a> {
                         input.files.iter().filter(|f| !unchanged(f)).map(|f| f.file.clone()).collect();
                     tracing::info!(%period, validated = changed.len(), of = input.files.len(), "files validated again");
                     // Validation passes the placements on: all of them, as ingest saved them.
-                    let placements = std::mem::replace(&mut input.placements, Placement::none());
-                    input.placements = placements.filter(
-                        &placements
-                            .column("file")?
-                            .str()?
-                            .iter()
-                            .map(|f| f.is_some_and(|f| changed.contains(f)))
-                            .collect(),
-                    )?;
+                    let placements = input.placements.clone();
                     let fresh = validate::validate(plan, &hierarchy, period, input.of_files(&changed)?)?;
                     Batch { placements, ..previous.of_files(&same)?.join(fresh)? }
                 }
