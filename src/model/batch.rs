@@ -218,6 +218,9 @@ pub(crate) struct Placement {
     pub(crate) column: String,
 }
 
+/// Where each field of each file was found: `(file, table, field) -> (sheet, column)`.
+pub(crate) type FieldCells<'a> = HashMap<(&'a str, &'a str, &'a str), (&'a str, &'a str)>;
+
 const PLACEMENT_COLUMNS: [&str; 5] = ["file", "table", "sheet", "field", "column"];
 
 impl Placement {
@@ -239,6 +242,18 @@ impl Placement {
     /// No placements, as a table.
     pub(crate) fn none() -> DataFrame {
         Placement::to_frame(&[]).expect("five empty columns make a table")
+    }
+
+    /// Where each field of each file was found in `to_frame`'s table.
+    pub(crate) fn by_field(df: &DataFrame) -> PolarsResult<FieldCells<'_>> {
+        let [file, table, sheet, field, column] = PLACEMENT_COLUMNS.map(|name| df.column(name).and_then(|c| c.str()));
+        fn text(c: Option<&str>) -> &str {
+            c.unwrap_or_default()
+        }
+        let (file, table, sheet, field, column) = (file?, table?, sheet?, field?, column?);
+        let keys = file.iter().zip(table.iter()).zip(field.iter());
+        let cells = keys.zip(sheet.iter().zip(column.iter()));
+        Ok(cells.map(|(((f, t), d), (s, c))| ((text(f), text(t), text(d)), (text(s), text(c)))).collect())
     }
 }
 

@@ -14,7 +14,7 @@ mod history;
 mod references;
 mod stage;
 
-pub(crate) use batch::{Batch, FileRecord, FileStatus, Placement, TableSchemas, TitleLine};
+pub(crate) use batch::{Batch, FieldCells, FileRecord, FileStatus, Placement, TableSchemas, TitleLine};
 pub(crate) use completeness::{status_json, status_text, tally_by_group, Expectation, ReturnStatus, Tally, Timeliness};
 pub use completeness::{GroupCounts, NotAccepted, StatusJson};
 pub use finding::unknown_keys;

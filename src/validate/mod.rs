@@ -12,7 +12,10 @@ use polars::prelude::*;
 
 use crate::definition::{Plan, Return, Rule, RuleKind, Sql, Table};
 use crate::model::frame::{any_text, text_column};
-use crate::model::{Batch, FileRecord, FileStatus, Finding, FindingBuilder, FindingCode, Period, Severity, TitleLine};
+use crate::model::{
+    Batch, FieldCells, FileRecord, FileStatus, Finding, FindingBuilder, FindingCode, Period, Placement, Severity,
+    TitleLine,
+};
 use crate::registry::{Hierarchy, Unit};
 
 /// Keep the trusted part of a period's returns, and say why the rest was refused.
@@ -26,7 +29,6 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
         findings.extend(check_period(plan, period, file));
         findings.extend(check_date_line(plan, period, file));
     }
-    drop(lines);
     // Findings made while reading name their file only; the file says whose it is.
     let unit_of: HashMap<&str, &str> = files.iter().map(|f| (f.file.as_str(), f.unit.as_str())).collect();
     for f in findings.iter_mut().filter(|f| f.unit.is_empty()) {
@@ -43,20 +45,7 @@ pub(crate) fn validate(plan: &Plan, hierarchy: &Hierarchy, period: Period, inges
         .filter(|f| f.row == 0 && !f.file.is_empty() && policy.reject_file.contains(&f.severity))
         .map(|f| f.file.clone())
         .collect();
-    let of = |name: &str| placements.column(name).and_then(|c| c.str());
-    let (file, table, sheet, field, column) = (of("file")?, of("table")?, of("sheet")?, of("field")?, of("column")?);
-    fn text(c: Option<&str>) -> &str {
-        c.unwrap_or_default()
-    }
-    let cells: Cells = file
-        .iter()
-        .zip(table.iter())
-        .zip(field.iter())
-        .zip(sheet.iter().zip(column.iter()))
-        .map(|(((file, table), field), (sheet, column))| {
-            ((text(file), text(table), text(field)), (text(sheet), text(column)))
-        })
-        .collect();
+    let cells = Placement::by_field(&placements)?;
 
     let mut accepted = BTreeMap::new();
     let mut rows_rejected: HashMap<String, u32> = HashMap::new();
@@ -124,7 +113,6 @@ fn attribute(
     let named = hierarchy.named_in(&texts, &ret.senders);
     let sender = hierarchy.unit(&file.unit).filter(|u| ret.senders.contains(&u.kind));
     let new = |code, severity| Finding::builder(plan, code, severity).file(&file.file);
-    let line = |i: usize| TitleLine { cell: title[i].0.to_string(), text: title[i].1.to_string() };
     match (sender, named.as_slice()) {
         (Some(unit), [(other, i)]) if other.code != unit.code => vec![new(FindingCode::UnitMismatch, Severity::Error)
             .unit(&unit.code)
@@ -133,15 +121,15 @@ fn attribute(
             .expected(&other.code)
             .var("name", unit.name.clone())
             .var("named", format!("{} {}", other.code, other.name))
-            .var("named_cell", line(*i).cell.clone())
-            .var("text", line(*i).text.clone())
+            .var("named_cell", title[*i].0.to_string())
+            .var("text", title[*i].1.to_string())
             .build()],
         (Some(_), _) => vec![],
         (None, [(unit, i)]) => {
             let finding = new(FindingCode::UnitByName, Severity::Warning)
                 .unit(&unit.code)
-                .at(&file.title_sheet, &line(*i).cell)
-                .value(line(*i).text.clone())
+                .at(&file.title_sheet, title[*i].0)
+                .value(title[*i].1.to_string())
                 .expected(format!("{} {}", unit.code, unit.name))
                 .var("code", if file.unit.is_empty() { "—".to_string() } else { file.unit.clone() })
                 .build();
@@ -222,9 +210,6 @@ struct Failure {
     finding: Finding,
 }
 
-/// Where each field of each file was found: `(file, table, field) -> (sheet, column)`.
-type Cells<'a> = HashMap<(&'a str, &'a str, &'a str), (&'a str, &'a str)>;
-
 /// The rows of one table, with what a finding about one of their cells must name.
 struct Rows<'a> {
     table: &'a Table,
@@ -232,11 +217,11 @@ struct Rows<'a> {
     units: Vec<String>,
     /// 1-based sheet rows.
     numbers: Vec<u32>,
-    cells: &'a Cells<'a>,
+    cells: &'a FieldCells<'a>,
 }
 
 impl<'a> Rows<'a> {
-    fn new(table: &'a Table, df: &DataFrame, cells: &'a Cells<'a>) -> PolarsResult<Rows<'a>> {
+    fn new(table: &'a Table, df: &DataFrame, cells: &'a FieldCells<'a>) -> PolarsResult<Rows<'a>> {
         let numbers = df.column("_row")?.u32()?.iter().map(|r| r.unwrap_or(0)).collect();
         Ok(Rows { table, files: text_column(df, "_file")?, units: text_column(df, "_unit")?, numbers, cells })
     }
