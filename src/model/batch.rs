@@ -61,19 +61,18 @@ impl Batch {
         let mut files = self.files;
         files.extend(other.files);
         files.sort_by(|a, b| a.file.cmp(&b.file));
-        let order = SortMultipleOptions::default().with_maintain_order(true);
-        let placements = self.placements.vstack(&other.placements)?.sort([PLACEMENT_COLUMNS[0]], order.clone())?;
-        let titles = self.titles.vstack(&other.titles)?.sort([TITLE_COLUMNS[0]], order.clone())?;
+        let placements = merge_by_file(&self.placements, &other.placements, PLACEMENT_COLUMNS[0])?;
+        let titles = merge_by_file(&self.titles, &other.titles, TITLE_COLUMNS[0])?;
         let mut findings = self.findings;
         findings.extend(other.findings);
         findings.sort_by(|a, b| a.file.cmp(&b.file));
         let mut tables = self.tables;
         for (name, df) in other.tables {
             let joined = match tables.remove(&name) {
-                Some(mine) if mine.height() > 0 => mine.vstack(&df)?,
-                _ => df,
+                Some(mine) => merge_by_file(&mine, &df, "_file")?,
+                None => df,
             };
-            tables.insert(name, if joined.height() > 0 { joined.sort(["_file"], order.clone())? } else { joined });
+            tables.insert(name, joined);
         }
         let mut completeness = self.completeness;
         completeness.extend(other.completeness);
@@ -81,10 +80,74 @@ impl Batch {
     }
 }
 
-/// The rows of `df` whose `column` names one of the files `keep` names.
+/// The rows of `df` whose `column` names one of the files `keep` names. A batch's rows
+/// come file by file: a file is looked up once for each run of its rows.
 fn rows_of_files(df: &DataFrame, column: &str, keep: &std::collections::HashSet<String>) -> anyhow::Result<DataFrame> {
-    let sent: Vec<bool> = super::frame::text_column(df, column)?.iter().map(|f| keep.contains(f)).collect();
+    let mut last: Option<(Option<&str>, bool)> = None;
+    let sent: Vec<bool> = df
+        .column(column)?
+        .str()?
+        .iter()
+        .map(|file| {
+            let kept = match last {
+                Some((before, kept)) if before == file => kept,
+                _ => keep.contains(file.unwrap_or("")),
+            };
+            last = Some((file, kept));
+            kept
+        })
+        .collect();
     Ok(df.filter(&BooleanChunked::from_slice("keep".into(), &sent))?)
+}
+
+/// The rows of `a` and `b`, of different files, in the order of the file names in
+/// `column`, each file's rows in their order: what sorting the two stacked gives. Each is
+/// in that order already (a stage's rows come file by file, in the files' order), so the
+/// two are merged rather than sorted; one that is not is sorted.
+fn merge_by_file(a: &DataFrame, b: &DataFrame, column: &str) -> anyhow::Result<DataFrame> {
+    if b.height() == 0 {
+        return Ok(a.clone());
+    }
+    if a.height() == 0 {
+        return Ok(b.clone());
+    }
+    let stacked = a.vstack(b)?;
+    let names: Vec<&str> = stacked.column(column)?.str()?.iter().map(|f| f.unwrap_or("")).collect();
+    let (left, right) = names.split_at(a.height());
+    if !left.is_sorted() || !right.is_sorted() {
+        let order = SortMultipleOptions::default().with_maintain_order(true);
+        return Ok(stacked.sort([column], order)?);
+    }
+    // Runs of rows taken from one side, as (first row in `stacked`, rows).
+    let (mut i, mut j) = (0, 0);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    while i < left.len() || j < right.len() {
+        let (from_left, at) = match j == right.len() || (i < left.len() && left[i] <= right[j]) {
+            true => (true, i),
+            false => (false, left.len() + j),
+        };
+        match runs.last_mut() {
+            Some((first, rows)) if *first + *rows == at && (at < left.len()) == from_left => *rows += 1,
+            _ => runs.push((at, 1)),
+        }
+        if from_left {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    // A few files changed among many: a few slices, no copy.
+    if runs.len() <= 64 {
+        let mut out = stacked.slice(runs[0].0 as i64, runs[0].1);
+        for &(first, rows) in &runs[1..] {
+            out.vstack_mut(&stacked.slice(first as i64, rows))?;
+        }
+        out.rechunk_mut_par();
+        return Ok(out);
+    }
+    let take: Vec<IdxSize> =
+        runs.iter().flat_map(|&(first, rows)| (first..first + rows).map(|r| r as IdxSize)).collect();
+    Ok(stacked.take(&IdxCa::from_vec("take".into(), take))?)
 }
 
 /// The return tables a batch holds, as the store writes and reads them: each table's
@@ -280,5 +343,40 @@ mod tests {
         assert_eq!(lines["a.xlsx"], [("A1", "ĐẢNG BỘ HUYỆN BÌNH LỤC"), ("A2", "ĐẢNG ỦY XÃ AN NỘI")]);
         assert!(!lines.contains_key("b.xlsx"));
         assert_eq!(lines["c.xlsx"], [("B3", "CHI BỘ")]);
+    }
+
+    /// Rows of a table, file by file: `(file, row)`.
+    fn rows(rows: &[(&str, i64)]) -> DataFrame {
+        let files: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let numbers: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        df!("_file" => files, "_row" => numbers).unwrap()
+    }
+
+    #[test]
+    fn rows_of_files_read_again_go_back_among_the_others_as_a_sort_would_put_them() {
+        let kept = rows(&[("a", 1), ("a", 2), ("c", 1), ("e", 1), ("e", 2)]);
+        let read = rows(&[("b", 7), ("d", 1), ("d", 2), ("f", 3)]);
+        let order = SortMultipleOptions::default().with_maintain_order(true);
+        let sorted = kept.vstack(&read).unwrap().sort(["_file"], order).unwrap();
+        assert!(merge_by_file(&kept, &read, "_file").unwrap().equals(&sorted));
+        assert!(merge_by_file(&read, &kept, "_file").unwrap().equals(&sorted));
+        // Many runs are gathered rather than sliced: the same rows.
+        let many: Vec<(String, i64)> = (0..200).map(|i| (format!("f{i:03}"), i)).collect();
+        let (even, odd): (Vec<_>, Vec<_>) = many.iter().partition(|(_, i)| i % 2 == 0);
+        let frame = |v: &[&(String, i64)]| rows(&v.iter().map(|(f, i)| (f.as_str(), *i)).collect::<Vec<_>>());
+        let all = frame(&many.iter().collect::<Vec<_>>());
+        assert!(merge_by_file(&frame(&even), &frame(&odd), "_file").unwrap().equals(&all));
+        // A side out of order is sorted, not merged wrong.
+        let unsorted = rows(&[("c", 1), ("a", 1)]);
+        let joined = merge_by_file(&unsorted, &rows(&[("b", 1)]), "_file").unwrap();
+        assert_eq!(super::super::frame::text_column(&joined, "_file").unwrap(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_rows_of_some_files_are_those_files_rows_in_their_order() {
+        let table = rows(&[("a", 1), ("a", 2), ("b", 1), ("c", 1), ("c", 2), ("a", 3)]);
+        let keep = ["a", "c"].map(String::from).into_iter().collect();
+        let kept = rows_of_files(&table, "_file", &keep).unwrap();
+        assert!(kept.equals(&rows(&[("a", 1), ("a", 2), ("c", 1), ("c", 2), ("a", 3)])));
     }
 }
