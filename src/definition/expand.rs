@@ -144,10 +144,16 @@ fn base() -> DeTable<'static> {
 }
 
 /// What a sheet of each kind has unless it says otherwise (`kinds` of `base.toml`): a
-/// sheet without `columns` takes its kind's, with their `print`; `labels` gain the keys
-/// the sheet's own lack; any other key is taken when the sheet has none.
+/// sheet without `columns` takes its kind's, with their `print`, but for those that
+/// `needs` a `[pipeline]` key the definition lacks; `labels` gain the keys the sheet's
+/// own lack; any other key is taken when the sheet has none.
 fn sheets_by_kind<'a>(root: &mut DeTable<'a>, kinds: &DeValue<'a>) {
     let Some(kinds) = kinds.as_table() else { return };
+    let pipeline: Vec<String> = match root.get("pipeline").map(|p| p.get_ref()) {
+        Some(DeValue::Table(pipeline)) => pipeline.keys().map(|k| k.get_ref().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let kinds: DeTable<'a> = kinds.iter().map(|(kind, given)| (kind.clone(), needed(given, &pipeline))).collect();
     for section in ["workbook", "feedback"] {
         let Some(DeValue::Table(section)) = root.get_mut(section).map(|s| s.get_mut()) else { continue };
         let Some(DeValue::Array(sheets)) = section.get_mut("sheets").map(|s| s.get_mut()) else { continue };
@@ -174,6 +180,32 @@ fn sheets_by_kind<'a>(root: &mut DeTable<'a>, kinds: &DeValue<'a>) {
             }
         }
     }
+}
+
+/// A kind's defaults with the columns that `needs` a `[pipeline]` key not among
+/// `pipeline` left out, and the others without `needs`.
+fn needed<'a>(given: &Spanned<DeValue<'a>>, pipeline: &[String]) -> Spanned<DeValue<'a>> {
+    let mut given = given.clone();
+    if let DeValue::Table(kind) = given.get_mut() {
+        for (key, value) in kind.iter_mut() {
+            let DeValue::Array(columns) = value.get_mut() else { continue };
+            if key.get_ref() != "columns" {
+                continue;
+            }
+            let mut kept = DeArray::new();
+            for mut column in std::mem::replace(columns, DeArray::new()) {
+                if let DeValue::Table(column) = column.get_mut() {
+                    match column.remove("needs").map(Spanned::into_inner) {
+                        Some(DeValue::String(key)) if !pipeline.iter().any(|k| *k == key) => continue,
+                        _ => {}
+                    }
+                }
+                kept.push(column);
+            }
+            *columns = kept;
+        }
+    }
+    given
 }
 
 /// What every return and each of its tables has unless it says otherwise
@@ -780,6 +812,36 @@ columns = [{ label = "Nội dung", value = "finding:message" }]
         let findings = value["workbook"]["sheets"][0].as_table().unwrap();
         assert_eq!(findings["columns"].as_array().unwrap().len(), 1);
         assert!(!findings.contains_key("print"));
+    }
+
+    #[test]
+    fn who_reported_on_time_is_a_column_only_where_there_is_a_deadline() {
+        let sheets = r#"
+[[workbook.sheets]]
+name = "Nộp báo cáo"
+kind = "completeness"
+
+[[workbook.sheets]]
+name = "Tổng hợp"
+kind = "units"
+"#;
+        let values = |value: &toml::Value| -> Vec<String> {
+            let columns = value["workbook"]["sheets"][0]["columns"].as_array().unwrap();
+            assert!(columns.iter().all(|c| c.get("needs").is_none()), "`needs` is the base's, not the plan's");
+            columns.iter().map(|c| c["value"].as_str().unwrap().to_string()).collect()
+        };
+        let (without, _) = expanded(&[("p.toml", sheets)]).unwrap();
+        assert_eq!(values(&without).len(), 8);
+        assert!(!values(&without).iter().any(|v| v.contains("on_time")));
+        let with = format!("[pipeline]\ndeadline = {{ day = 30 }}\n{sheets}");
+        let (with, _) = expanded(&[("p.toml", &with)]).unwrap();
+        assert_eq!(values(&with).len(), 12);
+        assert_eq!(
+            values(&with)[8..],
+            ["completeness:on_time", "completeness:late", "completeness:undated", "completeness:on_time_rate"]
+        );
+        // A units sheet's total is the whole province's unless it says otherwise.
+        assert_eq!(with["workbook"]["sheets"][1]["total_label"].as_str(), Some("Toàn Đảng bộ tỉnh"));
     }
 
     #[test]
