@@ -127,7 +127,7 @@ fn merge_by_file(a: &DataFrame, b: &DataFrame, column: &str) -> anyhow::Result<D
             false => (false, left.len() + j),
         };
         match runs.last_mut() {
-            Some((first, rows)) if *first + *rows == at && (at < left.len()) == from_left => *rows += 1,
+            Some((first, rows)) if *first + *rows == at => *rows += 1,
             _ => runs.push((at, 1)),
         }
         if from_left {
