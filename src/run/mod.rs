@@ -378,6 +378,8 @@ impl<'a> Run<'a> {
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
             let previous =
                 sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, (&tables, true)));
+            // What it saved last, to leave in place what did not change.
+            let kept = previous.as_ref().map(|b| (b.tables.clone(), b.placements.clone(), b.titles.clone()));
             let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
             let (mut batch, read) = ingest::ingest_reusing(plan, &p.files, &p.hashes, previous, &|| bar.inc(1))?;
             bar.finish_and_clear();
@@ -386,7 +388,12 @@ impl<'a> Run<'a> {
             }
             tracing::info!(%period, read, of = p.files.len(), "files read; the others unchanged since the last run");
             log_batch(period, Stage::Ingest, &batch);
-            dir.save_batch(&batch, &tables, None)?;
+            let before = kept.as_ref().map(|(t, placements, titles)| Before {
+                dir,
+                tables: t,
+                parts: Some((placements, titles)),
+            });
+            dir.save_batch(&batch, &tables, before)?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -421,7 +428,7 @@ impl<'a> Run<'a> {
             };
             log_batch(period, Stage::Validate, &batch);
             let ingested = work.stage(period, Stage::Ingest);
-            dir.save_batch(&batch, &tables, Some(Before { dir: &ingested, tables: &handed_tables }))?;
+            dir.save_batch(&batch, &tables, Some(Before { dir: &ingested, tables: &handed_tables, parts: None }))?;
             handed = Some(batch);
             Ok(())
         })?;
@@ -439,7 +446,7 @@ impl<'a> Run<'a> {
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
             let validated = work.stage(period, Stage::Validate);
-            dir.save_batch(&batch, &tables, Some(Before { dir: &validated, tables: &handed_tables }))?;
+            dir.save_batch(&batch, &tables, Some(Before { dir: &validated, tables: &handed_tables, parts: None }))?;
             handed = Some(batch);
             Ok(())
         })?;

@@ -322,10 +322,11 @@ impl StageDir {
 
     /// A batch as its artifacts: a Parquet file per table, the findings and placements,
     /// the file records and completeness as JSON, written on both cores. `before`: the
-    /// stage whose batch this one was made from. Validate and merge pass its placements on
-    /// unchanged (130,000 rows at ten thousand returns), and often its tables: what is the
-    /// same is copied from its artifacts rather than encoded again (labelled alike, they
-    /// are the same bytes).
+    /// stage whose batch this one was made from, or the stage's own last run. Validate and
+    /// merge pass the placements on unchanged (130,000 rows at ten thousand returns), and
+    /// often the tables; ingest after a few returns changed keeps most of what it saved
+    /// last. What is the same is copied from there rather than encoded again (labelled
+    /// alike, they are the same bytes), or left in place.
     pub(crate) fn save_batch(
         &self,
         batch: &Batch,
@@ -333,8 +334,14 @@ impl StageDir {
         before: Option<Before>,
     ) -> anyhow::Result<()> {
         let before = before.filter(|b| b.dir.pipeline == self.pipeline && b.dir.period == self.period);
+        let same = |was: &DataFrame, now: &DataFrame| was.schema() == now.schema() && was.equals_missing(now);
+        // An artifact equal to one saved before is copied from there, not encoded again;
+        // one of this very folder is left where it is.
         let copied = |name: &str| -> anyhow::Result<bool> {
             let Some(before) = before else { return Ok(false) };
+            if before.dir.path == self.path {
+                return Ok(self.file(name).is_file());
+            }
             let Ok(bytes) = fs::read(before.dir.file(name)) else { return Ok(false) };
             write_atomic(&self.file(name), &bytes)?;
             Ok(true)
@@ -342,21 +349,29 @@ impl StageDir {
         let write_tables = || -> anyhow::Result<()> {
             for (name, dates) in tables.iter() {
                 let Some(df) = batch.tables.get(name) else { continue };
-                let same = before
-                    .and_then(|b| b.tables.get(name))
-                    .is_some_and(|was| was.schema() == df.schema() && was.equals_missing(df));
-                if !(same && copied(&format!("table.{name}.parquet"))?) {
+                let unchanged = before.and_then(|b| b.tables.get(name)).is_some_and(|was| same(was, df));
+                if !(unchanged && copied(&format!("table.{name}.parquet"))?) {
                     self.write_table(name, dates, df)?;
                 }
             }
             Ok(())
         };
+        let parts = before.map(|b| b.parts);
         let write_files = || -> anyhow::Result<()> {
             self.write_json_compact("files.json", &batch.files)?;
-            self.write_frame("titles", &batch.titles)
+            let unchanged = matches!(parts, Some(Some((_, titles))) if same(titles, &batch.titles));
+            if !(unchanged && copied("titles.parquet")?) {
+                self.write_frame("titles", &batch.titles)?;
+            }
+            Ok(())
         };
         let write_rest = || -> anyhow::Result<()> {
-            if !copied("placements.parquet")? {
+            let unchanged = match parts {
+                Some(Some((placements, _))) => same(placements, &batch.placements),
+                Some(None) => true,
+                None => false,
+            };
+            if !(unchanged && copied("placements.parquet")?) {
                 self.write_frame("placements", &batch.placements)?;
             }
             self.write_frame("findings", &Finding::to_frame(&batch.findings)?)?;
@@ -397,12 +412,15 @@ impl StageDir {
     }
 }
 
-/// The stage a batch was made from, for `StageDir::save_batch`: where its artifacts are
-/// and the tables it handed on.
+/// What a batch was made from, for `StageDir::save_batch`: where its artifacts are (the
+/// stage before, or the same stage's last run) and the tables saved there.
 #[derive(Clone, Copy)]
 pub(crate) struct Before<'a> {
     pub(crate) dir: &'a StageDir,
     pub(crate) tables: &'a BTreeMap<String, DataFrame>,
+    /// The placements and title lines saved there, to compare with the batch's; `None`
+    /// when the batch passes on the placements saved there unchanged (validate, merge).
+    pub(crate) parts: Option<(&'a DataFrame, &'a DataFrame)>,
 }
 
 /// A file as it was when it was last hashed: what says it is still the same file.
@@ -630,7 +648,7 @@ mod tests {
         // Made to look different, the copy is told from an encoding by its bytes.
         let marked = [fs::read(ingest.file(table)).unwrap(), b"copied".to_vec()].concat();
         write_atomic(&ingest.file(table), &marked).unwrap();
-        let before = Before { dir: &ingest, tables: &handed.tables };
+        let before = Before { dir: &ingest, tables: &handed.tables, parts: None };
         validate.save_batch(&batch_of(&["Chi bộ 1", "Chi bộ 2"]), &schemas, Some(before)).unwrap();
         assert_eq!(fs::read(validate.file(table)).unwrap(), marked);
 
@@ -639,6 +657,42 @@ mod tests {
         merge.save_batch(&dropped, &schemas, Some(before)).unwrap();
         assert_ne!(fs::read(merge.file(table)).unwrap(), marked);
         assert!(merge.load_batch(&schemas).unwrap().tables["cells"].equals_missing(&dropped.tables["cells"]));
+    }
+
+    #[test]
+    fn what_a_stage_saved_last_and_saves_again_unchanged_is_left_in_place() {
+        let out = tempfile::tempdir().unwrap();
+        let work = WorkDir::new(out.path(), "p");
+        let ingest = work.stage("2023-10".parse().unwrap(), Stage::Ingest);
+        let schemas = TableSchemas(vec![("cells".to_string(), Vec::new())]);
+        let last = batch_of(&["Chi bộ 1", "Chi bộ 2"]);
+        ingest.save_batch(&last, &schemas, None).unwrap();
+        // Marked, what is left in place is told from what is written again.
+        let mark = |name: &str| {
+            let marked = [fs::read(ingest.file(name)).unwrap(), b"kept".to_vec()].concat();
+            write_atomic(&ingest.file(name), &marked).unwrap();
+            marked
+        };
+        let (table, placements) = (mark("table.cells.parquet"), mark("placements.parquet"));
+        let before = Before { dir: &ingest, tables: &last.tables, parts: Some((&last.placements, &last.titles)) };
+        ingest.save_batch(&batch_of(&["Chi bộ 1", "Chi bộ 2"]), &schemas, Some(before)).unwrap();
+        assert_eq!(fs::read(ingest.file("table.cells.parquet")).unwrap(), table);
+        assert_eq!(fs::read(ingest.file("placements.parquet")).unwrap(), placements);
+
+        // A return changed: its table is written again; placements that changed too.
+        let placed = Placement {
+            file: "a.xlsx".into(),
+            table: "cells".into(),
+            sheet: "BC".into(),
+            field: "cell_name".into(),
+            column: "B".into(),
+        };
+        let changed =
+            Batch { placements: Placement::to_frame(&[placed]).unwrap(), ..batch_of(&["Chi bộ 1", "Chi bộ 3"]) };
+        ingest.save_batch(&changed, &schemas, Some(before)).unwrap();
+        let read = ingest.load_batch(&schemas).unwrap();
+        assert!(read.tables["cells"].equals_missing(&changed.tables["cells"]));
+        assert!(read.placements.equals_missing(&changed.placements));
     }
 
     #[test]
