@@ -60,11 +60,19 @@ pub(crate) fn aggregate(
 ) -> anyhow::Result<(DataFrame, Vec<Finding>)> {
     let units = hierarchy.frame()?;
     let mut own = units.clone().lazy().select([col("code"), col("kind").alias("_kind")]);
+    let monthly = month_by_month(plan, period);
+    let sums = plan.measures.iter().filter_map(|m| match &m.kind {
+        MeasureKind::Sum(sum) => Some((m.id.as_str(), sum, period)),
+        _ => None,
+    });
+    let months = monthly.iter().filter(|(.., month)| history.periods.contains(month));
+    let sums: Vec<_> = sums.chain(months.map(|(name, sum, month)| (name.as_str(), sum, *month))).collect();
+    let mut summed = own_rows_summed(plan, &sums, &history.tables, refs)?;
     let mut additive = Vec::new();
     for m in &plan.measures {
         let id = m.id.as_str();
         own = match &m.kind {
-            MeasureKind::Sum(sum) => sum_of_own_rows(plan, id, sum, period, &history.tables, refs, own)?,
+            MeasureKind::Sum(sum) => with_own_sum(plan, id, sum, period, refs, own, summed.remove(id))?,
             MeasureKind::Expr { expr, level } => {
                 let computed = own.with_column(expression(&expr.expr, level).alias(id)).collect();
                 computed.map_err(|e| expr.failed(&format!("measure `{id}`"), e))?.lazy()
@@ -76,10 +84,9 @@ pub(crate) fn aggregate(
         };
         additive.push(m);
     }
-    let monthly = month_by_month(plan, period);
     for (name, sum, month) in &monthly {
         own = match history.periods.contains(month) {
-            true => sum_of_own_rows(plan, name, sum, *month, &history.tables, refs, own)?,
+            true => with_own_sum(plan, name, sum, *month, refs, own, summed.remove(name.as_str()))?,
             // A month before the opening balances' cut-off: only its year to date is known.
             false => own.with_column(lit(NULL).cast(DataType::Float64).alias(name)),
         };
@@ -397,21 +404,68 @@ fn sum_of_own_rows(
     refs: &References,
     own: LazyFrame,
 ) -> anyhow::Result<LazyFrame> {
-    let (first, with_opening) = window_start(plan, sum.window, period, refs.cutoff);
-    let name = &plan.table(sum.source).name;
-    let in_window = col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string())));
-    let mut rows = history.get(name).cloned().with_context(|| format!("no rows of {name}"))?.lazy().filter(in_window);
-    if let Some(filter) = &sum.filter {
-        // Collected here so that a filter that cannot be evaluated is named, not a query plan.
-        let kept = rows.filter(filter.expr.clone()).collect();
-        rows = kept.map_err(|e| filter.failed(&format!("the filter of measure `{id}`"), e))?.lazy();
+    let mut summed = own_rows_summed(plan, &[(id, sum, period)], history, refs)?;
+    with_own_sum(plan, id, sum, period, refs, own, summed.remove(id))
+}
+
+/// Each sum's rows added up per unit (`code` and the sum's id), by id: one pass over a
+/// table's rows for all the sums over the same rows (the table, the window, the filter).
+fn own_rows_summed(
+    plan: &Plan,
+    sums: &[(&str, &Sum, Period)],
+    history: &BTreeMap<String, DataFrame>,
+    refs: &References,
+) -> anyhow::Result<HashMap<String, DataFrame>> {
+    // The rows a sum adds up: its table, its window's first and last period, its filter.
+    type Rows<'a> = (&'a str, Period, Period, Option<&'a str>);
+    let mut same_rows: Vec<(Rows, Vec<(&str, &Sum)>)> = Vec::new();
+    for &(id, sum, period) in sums {
+        let first = window_start(plan, sum.window, period, refs.cutoff).0;
+        let rows = (plan.table(sum.source).name.as_str(), first, period, sum.filter.as_ref().map(|f| f.text.as_str()));
+        match same_rows.iter_mut().find(|(r, _)| *r == rows) {
+            Some((_, ids)) => ids.push((id, sum)),
+            None => same_rows.push((rows, vec![(id, sum)])),
+        }
     }
-    // Added as floating point, checked and made whole again after the roll-up (`exact`):
-    // an integer sum would wrap silently.
-    let value = sum.field.as_deref().map_or_else(len, |f| col(f).cast(DataType::Float64).sum());
-    let per_unit = rows.group_by([col("_unit").alias("code")]).agg([value.cast(DataType::Float64).alias(id)]);
+    let mut out = HashMap::new();
+    for ((name, first, period, _), ids) in same_rows {
+        let in_window = col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string())));
+        let mut rows =
+            history.get(name).cloned().with_context(|| format!("no rows of {name}"))?.lazy().filter(in_window);
+        if let Some(filter) = &ids[0].1.filter {
+            // Collected here so that a filter that cannot be evaluated is named, not a query plan.
+            let kept = rows.filter(filter.expr.clone()).collect();
+            let id = ids[0].0;
+            rows = kept.map_err(|e| filter.failed(&format!("the filter of measure `{id}`"), e))?.lazy();
+        }
+        // Added as floating point, checked and made whole again after the roll-up (`exact`):
+        // an integer sum would wrap silently.
+        let value = |sum: &Sum| sum.field.as_deref().map_or_else(len, |f| col(f).cast(DataType::Float64).sum());
+        let values: Vec<Expr> = ids.iter().map(|(id, sum)| value(sum).cast(DataType::Float64).alias(*id)).collect();
+        let per_unit = rows.group_by([col("_unit").alias("code")]).agg(values).collect()?;
+        for (id, _) in ids {
+            out.insert(id.to_string(), per_unit.select(["code", id])?);
+        }
+    }
+    Ok(out)
+}
+
+/// `own` with a sum's column: the unit's own rows added up (`per_unit`, from
+/// `own_rows_summed`), 0 for a unit without any, plus its opening balance when the window
+/// starts before the balances' cut-off.
+fn with_own_sum(
+    plan: &Plan,
+    id: &str,
+    sum: &Sum,
+    period: Period,
+    refs: &References,
+    own: LazyFrame,
+    per_unit: Option<DataFrame>,
+) -> anyhow::Result<LazyFrame> {
+    let per_unit = per_unit.with_context(|| format!("measure `{id}` was not added up"))?;
+    let with_opening = window_start(plan, sum.window, period, refs.cutoff).1;
     let own = own
-        .join(per_unit, [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
+        .join(per_unit.lazy(), [col("code")], [col("code")], JoinArgs::new(JoinType::Left))
         .with_column(col(id).fill_null(lit(0.0)));
     let (true, Some(opening)) = (with_opening, &sum.opening) else { return Ok(own) };
     // A unit that sends the source return and has no opening balance has no known
