@@ -171,7 +171,7 @@ fn cells(spec: &Sheet, input: &ReportInput) -> usize {
         }
         Layout::Findings(columns) => (input.findings.len(), columns.len()),
         Layout::Completeness(layout) => (input.completeness.len(), layout.columns.len()),
-        Layout::Info => (input.files.len(), 9),
+        Layout::Info => (input.files.len(), sheets::INFO_WIDTHS.len()),
     };
     rows * columns
 }

@@ -364,10 +364,10 @@ impl Draw<'_, '_> {
         let s = self.s;
         // File, return, unit, status, three row counts and size print on an A4 landscape
         // page; the SHA-256, for checking a file on disk, is shown on screen only.
-        for (k, width) in [40.0, 16.0, 9.0, 14.0, 8.0, 8.0, 8.0, 11.0, 72.0].into_iter().enumerate() {
+        for (k, width) in INFO_WIDTHS.into_iter().enumerate() {
             self.canvas.set_width(k as u16, width)?;
         }
-        self.printed.columns = 9;
+        self.printed.columns = INFO_WIDTHS.len();
         self.printed.blocks = std::iter::once(0..8).collect();
         let top = self.title_block(8)?;
         let read: u32 = input.files.iter().map(|x| x.rows_read).sum();
@@ -440,6 +440,10 @@ impl Draw<'_, '_> {
         Ok(())
     }
 }
+
+/// The widths of the info sheet's columns: file, return, unit, status, three row counts,
+/// size, SHA-256.
+pub(super) const INFO_WIDTHS: [f64; 9] = [40.0, 16.0, 9.0, 14.0, 8.0, 8.0, 8.0, 11.0, 72.0];
 
 /// How many units the note under a table of units names before counting the rest.
 const NOTED_UNITS: usize = 30;
