@@ -20,8 +20,15 @@ pub(crate) fn any_text(v: &AnyValue) -> String {
 /// The column of the figures frame saying what is known of a measure's figure for each
 /// unit (`missing`, `incomplete`, `unknown`, null when whole).
 pub(crate) fn status_column(measure: &str) -> String {
-    format!("{measure}__status")
+    format!("{measure}{STATUS}")
 }
+
+/// The measure whose status `column` is, when it is one.
+pub(crate) fn status_of(column: &str) -> Option<&str> {
+    column.strip_suffix(STATUS)
+}
+
+const STATUS: &str = "__status";
 
 /// The column of the figures frame saying, for a reference measure, where its value is
 /// the sum of the unit's children.

@@ -151,8 +151,7 @@ pub(super) fn first_pages_plain(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
             file.read_to_end(&mut bytes)?;
             drop(file);
             if name.starts_with("xl/worksheets/sheet") && name.ends_with(".xml") {
-                let xml = String::from_utf8(bytes)?;
-                bytes = different_first(&xml).with_context(|| format!("{name} has no page footer"))?.into_bytes();
+                bytes = different_first(&bytes).with_context(|| format!("{name} has no page footer"))?;
             }
             let mut part = zip::ZipWriter::new(Cursor::new(Vec::new()));
             part.start_file(&name, options)?;
@@ -169,15 +168,20 @@ pub(super) fn first_pages_plain(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
 }
 
 /// A sheet's XML with its header and footer marked different on the first page, which
-/// has the same footer and no header.
-fn different_first(xml: &str) -> Option<String> {
-    let footer = xml.split("<oddFooter>").nth(1)?.split("</oddFooter>").next()?;
+/// has the same footer and no header. The header and footer come last but for a drawing:
+/// they are looked for from the end, and the megabytes of rows before are copied as they are.
+fn different_first(xml: &[u8]) -> Option<Vec<u8>> {
+    const START: &[u8] = b"<headerFooter>";
+    let at = xml.windows(START.len()).rposition(|w| w == START)?;
+    let tail = std::str::from_utf8(&xml[at..]).ok()?;
+    let footer = tail.split("<oddFooter>").nth(1)?.split("</oddFooter>").next()?;
     let first = format!("<firstFooter>{footer}</firstFooter></headerFooter>");
-    Some(xml.replacen("<headerFooter>", "<headerFooter differentFirst=\"1\">", 1).replacen(
+    let tail = tail.replacen("<headerFooter>", "<headerFooter differentFirst=\"1\">", 1).replacen(
         "</headerFooter>",
         &first,
         1,
-    ))
+    );
+    Some([&xml[..at], tail.as_bytes()].concat())
 }
 
 #[cfg(test)]
@@ -189,11 +193,11 @@ mod tests {
         let xml =
             "<x><headerFooter><oddHeader>&amp;CT</oddHeader><oddFooter>&amp;CP &amp;P</oddFooter></headerFooter></x>";
         assert_eq!(
-            different_first(xml).unwrap(),
+            String::from_utf8(different_first(xml.as_bytes()).unwrap()).unwrap(),
             "<x><headerFooter differentFirst=\"1\"><oddHeader>&amp;CT</oddHeader><oddFooter>&amp;CP &amp;P</oddFooter>\
              <firstFooter>&amp;CP &amp;P</firstFooter></headerFooter></x>"
         );
-        assert_eq!(different_first("<x/>"), None);
+        assert_eq!(different_first(b"<x/>"), None);
     }
 
     #[test]
