@@ -11,7 +11,7 @@ use crate::definition::{Plan, Table, ValueKind};
 
 /// What the stages made of a period's inbox: the files, their rows per table, where each
 /// field was found, the findings, and who was expected to report.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Batch {
     pub(crate) files: Vec<FileRecord>,
     /// Rows per return table, by its qualified name (`mau01.cells`); each row carries

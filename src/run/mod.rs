@@ -30,7 +30,7 @@ use crate::model::{
 use crate::project::Identity;
 use crate::registry::{Hierarchy, Registry};
 use crate::report::{self, ReportInput};
-use crate::store::{self, Before, Freshness, HashIndex, Manifest, StageDir, WorkDir};
+use crate::store::{self, Before, Freshness, HashIndex, Manifest, Save, Saver, StageDir, WorkDir};
 use crate::workbook::reference;
 use crate::{aggregate, ingest, merge, template, validate};
 
@@ -176,6 +176,8 @@ struct Run<'a> {
 struct Stages {
     work: WorkDir,
     runs: Vec<StageRun>,
+    /// Writes and seals the artifacts of the stages that ran, while the next one works.
+    saver: Saver,
 }
 
 /// A period's inbox files and the manifests its period-level stages would seal.
@@ -233,7 +235,7 @@ impl<'a> Run<'a> {
 
     fn consolidate(&self, period: Period) -> Result<Summary, Error> {
         let opts = self.opts;
-        let mut stages = Stages { work: self.work.clone(), runs: Vec::new() };
+        let mut stages = Stages { work: self.work.clone(), runs: Vec::new(), saver: Saver::default() };
         let started = std::time::Instant::now();
         let hierarchy = self.hierarchy(period)?;
         let references = self.reference_files()?;
@@ -277,30 +279,44 @@ impl<'a> Run<'a> {
             forced: opts.force.then_some((opts.from, opts.to)),
             cascade: false,
         };
+        // The figures and their findings as aggregate made them, when it ran.
+        let mut aggregated_now = None;
         stages.run(period, Stage::Aggregate, &aggregate_key, selection, |dir| {
             let history = self.history(&periods, &merged_now)?;
             let (figures, mut findings) = aggregate::aggregate(self.plan, &hierarchy, period, &history, &refs)?;
             name_units(&hierarchy, &mut findings);
             tracing::info!(%period, units = figures.height(), periods = periods.len(), "aggregated");
-            dir.write_frame("figures", &figures)?;
-            dir.write_frame("findings", &Finding::to_frame(&findings)?)
+            let (dir, frames) = (dir.clone(), (figures.clone(), Finding::to_frame(&findings)?));
+            aggregated_now = Some((figures, findings));
+            Ok(Some(Box::new(move || {
+                dir.write_frame("figures", &frames.0)?;
+                dir.write_frame("findings", &frames.1)
+            })))
         })?;
         // What the figures say of the inputs, once the figures exist.
         let aggregated = self.work.stage(period, Stage::Aggregate);
         let mut more = refs.findings.clone();
         if opts.to >= Stage::Aggregate {
-            more.extend(Finding::from_frame(&aggregated.read_frame("findings")?)?);
+            match &aggregated_now {
+                Some((_, findings)) => more.extend(findings.iter().cloned()),
+                None => {
+                    stages.saver.wait()?;
+                    more.extend(Finding::from_frame(&aggregated.read_frame("findings")?)?);
+                }
+            }
         }
 
         // The summary tells what the last period-level stage of this run knows.
         let summary_stage = opts.to.min(Stage::Merge);
         let merged = match merged_now.remove(&period) {
             Some(batch) if summary_stage == Stage::Merge => batch,
-            _ => self
-                .work
-                .stage(period, summary_stage)
-                .load_batch_without_placements(&TableSchemas::of(self.plan))
-                .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?,
+            _ => {
+                stages.saver.wait()?;
+                self.work
+                    .stage(period, summary_stage)
+                    .load_batch_without_placements(&TableSchemas::of(self.plan))
+                    .with_context(|| format!("the {} stage of {period} has not run yet", summary_stage.name()))?
+            }
         };
         let mut outputs = Vec::new();
         // The workbook is drawn again when its figures, the date of its date line, the
@@ -322,16 +338,25 @@ impl<'a> Run<'a> {
                 .iter()
                 .all(|(name, hash)| store::sha256_file(&opts.out.join(name)).is_ok_and(|h| &h == hash));
         let selection = Selection { cascade: !outputs_intact, ..selection };
+        let figures_now = aggregated_now.map(|(figures, _)| figures);
+        if figures_now.is_none() {
+            stages.saver.wait()?;
+        }
         stages.run(period, Stage::Report, &report_key, selection, |dir| {
-            let figures = aggregated.read_frame("figures")?;
+            let figures = match figures_now {
+                Some(figures) => figures,
+                None => aggregated.read_frame("figures")?,
+            };
             let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references)?;
             let named = |p: &PathBuf| p.strip_prefix(&opts.out).unwrap_or(p).to_string_lossy().into_owned();
             let hashes: anyhow::Result<BTreeMap<String, String>> =
                 written.iter().map(|p| Ok((named(p), store::sha256_file(p)?))).collect();
             dir.write_json(OUTPUTS, &hashes?)?;
             outputs.extend(written.iter().map(|p| p.display().to_string()));
-            Ok(())
+            Ok(None)
         })?;
+        // The run is over when everything it made is on disk.
+        stages.saver.wait()?;
         let report_ran = stages.runs.iter().any(|s| s.stage == Stage::Report && s.outcome == StageOutcome::Ran);
         let mut summary = Summary::of(&self.plan.pipeline.name, period, &merged, &more, stages.runs, outputs);
         if !report_ran && opts.to >= Stage::Report {
@@ -388,14 +413,16 @@ impl<'a> Run<'a> {
             }
             tracing::info!(%period, read, of = p.files.len(), "files read; the others unchanged since the last run");
             log_batch(period, Stage::Ingest, &batch);
-            let before = kept.as_ref().map(|(t, placements, titles)| Before {
-                dir,
-                tables: t,
-                parts: Some((placements, titles)),
-            });
-            dir.save_batch(&batch, &tables, before)?;
+            let (dir, tables, saved) = (dir.clone(), tables.clone(), batch.clone());
             handed = Some(batch);
-            Ok(())
+            Ok(Some(Box::new(move || {
+                let before = kept.as_ref().map(|(t, placements, titles)| Before {
+                    dir: &dir,
+                    tables: t,
+                    parts: Some((placements, titles)),
+                });
+                dir.save_batch(&saved, &tables, before)
+            })))
         })?;
         selection.cascade |= ran == StageOutcome::Ran;
         let work = &self.work;
@@ -427,10 +454,12 @@ impl<'a> Run<'a> {
                 None => validate::validate(plan, &hierarchy, period, input)?,
             };
             log_batch(period, Stage::Validate, &batch);
+            let (dir, tables, saved) = (dir.clone(), tables.clone(), batch.clone());
             let ingested = work.stage(period, Stage::Ingest);
-            dir.save_batch(&batch, &tables, Some(Before { dir: &ingested, tables: &handed_tables, parts: None }))?;
             handed = Some(batch);
-            Ok(())
+            Ok(Some(Box::new(move || {
+                dir.save_batch(&saved, &tables, Some(Before { dir: &ingested, tables: &handed_tables, parts: None }))
+            })))
         })?;
         selection.cascade |= ran == StageOutcome::Ran;
         stages.run(period, Stage::Merge, &p.merge, selection, |dir| {
@@ -445,10 +474,12 @@ impl<'a> Run<'a> {
             }
             let batch = merge::merge(plan, &hierarchy, period, input)?;
             log_batch(period, Stage::Merge, &batch);
+            let (dir, tables, saved) = (dir.clone(), tables.clone(), batch.clone());
             let validated = work.stage(period, Stage::Validate);
-            dir.save_batch(&batch, &tables, Some(Before { dir: &validated, tables: &handed_tables, parts: None }))?;
             handed = Some(batch);
-            Ok(())
+            Ok(Some(Box::new(move || {
+                dir.save_batch(&saved, &tables, Some(Before { dir: &validated, tables: &handed_tables, parts: None }))
+            })))
         })?;
         Ok(handed)
     }
@@ -654,7 +685,8 @@ impl<'a> Run<'a> {
 impl Stages {
     /// Run one stage of one period, when selected, unless its artifacts were sealed under
     /// the same manifest and are as written: `work` writes the artifacts into the stage's
-    /// folder, then the manifest seals them. A stage before the selection is not run, but
+    /// folder, or returns what writes them, which the saver runs while the next stage
+    /// works; then the manifest seals them. A stage before the selection is not run, but
     /// what follows needs its artifacts: it must be up to date, or the selection is refused.
     fn run(
         &mut self,
@@ -662,7 +694,7 @@ impl Stages {
         stage: Stage,
         manifest: &Manifest,
         selection: Selection,
-        work: impl FnOnce(&StageDir) -> anyhow::Result<()>,
+        work: impl FnOnce(&StageDir) -> anyhow::Result<Option<Save>>,
     ) -> Result<StageOutcome, Error> {
         if stage > selection.last {
             return Ok(StageOutcome::NotSelected);
@@ -679,10 +711,20 @@ impl Stages {
                 }
                 let started = std::time::Instant::now();
                 dir.unseal()?;
-                work(&dir)?;
-                dir.seal(manifest)?;
+                let save = work(&dir)?;
                 let elapsed_ms = started.elapsed().as_millis() as u64;
                 tracing::info!(%period, stage = stage.name(), elapsed_ms, "stage ran");
+                let manifest = manifest.clone();
+                self.saver.submit(Box::new(move || {
+                    let started = std::time::Instant::now();
+                    if let Some(save) = save {
+                        save()?;
+                    }
+                    dir.seal(&manifest)?;
+                    let elapsed_ms = started.elapsed().as_millis() as u64;
+                    tracing::debug!(%period, stage = stage.name(), elapsed_ms, "artifacts saved and sealed");
+                    Ok(())
+                }));
                 StageOutcome::Ran
             }
         };

@@ -9,6 +9,7 @@
 
 mod lock;
 mod references;
+mod saver;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -23,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 pub use lock::Locked;
 pub(crate) use lock::{LockError, WorkLock};
+pub(crate) use saver::{Save, Saver};
 
 use crate::model::{Batch, Finding, Period, PeriodKind, Placement, Stage, TableSchemas};
 
