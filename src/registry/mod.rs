@@ -183,7 +183,7 @@ impl Registry {
     pub fn hierarchy(&self, period: Period, levels: &[String]) -> anyhow::Result<Hierarchy> {
         let month = period.last_month();
         let units: Vec<Unit> = self.units.iter().filter(|u| u.valid_in(month)).cloned().collect();
-        let mut by_code = HashMap::new();
+        let mut by_code = foldhash::HashMap::default();
         for (i, unit) in units.iter().enumerate() {
             if by_code.insert(unit.code.clone(), i).is_some() {
                 bail!("the registry lists unit {} twice for {month}", unit.code);
@@ -247,7 +247,8 @@ fn covered(unit: &Unit, parents: &[&Unit]) -> bool {
 #[derive(Debug, Clone)]
 pub struct Hierarchy {
     pub(crate) units: Vec<Unit>,
-    by_code: HashMap<String, usize>,
+    /// A unit's index by its code; looked up for every cell of a sheet of units.
+    by_code: foldhash::HashMap<String, usize>,
     /// Units of the registry not valid in the month, by code: a return from one of them is
     /// from a unit that no longer (or does not yet) exist, not from an unknown code.
     other_times: HashMap<String, Vec<Unit>>,

@@ -130,7 +130,7 @@ pub(super) fn trend(
     at: u32,
 ) -> anyhow::Result<u32> {
     let input = draw.input;
-    let figures = super::Figures::new(input.figures)?;
+    let figures = draw.figures()?;
     let top = input.hierarchy.units.iter().find(|u| u.parent.is_empty()).map(|u| u.code.clone()).unwrap_or_default();
     let plan = figures.number(&top, &input.plan.measure(trend.plan).id);
     let last = input.period.last_month().month;

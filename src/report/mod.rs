@@ -11,9 +11,11 @@ mod chart;
 mod paper;
 mod sheets;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
+use foldhash::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
@@ -131,6 +133,7 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
     let specs = &input.plan.workbook.sheets;
     let mut order: Vec<usize> = (0..specs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(cells(&specs[i], input)));
+    let shared = Shared::default();
     let mut drawn = order
         .into_par_iter()
         .map(|i| -> anyhow::Result<(usize, Worksheet)> {
@@ -138,7 +141,7 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
             let mut sheet = Worksheet::new();
             sheet.set_default_format(&default, DEFAULT_ROW_PIXELS, DEFAULT_COLUMN_PIXELS)?;
             sheet.set_name(&spec.name).with_context(|| format!("bad sheet name {}", spec.name))?;
-            let mut draw = Draw::new(&mut sheet, spec, input, &styles);
+            let mut draw = Draw::new(&mut sheet, spec, input, &styles, &shared);
             draw.sheet()?;
             let Draw { canvas, printed, .. } = draw;
             let laid = canvas.finish()?;
@@ -274,12 +277,37 @@ struct Draw<'a, 'c> {
     spec: &'a Sheet,
     input: &'a ReportInput<'a>,
     s: &'a Styles,
+    shared: &'a Shared<'a>,
     printed: Printed,
 }
 
+/// What several sheets read alike, made once for the workbook by the first that needs it.
+#[derive(Default)]
+struct Shared<'a> {
+    figures: OnceLock<Result<Figures<'a>, String>>,
+    /// Per unit, the returns of the period that arrived valid from it and the units under
+    /// it, and how many were expected.
+    reporting: OnceLock<HashMap<&'a str, (u32, u32)>>,
+}
+
 impl<'a, 'c> Draw<'a, 'c> {
-    fn new(sheet: &'c mut Worksheet, spec: &'a Sheet, input: &'a ReportInput<'a>, s: &'a Styles) -> Draw<'a, 'c> {
-        Draw { canvas: Canvas::new(sheet), spec, input, s, printed: Printed::default() }
+    fn new(
+        sheet: &'c mut Worksheet,
+        spec: &'a Sheet,
+        input: &'a ReportInput<'a>,
+        s: &'a Styles,
+        shared: &'a Shared<'a>,
+    ) -> Draw<'a, 'c> {
+        Draw { canvas: Canvas::new(sheet), spec, input, s, shared, printed: Printed::default() }
+    }
+
+    fn figures(&self) -> anyhow::Result<&'a Figures<'a>> {
+        let made = self.shared.figures.get_or_init(|| Figures::new(self.input.figures).map_err(|e| format!("{e:#}")));
+        made.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    fn reporting(&self) -> &'a HashMap<&'a str, (u32, u32)> {
+        self.shared.reporting.get_or_init(|| sheets::reporting(self.input.hierarchy, self.input.completeness))
     }
 
     /// The columns as drawn, with their widths set: with several printed blocks, the

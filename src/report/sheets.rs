@@ -30,7 +30,7 @@ impl Draw<'_, '_> {
 
     fn units(&mut self, layout: &UnitsLayout) -> anyhow::Result<()> {
         let input = self.input;
-        let figures = Figures::new(input.figures)?;
+        let figures = self.figures()?;
         let h = input.hierarchy;
         let (columns, origin) = self.columns(&layout.columns)?;
         let width = self.first_page_width();
@@ -38,14 +38,14 @@ impl Draw<'_, '_> {
         let first = self.headers(&columns, top)?;
         let name_of = layout.name_column();
         let name_column = origin.iter().position(|&c| Some(c) == name_of);
-        let reporting = reporting(h, input.completeness);
+        let reporting = self.reporting();
         let mut row = first;
         let mut detail_rows = Vec::new();
         let mut chart_values = Vec::new();
         let mut incomplete = false;
         let mut group_start = first;
         // A sheet of the units behind the plan's pace lists those alone.
-        let shown = |u: &Unit| layout.behind.as_ref().is_none_or(|pace| short(input, &figures, pace, &u.code) > 0.0);
+        let shown = |u: &Unit| layout.behind.as_ref().is_none_or(|pace| short(input, figures, pace, &u.code) > 0.0);
         for (unit, kind) in unit_rows(h, layout, &shown) {
             let label = match kind {
                 UnitRow::Detail => {
@@ -63,7 +63,7 @@ impl Draw<'_, '_> {
                         (Written::Figure(format!("{sent}/{expected}")), Mark::Whole)
                     }
                     _ => {
-                        unit_value(input, &figures, &unit.code, (column.value, column.format), layout.behind.as_deref())
+                        unit_value(input, figures, &unit.code, (column.value, column.format), layout.behind.as_deref())
                     }
                 };
                 incomplete |= mark == Mark::Incomplete;
@@ -570,8 +570,8 @@ fn unit_value(
 
 /// For every unit, the returns of the period that arrived valid from it and the units
 /// under it, and how many were expected.
-fn reporting<'a>(h: &'a Hierarchy, completeness: &[Expectation]) -> HashMap<&'a str, (u32, u32)> {
-    let mut counts: HashMap<&str, (u32, u32)> = HashMap::new();
+pub(super) fn reporting<'a>(h: &'a Hierarchy, completeness: &[Expectation]) -> foldhash::HashMap<&'a str, (u32, u32)> {
+    let mut counts: foldhash::HashMap<&str, (u32, u32)> = foldhash::HashMap::default();
     for e in completeness {
         for unit in h.ancestors(&e.unit) {
             let count = counts.entry(unit.code.as_str()).or_default();
