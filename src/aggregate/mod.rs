@@ -7,10 +7,12 @@
 //! without a row getting the sum of its children. Ratios are computed last, from the
 //! rolled-up counts, never summed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
+// Maps keyed by unit codes, filled and read for every unit and measure.
+use foldhash::{HashMap, HashSet};
 use polars::prelude::*;
 
 use crate::definition::{MeasureKind, Missing, Plan, ReferenceField, Sum, TableId, Window, YearAgo};
@@ -194,9 +196,9 @@ fn year_ago(
         last_years_returns(plan, &last.hierarchy, sum, (first, before), history)?
     } else if let Some(fields) = &year_ago.published {
         let months = first.first_month().month as usize - 1..before.last_month().month as usize;
-        (published(plan, refs, &last.hierarchy, &fields[months])?, HashSet::new())
+        (published(plan, refs, &last.hierarchy, &fields[months])?, HashSet::default())
     } else {
-        (HashMap::new(), HashSet::new())
+        (HashMap::default(), HashSet::default())
     };
     let state = |codes: &[&str]| codes.iter().any(|c| incomplete.contains(*c)).then_some(INCOMPLETE);
     let mut values = Vec::with_capacity(n);
@@ -248,7 +250,7 @@ fn last_years_returns(
         }
     }
     let ret = plan.return_of(sum.source);
-    let mut incomplete = HashSet::new();
+    let mut incomplete = HashSet::default();
     for unit in hierarchy.units.iter().filter(|u| ret.senders.contains(&u.kind)) {
         if !history.gaps(&ret.id, &unit.code, first, last).is_empty() {
             incomplete.extend(hierarchy.ancestors(&unit.code).into_iter().map(|a| a.code.clone()));
@@ -427,7 +429,7 @@ fn own_rows_summed(
             None => same_rows.push((rows, vec![(id, sum)])),
         }
     }
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for ((name, first, period, _), ids) in same_rows {
         let in_window = col("_period").gt_eq(lit(first.to_string())).and(col("_period").lt_eq(lit(period.to_string())));
         let mut rows =
@@ -610,7 +612,7 @@ fn reference_values(
     let own: HashMap<String, i64> =
         codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
     let unknown = &refs.unknown[field.reference.index()];
-    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::default();
     for unit in &hierarchy.units {
         children.entry(unit.parent.as_str()).or_default().push(unit.code.as_str());
     }
@@ -638,7 +640,7 @@ struct ReferenceValues {
 /// A reference table's values and the hierarchy, for summing children.
 struct Lookup<'a> {
     own: &'a HashMap<String, i64>,
-    unknown: &'a HashSet<String>,
+    unknown: &'a std::collections::HashSet<String>,
     children: &'a HashMap<&'a str, Vec<&'a str>>,
 }
 
