@@ -84,7 +84,13 @@ impl Font {
     }
 
     fn advance(&self, c: char) -> f64 {
-        let found = metrics::WIDTHS.binary_search_by_key(&c, |&(k, _, _)| k).ok().map(|i| metrics::WIDTHS[i]);
+        // The table starts with printable ASCII, a row a character: most letters of a text
+        // are found where their code says, the others by searching.
+        let at = (c as usize).wrapping_sub(' ' as usize);
+        let found = match metrics::WIDTHS.get(at) {
+            Some(&row) if row.0 == c => Some(row),
+            _ => metrics::WIDTHS.binary_search_by_key(&c, |&(k, _, _)| k).ok().map(|i| metrics::WIDTHS[i]),
+        };
         match found {
             Some((_, regular, bold)) => f64::from(if self.bold { bold } else { regular }),
             // A character the table lacks: as wide as a capital M, which few are wider than.
@@ -146,6 +152,16 @@ mod tests {
         // Vietnamese letters measure as their base letters do, or wider (ơ, ư).
         assert!(font.width("ệ") >= font.width("e") && font.width("ư") > font.width("u"));
         assert!(Font { bold: true, ..font }.width("Đảng") > font.width("Đảng"));
+    }
+
+    #[test]
+    fn every_character_of_the_table_has_its_own_width() {
+        let (regular, bold) = (Font { size: 10.0, bold: false }, Font { size: 10.0, bold: true });
+        for &(c, r, b) in metrics::WIDTHS {
+            assert_eq!((regular.advance(c), bold.advance(c)), (f64::from(r), f64::from(b)), "{c:?}");
+        }
+        // One the table lacks is as wide as M.
+        assert_eq!(regular.advance('\u{4E00}'), regular.advance('M'));
     }
 
     #[test]
