@@ -399,8 +399,17 @@ impl<'a> Run<'a> {
         let asked = selection;
         let sealed = |stage| self.work.stage(period, stage).manifest().filter(|_| !asked.forced_by_flag(stage));
         let sealed_ingest = sealed(Stage::Ingest);
+        let sealed_validate = sealed(Stage::Validate);
+        // Validate runs again whenever ingest does, and then reuses its last batch: that is
+        // read on the other core while ingest works (only validate touches its folder).
+        let mut validated_last = None;
         let mut handed = None;
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
+            validated_last = sealed_validate.clone().map(|sealed| {
+                let (last, now, tables) =
+                    (self.work.stage(period, Stage::Validate), p.validate.clone(), tables.clone());
+                std::thread::spawn(move || last.reusable(&sealed, &now, Some("ingest"), (&tables, false)))
+            });
             let previous =
                 sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, (&tables, true)));
             // What it saved last, to leave in place what did not change.
@@ -428,15 +437,18 @@ impl<'a> Run<'a> {
         let work = &self.work;
         // Validation is of each file alone: a file unchanged keeps what its last validation
         // found, when the registry is the same.
-        let sealed_validate = sealed(Stage::Validate);
         let ran = stages.run(period, Stage::Validate, &p.validate, selection, |dir| {
             let input = match handed.take() {
                 Some(batch) => batch,
                 None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
             };
             let handed_tables = input.tables.clone();
-            let previous =
-                sealed_validate.as_ref().and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), (&tables, false)));
+            let previous = match validated_last.take() {
+                Some(reading) => reading.join().ok().flatten(),
+                None => sealed_validate
+                    .as_ref()
+                    .and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), (&tables, false))),
+            };
             let batch = match previous {
                 Some(previous) => {
                     let before: HashMap<&str, &str> =
