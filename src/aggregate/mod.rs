@@ -246,7 +246,9 @@ fn last_years_returns(
     let mut totals: HashMap<String, i64> = hierarchy.units.iter().map(|u| (u.code.clone(), 0)).collect();
     for (code, value) in codes.iter().zip(own.column("_value")?.f64()?.iter()) {
         for ancestor in hierarchy.ancestors(code) {
-            *totals.entry(ancestor.code.clone()).or_default() += value.unwrap_or(0.0) as i64;
+            if let Some(total) = totals.get_mut(&ancestor.code) {
+                *total += value.unwrap_or(0.0) as i64;
+            }
         }
     }
     let ret = plan.return_of(sum.source);
@@ -268,18 +270,18 @@ fn published(
     hierarchy: &Hierarchy,
     fields: &[ReferenceField],
 ) -> anyhow::Result<OldFigures> {
-    let mut out: HashMap<String, Option<i64>> = hierarchy.units.iter().map(|u| (u.code.clone(), Some(0))).collect();
+    // In the hierarchy's order, as each month's values are.
+    let mut out: Vec<Option<i64>> = vec![Some(0); hierarchy.units.len()];
     for field in fields {
         let month = reference_values(plan, refs, hierarchy, field)?;
-        for ((unit, value), unknown) in hierarchy.units.iter().zip(&month.values).zip(&month.unknown) {
-            let total = out.entry(unit.code.clone()).or_default();
+        for ((total, value), unknown) in out.iter_mut().zip(&month.values).zip(&month.unknown) {
             *total = match (*total, value, unknown) {
                 (Some(t), Some(v), false) => Some(t + v),
                 _ => None,
             };
         }
     }
-    Ok(out)
+    Ok(hierarchy.units.iter().map(|u| u.code.clone()).zip(out).collect())
 }
 
 /// What is known of a sum for each unit (in hierarchy order): its return missing for the
