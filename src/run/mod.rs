@@ -342,12 +342,18 @@ impl<'a> Run<'a> {
         if figures_now.is_none() {
             stages.saver.wait()?;
         }
+        // The workbook is published only once every stage before it is saved: a run whose
+        // artifacts could not be written publishes nothing new. Drawing it takes longer
+        // than those saves, so this seldom waits.
+        let mut saved_before = std::mem::take(&mut stages.saver);
         stages.run(period, Stage::Report, &report_key, selection, |dir| {
             let figures = match figures_now {
                 Some(figures) => figures,
                 None => aggregated.read_frame("figures")?,
             };
-            let written = self.write_report(&hierarchy, period, &figures, &merged, &more, &references)?;
+            let (bytes, findings) = self.draw_report(&hierarchy, period, &figures, &merged, &more, &references)?;
+            saved_before.wait()?;
+            let written = self.write_report(period, bytes, findings)?;
             let named = |p: &PathBuf| p.strip_prefix(&opts.out).unwrap_or(p).to_string_lossy().into_owned();
             let hashes: anyhow::Result<BTreeMap<String, String>> =
                 written.iter().map(|p| Ok((named(p), store::sha256_file(p)?))).collect();
@@ -356,6 +362,7 @@ impl<'a> Run<'a> {
             Ok(None)
         })?;
         // The run is over when everything it made is on disk.
+        saved_before.wait()?;
         stages.saver.wait()?;
         let report_ran = stages.runs.iter().any(|s| s.stage == Stage::Report && s.outcome == StageOutcome::Ran);
         let mut summary = Summary::of(&self.plan.pipeline.name, period, &merged, &more, stages.runs, outputs);
@@ -629,8 +636,8 @@ impl<'a> Run<'a> {
         Ok(out)
     }
 
-    /// The workbook, and its findings as JSON and Parquet beside it; returns the three paths.
-    fn write_report(
+    /// The workbook's bytes, and the findings it shows.
+    fn draw_report(
         &self,
         hierarchy: &Hierarchy,
         period: Period,
@@ -638,7 +645,7 @@ impl<'a> Run<'a> {
         merged: &Batch,
         more: &[Finding],
         inputs: &[(String, u64, String)],
-    ) -> anyhow::Result<[PathBuf; 3]> {
+    ) -> anyhow::Result<(Vec<u8>, Vec<Finding>)> {
         let plan = self.plan;
         let mut findings = merged.findings.clone();
         findings.extend(more.iter().cloned());
@@ -659,7 +666,12 @@ impl<'a> Run<'a> {
             run_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
             today: self.today,
         };
-        let bytes = report::render(&input)?;
+        Ok((report::render(&input)?, findings))
+    }
+
+    /// The workbook, and its findings as JSON and Parquet beside it; returns the three paths.
+    fn write_report(&self, period: Period, bytes: Vec<u8>, mut findings: Vec<Finding>) -> anyhow::Result<[PathBuf; 3]> {
+        let plan = self.plan;
         let workbook = self.opts.out.join(plan.workbook.file.replace("{period}", &period.to_string()));
         let (json, parquet) = findings_paths(&workbook);
         // Three files, each synced to disk: side by side.

@@ -167,6 +167,32 @@ fn damaged_artifacts_are_redone_never_used() {
 }
 
 #[test]
+fn artifacts_that_cannot_be_saved_end_the_run_before_the_workbook_is_written_again() {
+    let copy = Copy::new();
+    copy.json(&[]);
+    let before = std::fs::read(copy.workbook()).unwrap();
+    // Merge's completeness cannot be written where a folder stands in its way. Its
+    // artifacts are saved while aggregate and the report work.
+    let blocked = copy.out.path().join("work/ptdv_monthly/2023-10/merge/completeness.json");
+    std::fs::remove_file(&blocked).unwrap();
+    std::fs::create_dir_all(blocked.join("in the way")).unwrap();
+    let run = copy.run(&["--force"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("merge/completeness.json") && stderr.contains("Is a directory"), "{stderr}");
+    // Nothing after the failed save is sealed, and the workbook is the one before.
+    for stage in ["merge", "aggregate", "report"] {
+        let manifest = copy.out.path().join("work/ptdv_monthly/2023-10").join(stage).join("manifest.json");
+        assert!(!manifest.exists(), "{stage} is sealed");
+    }
+    assert!(std::fs::read(copy.workbook()).unwrap() == before, "the workbook was written again");
+    // With the way clear, the next run redoes them.
+    std::fs::remove_dir_all(&blocked).unwrap();
+    let summary = copy.json(&[]);
+    assert_eq!(ran(&summary), ["2023-10 merge", "2023-10 aggregate", "2023-10 report"]);
+}
+
+#[test]
 fn force_redoes_every_month_the_figures_read() {
     let copy = Copy::new();
     let summary = copy.json(&["--force"]);
