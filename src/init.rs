@@ -153,7 +153,7 @@ fn reference_workbook(
     let mut canvas = Canvas::new(sheet);
     let header = Style::new(11.0, true).with(|f| f.set_border(FormatBorder::Thin));
     let text = Style::new(11.0, false).with(|f| f.set_border(FormatBorder::Thin));
-    let to_fill = text.format.clone().set_background_color("FFF2CC").set_num_format("#,##0");
+    let to_fill = text.with(|f| f.set_background_color("FFF2CC").set_num_format("#,##0"));
     for (k, column) in table.columns.iter().enumerate() {
         canvas.set_width(k as u16, if column.kind == ValueKind::Text { 30.0 } else { 14.0 })?;
     }
@@ -177,9 +177,7 @@ fn reference_workbook(
             match (k == key, Some(k) == name) {
                 (true, _) => canvas.text(row, k as u16, &unit.code, &text)?,
                 (_, true) => canvas.text(row, k as u16, &unit.name, &text)?,
-                _ => {
-                    canvas.sheet.write_blank(row, k as u16, &to_fill)?;
-                }
+                _ => canvas.blank(row, k as u16, &to_fill)?,
             }
         }
     }

@@ -71,11 +71,11 @@ pub(super) fn bars(
                 } else {
                     2
                 };
-                draw.canvas.sheet.write_number_with_format(r, first_helper + band, v, &draw.s.percent.format)?;
+                draw.canvas.sheet()?.write_number_with_format(r, first_helper + band, v, &draw.s.percent.format)?;
             }
             for (band, (name, colours)) in [(low, LOW), (middle, MIDDLE), (high, HIGH)].into_iter().enumerate() {
                 let helper = first_helper + band as u16;
-                draw.canvas.sheet.set_column_hidden(helper)?;
+                draw.canvas.sheet()?.set_column_hidden(helper)?;
                 bars.add_series()
                     .set_categories((sheet.as_str(), rows.0, names, rows.1, names))
                     .set_values((sheet.as_str(), rows.0, helper, rows.1, helper))
@@ -113,7 +113,7 @@ pub(super) fn bars(
     let shown = draw.first_page_width() as usize;
     let points: f64 = (0..shown).map(|c| column_points(draw.canvas.width(c as u16))).sum();
     bars.set_width((points / 0.75) as u32).set_height(height);
-    draw.canvas.sheet.insert_chart(at, 0, &bars)?;
+    draw.canvas.sheet()?.insert_chart(at, 0, &bars)?;
     Ok(height.div_ceil(ROW) + 1)
 }
 
@@ -191,7 +191,7 @@ pub(super) fn trend(
     let points: f64 = (0..shown).map(|c| column_points(draw.canvas.width(c as u16))).sum();
     let height = 320;
     lines.set_width((points / 0.75) as u32).set_height(height);
-    draw.canvas.sheet.insert_chart(at + 4, 0, &lines)?;
+    draw.canvas.sheet()?.insert_chart(at + 4, 0, &lines)?;
     draw.printed.last_row = draw.printed.last_row.max(at + 2);
     Ok(4 + height.div_ceil(ROW) + 1)
 }

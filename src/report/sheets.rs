@@ -87,8 +87,8 @@ impl Draw<'_, '_> {
         let last = row.saturating_sub(1).max(first);
         let under = row;
         row = self.notes(row, width, incomplete)?;
-        self.canvas.sheet.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
-        self.canvas.sheet.autofilter(first - 1, 0, last, columns.len().max(1) as u16 - 1)?;
+        self.canvas.sheet()?.set_freeze_panes(first, name_column.map_or(1, |c| c as u16 + 1))?;
+        self.canvas.sheet()?.autofilter(first - 1, 0, last, columns.len().max(1) as u16 - 1)?;
         if let Some(attainment) = &layout.attainment {
             self.colour_attainment(&columns, attainment, first, last)?;
         }
@@ -180,7 +180,7 @@ impl Draw<'_, '_> {
             for (rule, band) in rules {
                 let format = Format::new().set_background_color(band.fill).set_font_color(band.text);
                 let cf = ConditionalFormatCell::new().set_rule(rule).set_format(format);
-                self.canvas.sheet.add_conditional_format(first, k, last, k, &cf)?;
+                self.canvas.sheet()?.add_conditional_format(first, k, last, k, &cf)?;
             }
         }
         Ok(())
@@ -238,9 +238,9 @@ impl Draw<'_, '_> {
             };
             self.write(total_row, k as u16, value, column.format, true)?;
         }
-        self.canvas.sheet.set_freeze_panes(first, 0)?;
+        self.canvas.sheet()?.set_freeze_panes(first, 0)?;
         let last_column = columns.len().max(1) as u16 - 1;
-        self.canvas.sheet.autofilter(first - 1, 0, total_row.saturating_sub(1).max(first), last_column)?;
+        self.canvas.sheet()?.autofilter(first - 1, 0, total_row.saturating_sub(1).max(first), last_column)?;
         self.signature(total_row + 1, width, total_row)?;
         Ok(())
     }
@@ -284,8 +284,8 @@ impl Draw<'_, '_> {
             }
         }
         let last = first + findings.len().max(1) as u32 - 1;
-        self.canvas.sheet.autofilter(first - 1, 0, last, columns.len().max(1) as u16 - 1)?;
-        self.canvas.sheet.set_freeze_panes(first, 0)?;
+        self.canvas.sheet()?.autofilter(first - 1, 0, last, columns.len().max(1) as u16 - 1)?;
+        self.canvas.sheet()?.set_freeze_panes(first, 0)?;
         let mut row = last + 1;
         // Nothing to correct: said, not left as an empty table.
         if let (true, Some(none)) = (findings.is_empty(), self.spec.labels.get("none")) {

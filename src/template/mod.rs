@@ -211,7 +211,7 @@ impl Form<'_> {
         draw::letterhead(canvas, width, &[self.superior.as_str(), committee.as_str(), "*"], &s.bold, &right)?;
         draw::across(canvas, 4, width, &self.template.heading, &s.heading)?;
         draw::across(canvas, 5, width, &self.period.fill(&self.template.period_line), &s.italic)?;
-        let sheet = &mut *canvas.sheet;
+        let sheet = canvas.sheet()?;
         sheet.write_string(3, width - 1, &self.ret.title)?;
         sheet.write_string(6, 0, format!("{}:", self.ret.unit_label))?;
         sheet.write_string(6, 1, &self.unit.code)?;
