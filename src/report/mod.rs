@@ -126,6 +126,8 @@ impl Styles {
 
 /// Write the workbook and return its bytes.
 pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
+    let started = std::time::Instant::now();
+    let elapsed_ms = || started.elapsed().as_millis() as u64;
     let styles = Styles::new(input.plan);
     let default = default_format();
     // The sheets are independent: draw them on both cores, the largest first (the others
@@ -150,6 +152,7 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     drawn.sort_by_key(|(i, _)| *i);
+    tracing::debug!(elapsed_ms = elapsed_ms(), "sheets drawn");
     let sheets = drawn.into_iter().map(|(_, sheet)| sheet);
     let mut book = Workbook::new();
     book.set_default_format(&default, DEFAULT_ROW_PIXELS, DEFAULT_COLUMN_PIXELS)?;
@@ -158,9 +161,12 @@ pub(crate) fn render(input: &ReportInput) -> anyhow::Result<Vec<u8>> {
         book.push_worksheet(sheet);
     }
     let bytes = book.save_to_buffer()?;
+    tracing::debug!(elapsed_ms = elapsed_ms(), "workbook saved");
     // Freeing a workbook of ten thousand rows takes a tenth of drawing it: on the side.
     std::thread::spawn(move || drop(book));
-    paper::first_pages_plain(bytes)
+    let bytes = paper::first_pages_plain(bytes)?;
+    tracing::debug!(elapsed_ms = elapsed_ms(), "first pages made plain");
+    Ok(bytes)
 }
 
 /// About how many cells a sheet holds: a row per unit of its level, per row of its

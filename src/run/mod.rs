@@ -180,6 +180,78 @@ struct Stages {
     saver: Saver,
 }
 
+/// What a rerun may keep of a period's last ingest and validation, unless `--force` asks
+/// for everything again: a file unchanged since is not read, nor validated, again. Each
+/// batch is read on a thread of its own, from the manifest read when this was made; its
+/// stage's folder is not written before the stage has taken it.
+struct Previous {
+    period: Period,
+    ingest: Option<Reading>,
+    validate: Option<Reading>,
+}
+
+/// A stage's last batch being read, or its manifest until it is.
+enum Reading {
+    Sealed(StageDir, Manifest),
+    Started(std::thread::JoinHandle<Option<Batch>>),
+}
+
+impl Reading {
+    /// The batch, when it can be kept.
+    fn join(self) -> Option<Batch> {
+        match self {
+            Reading::Sealed(..) => None,
+            Reading::Started(reading) => reading.join().ok().flatten(),
+        }
+    }
+}
+
+impl Previous {
+    fn of(run: &Run, period: Period, asked: Selection) -> Previous {
+        let sealed = |stage| {
+            let dir = run.work.stage(period, stage);
+            let manifest = dir.manifest().filter(|_| !asked.forced_by_flag(stage))?;
+            Some(Reading::Sealed(dir, manifest))
+        };
+        Previous { period, ingest: sealed(Stage::Ingest), validate: sealed(Stage::Validate) }
+    }
+
+    /// Start reading the batches of `stages` not read yet. A batch is kept when it was
+    /// made under this definition and tool version (and, for validation, the same
+    /// registry) and its artifacts are as written.
+    fn read(&mut self, run: &Run, stages: std::ops::RangeInclusive<Stage>) {
+        let tables = TableSchemas::of(run.plan);
+        let start = |reading: &mut Option<Reading>, now: Manifest, upstream, with_placements| {
+            if let Some(Reading::Sealed(dir, sealed)) = reading {
+                let (dir, sealed, tables) = (dir.clone(), sealed.clone(), tables.clone());
+                *reading = Some(Reading::Started(std::thread::spawn(move || {
+                    idle_priority();
+                    dir.reusable(&sealed, &now, upstream, (&tables, with_placements))
+                })));
+            }
+        };
+        let period = self.period;
+        if stages.contains(&Stage::Ingest) {
+            start(&mut self.ingest, Manifest::new(Stage::Ingest, period, &run.definition, BTreeMap::new()), None, true);
+        }
+        if stages.contains(&Stage::Validate) {
+            start(&mut self.validate, run.validate_manifest(period, ""), Some("ingest"), false);
+        }
+    }
+}
+
+/// The calling thread works only when the run leaves a core idle: it reads what the run
+/// may need later, and must not slow what the run needs now.
+fn idle_priority() {
+    // Linux gives each thread a priority of its own; elsewhere this would lower the whole
+    // process, so the thread keeps the run's.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        // SAFETY: setpriority only reads its arguments; the thread id is the caller's own.
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+    }
+}
+
 /// A period's inbox files and the manifests its period-level stages would seal.
 struct PeriodInputs {
     period: Period,
@@ -237,6 +309,13 @@ impl<'a> Run<'a> {
         let opts = self.opts;
         let mut stages = Stages { work: self.work.clone(), runs: Vec::new(), saver: Saver::default() };
         let started = std::time::Instant::now();
+        // What a rerun keeps of the period's last ingest and validation is read while the
+        // inbox is listed and hashed, which leaves the other core idle.
+        let forced = opts.force.then_some((opts.from, opts.to));
+        let asked = Selection { first: opts.from, last: opts.to, forced, cascade: false };
+        let mut ahead = Previous::of(self, period, asked);
+        ahead.read(self, opts.from..=Stage::Ingest);
+        let mut ahead = Some(ahead);
         let hierarchy = self.hierarchy(period)?;
         let references = self.reference_files()?;
         let (mut refs, to_keep) = self.reference_tables(period, &hierarchy, &references)?;
@@ -262,12 +341,12 @@ impl<'a> Run<'a> {
         // The merged batches made by this run, handed on in memory rather than read back.
         let mut merged_now = BTreeMap::new();
         for p in &inputs {
-            let forced = opts.force.then_some((opts.from, opts.to));
-            let selection = match p.period == period {
-                true => Selection { first: opts.from, last: opts.to, forced, cascade: false },
-                false => Selection { first: Stage::Ingest, last: Stage::Merge, forced, cascade: false },
+            let (selection, previous) = match p.period == period {
+                true => (asked, ahead.take()),
+                false => (Selection { first: Stage::Ingest, last: Stage::Merge, forced, cascade: false }, None),
             };
-            if let Some(batch) = self.period_stages(&mut stages, p, selection)? {
+            let previous = previous.unwrap_or_else(|| Previous::of(self, p.period, selection));
+            if let Some(batch) = self.period_stages(&mut stages, p, selection, previous)? {
                 merged_now.insert(p.period, batch);
             }
         }
@@ -352,7 +431,9 @@ impl<'a> Run<'a> {
                 None => aggregated.read_frame("figures")?,
             };
             let (bytes, findings) = self.draw_report(&hierarchy, period, &figures, &merged, &more, &references)?;
+            let waited = std::time::Instant::now();
             saved_before.wait()?;
+            tracing::debug!(elapsed_ms = waited.elapsed().as_millis() as u64, "earlier stages' saves waited for");
             let written = self.write_report(period, bytes, findings)?;
             let named = |p: &PathBuf| p.strip_prefix(&opts.out).unwrap_or(p).to_string_lossy().into_owned();
             let hashes: anyhow::Result<BTreeMap<String, String>> =
@@ -397,29 +478,17 @@ impl<'a> Run<'a> {
         stages: &mut Stages,
         p: &PeriodInputs,
         mut selection: Selection,
+        mut previous: Previous,
     ) -> Result<Option<Batch>, Error> {
         let (plan, period) = (self.plan, p.period);
         let hierarchy = self.hierarchy(period)?;
         let tables = TableSchemas::of(plan);
         let progress = self.opts.progress;
-        // The period's last ingest, unless --force asks to read everything again: a file
-        // unchanged since is not read again.
-        let asked = selection;
-        let sealed = |stage| self.work.stage(period, stage).manifest().filter(|_| !asked.forced_by_flag(stage));
-        let sealed_ingest = sealed(Stage::Ingest);
-        let sealed_validate = sealed(Stage::Validate);
-        // Validate runs again whenever ingest does, and then reuses its last batch: that is
-        // read on the other core while ingest works (only validate touches its folder).
-        let mut validated_last = None;
         let mut handed = None;
         let ran = stages.run(period, Stage::Ingest, &p.ingest, selection, |dir| {
-            validated_last = sealed_validate.clone().map(|sealed| {
-                let (last, now, tables) =
-                    (self.work.stage(period, Stage::Validate), p.validate.clone(), tables.clone());
-                std::thread::spawn(move || last.reusable(&sealed, &now, Some("ingest"), (&tables, false)))
-            });
-            let previous =
-                sealed_ingest.as_ref().and_then(|sealed| dir.reusable(sealed, &p.ingest, None, (&tables, true)));
+            // Validate runs again whenever ingest does: its last batch is read meanwhile.
+            previous.read(self, Stage::Ingest..=Stage::Validate);
+            let previous = previous.ingest.take().and_then(Reading::join);
             // What it saved last, to leave in place what did not change.
             let kept = previous.as_ref().map(|b| (b.tables.clone(), b.placements.clone(), b.titles.clone()));
             let bar = progress_bar(progress, p.files.len(), &format!("{period} ingest"));
@@ -451,12 +520,8 @@ impl<'a> Run<'a> {
                 None => work.stage(period, Stage::Ingest).load_batch(&tables)?,
             };
             let handed_tables = input.tables.clone();
-            let previous = match validated_last.take() {
-                Some(reading) => reading.join().ok().flatten(),
-                None => sealed_validate
-                    .as_ref()
-                    .and_then(|s| dir.reusable(s, &p.validate, Some("ingest"), (&tables, false))),
-            };
+            previous.read(self, Stage::Validate..=Stage::Validate);
+            let previous = previous.validate.take().and_then(Reading::join);
             let batch = match previous {
                 Some(previous) => {
                     let before: HashMap<&str, &str> =
@@ -521,9 +586,7 @@ impl<'a> Run<'a> {
         let time = |f: &ingest::InboxFile| index.modified_s(&f.name).unwrap_or_else(|| modified(&f.path));
         let modified: BTreeMap<String, i64> = files.iter().map(|f| (f.name.clone(), time(f))).collect();
         let ingest = Manifest::new(Stage::Ingest, period, &self.definition, hashes.clone());
-        let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
-        let validate_inputs = BTreeMap::from([("ingest".to_string(), ingest.key.clone()), registry]);
-        let validate = Manifest::new(Stage::Validate, period, &self.definition, validate_inputs);
+        let validate = self.validate_manifest(period, &ingest.key);
         // Which of a unit's returns is the newest can turn on file times.
         let times: Vec<String> = modified.iter().map(|(name, time)| format!("{name}={time}")).collect();
         let merge_inputs = BTreeMap::from([
@@ -532,6 +595,14 @@ impl<'a> Run<'a> {
         ]);
         let merge = Manifest::new(Stage::Merge, period, &self.definition, merge_inputs);
         Ok(PeriodInputs { period, files, hashes, modified, ingest, validate, merge })
+    }
+
+    /// The manifest validate seals after the ingest sealed under `ingest`: the registry
+    /// counts too.
+    fn validate_manifest(&self, period: Period, ingest: &str) -> Manifest {
+        let registry = (self.plan.registry.file.clone(), self.registry_hash.clone());
+        let inputs = BTreeMap::from([("ingest".to_string(), ingest.to_string()), registry]);
+        Manifest::new(Stage::Validate, period, &self.definition, inputs)
     }
 
     /// Every merged row of each return table over `periods`, and who was missing when: the

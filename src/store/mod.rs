@@ -275,7 +275,10 @@ impl StageDir {
     fn read_parquet(&self, name: &str) -> anyhow::Result<DataFrame> {
         let path = self.file(&format!("{name}.parquet"));
         let file = fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        ParquetReader::new(file).finish().map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+        ParquetReader::new(file)
+            .read_parallel(ParallelStrategy::None)
+            .finish()
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
     }
 
     /// A return table's rows as `table.<name>.parquet`: `_pipeline` after `_period`, the
