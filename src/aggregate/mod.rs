@@ -590,7 +590,11 @@ fn reference_column(plan: &Plan, refs: &References, field: &ReferenceField, alia
         .select([col(spec.key.as_str()).alias("code"), col(field.field.as_str()).cast(DataType::Int64).alias(alias)])
         .filter(col(alias).is_not_null())
         .collect()?;
-    let trusted: Vec<bool> = text_column(&table, "code")?.iter().map(|c| !unknown.contains(c)).collect();
+    if unknown.is_empty() {
+        return Ok(table);
+    }
+    let codes = table.column("code")?.str()?;
+    let trusted: Vec<bool> = codes.iter().map(|c| !unknown.contains(c.unwrap_or(""))).collect();
     table.filter(&BooleanChunked::from_slice("trusted".into(), &trusted))
 }
 
@@ -609,10 +613,10 @@ fn reference_values(
         return Ok(ReferenceValues { values: vec![None; n], summed: vec![false; n], unknown: vec![true; n] });
     }
     let table = reference_column(plan, refs, field, "_value")?;
-    let codes = text_column(&table, "code")?;
-    let values = table.column("_value")?.i64()?.clone();
-    let own: HashMap<String, i64> =
-        codes.into_iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c, v))).collect();
+    let codes = table.column("code")?.str()?;
+    let values = table.column("_value")?.i64()?;
+    let own: HashMap<&str, i64> =
+        codes.iter().zip(values.iter()).filter_map(|(c, v)| v.map(|v| (c.unwrap_or(""), v))).collect();
     let unknown = &refs.unknown[field.reference.index()];
     let mut children: HashMap<&str, Vec<&str>> = HashMap::default();
     for unit in &hierarchy.units {
@@ -641,7 +645,7 @@ struct ReferenceValues {
 
 /// A reference table's values and the hierarchy, for summing children.
 struct Lookup<'a> {
-    own: &'a HashMap<String, i64>,
+    own: &'a HashMap<&'a str, i64>,
     unknown: &'a std::collections::HashSet<String>,
     children: &'a HashMap<&'a str, Vec<&'a str>>,
 }

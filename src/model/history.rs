@@ -12,8 +12,9 @@ use super::{Batch, Period, ReturnStatus};
 pub(crate) struct History {
     /// Rows per return table, by its qualified name.
     pub(crate) tables: BTreeMap<String, DataFrame>,
-    /// `(return id, unit)`: the periods its return was expected and is missing or rejected.
-    pub(crate) gaps: HashMap<(String, String), Vec<Period>>,
+    /// By return id, then unit: the periods its return was expected and is missing or
+    /// rejected. Nested, so that looking a unit up makes no key.
+    pub(crate) gaps: HashMap<String, HashMap<String, Vec<Period>>>,
     /// The periods added, oldest first.
     pub(crate) periods: Vec<Period>,
 }
@@ -33,16 +34,21 @@ impl History {
             }
         }
         for e in batch.completeness.iter().filter(|e| e.status != ReturnStatus::Accepted) {
-            self.gaps.entry((e.return_id.clone(), e.unit.clone())).or_default().push(period);
+            self.add_gap(&e.return_id, &e.unit, period);
         }
         Ok(())
     }
 
+    /// That `unit`'s return `return_id` was expected in `period` and is missing or rejected.
+    pub(crate) fn add_gap(&mut self, return_id: &str, unit: &str, period: Period) {
+        self.gaps.entry(return_id.to_string()).or_default().entry(unit.to_string()).or_default().push(period);
+    }
+
     /// The periods from `first` to `last` whose return `return_id` of `unit` is missing.
     pub(crate) fn gaps(&self, return_id: &str, unit: &str, first: Period, last: Period) -> Vec<Period> {
-        let key = (return_id.to_string(), unit.to_string());
         self.gaps
-            .get(&key)
+            .get(return_id)
+            .and_then(|units| units.get(unit))
             .map_or_else(Vec::new, |g| g.iter().copied().filter(|p| (first..=last).contains(p)).collect())
     }
 }
