@@ -475,6 +475,10 @@ pub(crate) struct HashIndex {
     /// Whether `hash_all` learnt anything the index did not hold.
     #[serde(skip)]
     learnt: bool,
+    /// When `hash_all` began, before it looked at any file: the time the index holds true
+    /// for, whenever it is written.
+    #[serde(skip)]
+    hashed_ns: i64,
 }
 
 impl HashIndex {
@@ -490,6 +494,7 @@ impl HashIndex {
     /// that cannot be read is hashed as its reason. Keeps what it learnt for `save`.
     pub(crate) fn hash_all(&mut self, files: &[(String, PathBuf)]) -> BTreeMap<String, String> {
         use rayon::prelude::*;
+        self.hashed_ns = now_ns();
         let written_s = self.written_ns.div_euclid(1_000_000_000);
         let known = &self.files;
         let seen: Vec<(String, Option<Seen>, String)> = files
@@ -523,16 +528,23 @@ impl HashIndex {
     }
 
     /// Write the index for the next run, whole or not at all; as it was when nothing
-    /// changed (its older time only makes fewer files trusted).
+    /// changed (its older time only makes fewer files trusted). It is dated when the files
+    /// were looked at, so it may be written later: a file changed since then, even in the
+    /// same second, is hashed again next time.
     pub(crate) fn save(&mut self, work: &WorkDir, period: Period) -> anyhow::Result<()> {
         if !self.learnt && self.written_ns > 0 {
             return Ok(());
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        self.written_ns = now.as_nanos() as i64;
+        self.written_ns = if self.hashed_ns > 0 { self.hashed_ns } else { now_ns() };
         let path = work.root.join(period.to_string()).join(Self::FILE);
         write_atomic(&path, &serde_json::to_vec(self)?)
     }
+}
+
+/// Nanoseconds since the epoch.
+fn now_ns() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    now.as_nanos() as i64
 }
 
 /// The SHA-256 of a file, as hex.
@@ -662,6 +674,26 @@ mod tests {
         merge.save_batch(&dropped, &schemas, Some(before)).unwrap();
         assert_ne!(fs::read(merge.file(table)).unwrap(), marked);
         assert!(merge.load_batch(&schemas).unwrap().tables["cells"].equals_missing(&dropped.tables["cells"]));
+    }
+
+    #[test]
+    fn the_inbox_index_is_dated_when_its_files_were_looked_at_not_when_it_is_written() {
+        let out = tempfile::tempdir().unwrap();
+        let work = WorkDir::new(out.path(), "p");
+        let period: Period = "2023-10".parse().unwrap();
+        let file = out.path().join("a.xlsx");
+        fs::write(&file, b"return").unwrap();
+        let mut index = HashIndex::load(&work, period);
+        let before = now_ns();
+        let hashes = index.hash_all(&[("a.xlsx".to_string(), file.clone())]);
+        let looked = now_ns();
+        assert_eq!(hashes["a.xlsx"], sha256(b"return"));
+        // Saved a while later, as the saver does while the run goes on.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        index.save(&work, period).unwrap();
+        let saved = HashIndex::load(&work, period);
+        assert!((before..=looked).contains(&saved.written_ns), "{before} {} {looked}", saved.written_ns);
+        assert_eq!(saved.files["a.xlsx"].sha256, sha256(b"return"));
     }
 
     #[test]
