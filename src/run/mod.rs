@@ -208,9 +208,14 @@ impl Reading {
 
 impl Previous {
     fn of(run: &Run, period: Period, asked: Selection) -> Previous {
+        // A stage the selection does not run, or reruns whole, keeps nothing: its manifest
+        // is not read.
         let sealed = |stage| {
+            if stage < asked.first || asked.forced_by_flag(stage) {
+                return None;
+            }
             let dir = run.work.stage(period, stage);
-            let manifest = dir.manifest().filter(|_| !asked.forced_by_flag(stage))?;
+            let manifest = dir.manifest()?;
             Some(Reading::Sealed(dir, manifest))
         };
         Previous { period, ingest: sealed(Stage::Ingest), validate: sealed(Stage::Validate) }
@@ -222,13 +227,16 @@ impl Previous {
     fn read(&mut self, run: &Run, stages: std::ops::RangeInclusive<Stage>) {
         let tables = TableSchemas::of(run.plan);
         let start = |reading: &mut Option<Reading>, now: Manifest, upstream, with_placements| {
-            if let Some(Reading::Sealed(dir, sealed)) = reading {
-                let (dir, sealed, tables) = (dir.clone(), sealed.clone(), tables.clone());
-                *reading = Some(Reading::Started(std::thread::spawn(move || {
-                    idle_priority();
-                    dir.reusable(&sealed, &now, upstream, (&tables, with_placements))
-                })));
-            }
+            *reading = match reading.take() {
+                Some(Reading::Sealed(dir, sealed)) => {
+                    let tables = tables.clone();
+                    Some(Reading::Started(std::thread::spawn(move || {
+                        idle_priority();
+                        dir.reusable(&sealed, &now, upstream, (&tables, with_placements))
+                    })))
+                }
+                started => started,
+            };
         };
         let period = self.period;
         if stages.contains(&Stage::Ingest) {
